@@ -1,0 +1,74 @@
+import type { ChatContinuation } from './models';
+
+/**
+ * Base class of every error codex-rx raises. Each subclass sets a stable `name`, so
+ * `err.name === 'CodexTransportError'` works even when two copies of the package are loaded.
+ */
+export class CodexError extends Error {
+  override name = 'CodexError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message);
+    if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/** The server answered with a JSON-RPC error, a turn failed, or the protocol was violated. */
+export class CodexProtocolError extends CodexError {
+  override name = 'CodexProtocolError';
+  /** JSON-RPC error code, when the error came from the server. */
+  readonly code?: number;
+  /** The server's error `data`, or the failed turn. */
+  readonly data?: unknown;
+  constructor(message: string, info: { code?: number; data?: unknown; cause?: unknown } = {}) {
+    super(message, 'cause' in info ? { cause: info.cause } : undefined);
+    if (info.code !== undefined) this.code = info.code;
+    if (info.data !== undefined) this.data = info.data;
+  }
+}
+
+/** The transport failed, the server process exited, or the client is closed. */
+export class CodexTransportError extends CodexError {
+  override name = 'CodexTransportError';
+  /** Exit code of the server process, when it exited. */
+  readonly exitCode?: number | null;
+  /** Signal that ended the server process, when one did. */
+  readonly signal?: string | null;
+  constructor(message: string, info: { exitCode?: number | null; signal?: string | null; cause?: unknown } = {}) {
+    super(message, 'cause' in info ? { cause: info.cause } : undefined);
+    if (info.exitCode !== undefined) this.exitCode = info.exitCode;
+    if (info.signal !== undefined) this.signal = info.signal;
+  }
+}
+
+/** A request or wait outlived its timeout. */
+export class CodexTimeoutError extends CodexError {
+  override name = 'CodexTimeoutError';
+  /** What timed out: the request method, or `turn` for a turn wait. */
+  readonly info: { method?: string; timeoutMs: number };
+  constructor(message: string, info: { method?: string; timeoutMs: number }) {
+    super(message);
+    this.info = info;
+  }
+}
+
+/**
+ * A running turn sent nothing for `idleMs`. The client keeps listening to the turn and buffering
+ * its events: pass `continuation` back to `chat`/`chatOnce` to resume, or to `cancel` to stop it.
+ */
+export class CodexTurnInactiveError extends CodexTimeoutError {
+  override name = 'CodexTurnInactiveError';
+  readonly continuation: ChatContinuation;
+  readonly idleMs: number;
+  constructor(message: string, continuation: ChatContinuation, idleMs: number) {
+    super(message, { method: 'turn', timeoutMs: idleMs });
+    this.continuation = continuation;
+    this.idleMs = idleMs;
+  }
+}
+
+/** True when `err` is a codex-rx error of the given name (works across package copies). */
+export function isCodexError(err: unknown, name?: string): err is CodexError {
+  if (!(err instanceof Error)) return false;
+  return name ? err.name === name : err.name.startsWith('Codex') && err instanceof Error;
+}

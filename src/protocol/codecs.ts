@@ -1,0 +1,155 @@
+/**
+ * io-ts codecs for the JSON-RPC envelope and for the frames the client routes on. All are tolerant
+ * `t.type`s: a newer server's extra fields pass. Hot paths classify a frame by its keys first and
+ * then check only the codec they use (`codec.is`, no allocation); `decode` runs to explain a failure.
+ */
+import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/Either';
+import type { JsonRpcMessage } from './messages';
+
+const optional = <P extends t.Props>(props: P, name: string) => t.partial(props, name);
+
+export const RequestIdCodec = t.union([t.string, t.number], 'RequestId');
+
+export const JsonRpcRequestCodec = t.intersection(
+  [t.type({ id: RequestIdCodec, method: t.string }), optional({ params: t.unknown }, 'RequestParams')],
+  'JsonRpcRequest',
+);
+export const JsonRpcNotificationCodec = t.intersection(
+  [t.type({ method: t.string }), optional({ params: t.unknown }, 'NotificationParams')],
+  'JsonRpcNotification',
+);
+export const JsonRpcResponseCodec = t.type({ id: RequestIdCodec, result: t.unknown }, 'JsonRpcResponse');
+export const JsonRpcErrorObjectCodec = t.intersection(
+  [t.type({ code: t.number, message: t.string }), optional({ data: t.unknown }, 'ErrorData')],
+  'JsonRpcErrorObject',
+);
+export const JsonRpcErrorResponseCodec = t.type(
+  { id: t.union([RequestIdCodec, t.null]), error: JsonRpcErrorObjectCodec },
+  'JsonRpcErrorResponse',
+);
+export const JsonRpcMessageCodec = t.union(
+  [JsonRpcRequestCodec, JsonRpcNotificationCodec, JsonRpcResponseCodec, JsonRpcErrorResponseCodec],
+  'JsonRpcMessage',
+);
+
+// ---- frames the client routes on -------------------------------------------------------------
+
+export const TurnRefCodec = t.type({ id: t.string }, 'TurnRef');
+export const TurnErrorCodec = t.partial({ message: t.string }, 'TurnError');
+export const TurnCodec = t.intersection(
+  [
+    t.type({ id: t.string, status: t.string }),
+    t.partial({ error: t.union([TurnErrorCodec, t.null]), items: t.unknown }),
+  ],
+  'Turn',
+);
+export const TurnStartedParamsCodec = t.type({ threadId: t.string, turn: TurnRefCodec }, 'TurnStartedParams');
+export const TurnCompletedParamsCodec = t.type({ threadId: t.string, turn: TurnCodec }, 'TurnCompletedParams');
+export const TurnStartResultCodec = t.type({ turn: TurnRefCodec }, 'TurnStartResult');
+export const ThreadResultCodec = t.type({ thread: t.type({ id: t.string }) }, 'ThreadResult');
+
+export const ThreadItemCodec = t.intersection(
+  [t.type({ type: t.string }), t.partial({ id: t.string })],
+  'ThreadItem',
+);
+export const ItemCompletedParamsCodec = t.type(
+  { threadId: t.string, turnId: t.string, item: ThreadItemCodec },
+  'ItemCompletedParams',
+);
+export const ItemDeltaParamsCodec = t.type(
+  { threadId: t.string, turnId: t.string, itemId: t.string, delta: t.string },
+  'ItemDeltaParams',
+);
+export const ErrorNotificationParamsCodec = t.intersection(
+  [t.type({ error: TurnErrorCodec }), t.partial({ threadId: t.string, turnId: t.string, willRetry: t.boolean })],
+  'ErrorNotificationParams',
+);
+export const ThreadStatusChangedParamsCodec = t.type(
+  { threadId: t.string, status: t.type({ type: t.string }) },
+  'ThreadStatusChangedParams',
+);
+export const ServerRequestResolvedParamsCodec = t.type(
+  { threadId: t.string, requestId: RequestIdCodec },
+  'ServerRequestResolvedParams',
+);
+
+const nullableString = t.union([t.string, t.null, t.undefined]);
+const nullableArray = t.union([t.array(t.unknown), t.null, t.undefined]);
+
+export const CommandApprovalParamsCodec = t.intersection(
+  [
+    t.type({ threadId: t.string, turnId: t.string, itemId: t.string }),
+    t.partial({
+      reason: nullableString,
+      command: nullableString,
+      cwd: nullableString,
+      commandActions: nullableArray,
+      proposedExecpolicyAmendment: t.union([t.array(t.string), t.null, t.undefined]),
+      availableDecisions: nullableArray,
+    }),
+  ],
+  'CommandApprovalParams',
+);
+export const FileChangeApprovalParamsCodec = t.intersection(
+  [
+    t.type({ threadId: t.string, turnId: t.string, itemId: t.string }),
+    t.partial({ reason: nullableString, grantRoot: nullableString }),
+  ],
+  'FileChangeApprovalParams',
+);
+export const UserInputQuestionCodec = t.type({ id: t.string }, 'UserInputQuestion');
+export const ToolRequestUserInputParamsCodec = t.intersection(
+  [
+    t.type({ threadId: t.string, turnId: t.string, questions: t.array(UserInputQuestionCodec) }),
+    t.partial({ itemId: t.string }),
+  ],
+  'ToolRequestUserInputParams',
+);
+
+/** Explains why `value` fails `codec`: the paths of the first few offending fields. */
+export function explain(codec: t.Decoder<unknown, unknown>, value: unknown): string {
+  const result = codec.decode(value);
+  if (!isLeft(result)) return 'valid';
+  return result.left
+    .slice(0, 3)
+    .map((e) => {
+      const path = e.context
+        .map((c) => c.key)
+        .filter((k) => k !== '' && !/^\d+$/.test(k))
+        .join('.');
+      const expected = e.context[e.context.length - 1]?.type.name ?? '?';
+      return `${path || '(root)'}: expected ${expected}, got ${short(e.value)}`;
+    })
+    .join('; ');
+}
+
+/** The first field path `codec` rejects in `value` (for -32602 answers), or null. */
+export function firstInvalidField(codec: t.Decoder<unknown, unknown>, value: unknown): string | null {
+  const result = codec.decode(value);
+  if (!isLeft(result)) return null;
+  const ctx = result.left[0]?.context ?? [];
+  const keys = ctx.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k));
+  return keys.length ? keys.join('.') : '(params)';
+}
+
+function short(v: unknown): string {
+  const s = v === undefined ? 'undefined' : JSON.stringify(v);
+  return s.length > 80 ? s.slice(0, 77) + '...' : s;
+}
+
+/**
+ * Classifies a parsed JSON value as a JSON-RPC frame by its keys (cheap), checking only the
+ * matching envelope codec. Returns null when the value is no frame.
+ */
+export function asFrame(value: unknown): JsonRpcMessage | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.method === 'string') {
+    if (v.id === undefined) return v as unknown as JsonRpcMessage;
+    return typeof v.id === 'string' || typeof v.id === 'number' ? (v as unknown as JsonRpcMessage) : null;
+  }
+  if ('error' in v) return JsonRpcErrorResponseCodec.is(v) ? v : null;
+  if ('result' in v) return JsonRpcResponseCodec.is(v) ? v : null;
+  return null;
+}

@@ -1,0 +1,341 @@
+import {
+  asyncScheduler,
+  firstValueFrom,
+  merge,
+  Observable,
+  retry,
+  SchedulerLike,
+  Subject,
+  Subscription,
+  timer,
+} from 'rxjs';
+import { CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
+import type { Diagnostic } from '../models';
+import { asFrame } from '../protocol/codecs';
+import {
+  ErrorCodes,
+  JsonRpcErrorObject,
+  JsonRpcId,
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+} from '../protocol/messages';
+import { InvalidLine } from './ndjson';
+import type { Transport } from './transport';
+
+/** Retry policy for requests the server refused with -32001 (overloaded). */
+export interface RetryPolicy {
+  /** Retries after the first attempt. Default 4. */
+  maxRetries?: number;
+  /** Delay before the first retry; doubles each time. Default 100 ms. */
+  baseDelayMs?: number;
+  /** Upper bound of one delay. Default 2,000 ms. */
+  maxDelayMs?: number;
+  /** Fraction of each delay that is random (0..1). Default 0.5. */
+  jitter?: number;
+  /** Which methods are safe to repeat. Default: reads and lists (see `isSafeToRetry`). */
+  isRetryable?: (method: string) => boolean;
+}
+
+/** Options of a `JsonRpcConnection`. */
+export interface ConnectionOptions {
+  /** Default timeout of one request; `null` waits forever. Default 30,000 ms. */
+  requestTimeoutMs?: number | null;
+  /** Scheduler of request timeouts and retry delays (a `TestScheduler` in marble tests). */
+  scheduler?: SchedulerLike;
+  /** Retry of overloaded (-32001) requests; `false` disables it. */
+  retry?: RetryPolicy | false;
+}
+
+/** Per-call options of `request`/`request$`. */
+export interface RequestOptions {
+  /** Overrides the connection's timeout; `null` waits forever. */
+  timeoutMs?: number | null;
+  /** Aborting rejects the request at once (a late answer is dropped). */
+  signal?: AbortSignal;
+}
+
+/** Methods that only read, so repeating them after -32001 cannot do harm twice. */
+export function isSafeToRetry(method: string): boolean {
+  return /(^|\/)(list|read|get|status)$/.test(method) || method === 'model/list';
+}
+
+interface Pending {
+  readonly method: string;
+  resolve(result: unknown): void;
+  reject(err: Error): void;
+}
+
+type State = 'new' | 'starting' | 'open' | 'closed';
+
+/**
+ * JSON-RPC over a `Transport`: correlates responses to requests by id (a `Map`, O(1) per frame),
+ * times requests out, and turns inbound traffic into one hot stream of decoded frames. Made hot
+ * explicitly by `start()`; subscribers come and go without starting or stopping anything.
+ */
+export class JsonRpcConnection {
+  /** Every inbound frame. Completes on `close()`, errors when the transport fails. */
+  readonly frames$: Observable<JsonRpcMessage>;
+  /** Transport diagnostics and undecodable or unmatched input. */
+  readonly diagnostics$: Observable<Diagnostic>;
+
+  /** Notification sink of the owner (the client's router); runs after `frames$` observers. */
+  onNotification: ((n: JsonRpcNotification) => void) | null = null;
+  /** Server-request sink; without one every server request is answered with -32601. */
+  onServerRequest: ((r: JsonRpcRequest) => void) | null = null;
+
+  private readonly frames = new Subject<JsonRpcMessage>();
+  private readonly diagnostics = new Subject<Diagnostic>();
+  private readonly pending = new Map<JsonRpcId, Pending>();
+  private readonly closeListeners: Array<(err: CodexTransportError) => void> = [];
+  private readonly scheduler: SchedulerLike;
+  private nextId = 1;
+  private state: State = 'new';
+  private startPromise: Promise<void> | null = null;
+  private inbound: Subscription | null = null;
+  private closeReason: CodexTransportError | null = null;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: ConnectionOptions = {},
+  ) {
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.frames$ = this.frames.asObservable();
+    this.diagnostics$ = merge(transport.diagnostics$, this.diagnostics);
+  }
+
+  /** Number of requests awaiting an answer. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Starts the transport and begins routing. Idempotent; rejects after `close()`. */
+  start(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(this.closedError());
+    return (this.startPromise ??= this.open());
+  }
+
+  private async open(): Promise<void> {
+    this.state = 'starting';
+    // Subscribe before starting so that nothing the server says first is lost.
+    this.inbound = this.transport.messages$.subscribe({
+      next: (value) => this.dispatch(value),
+      error: (err) => this.shutDown(asTransportError(err)),
+      complete: () => this.shutDown(new CodexTransportError('connection closed')),
+    });
+    try {
+      await this.transport.start();
+    } catch (err) {
+      this.shutDown(asTransportError(err));
+      throw asTransportError(err);
+    }
+    if ((this.state as State) === 'closed') throw this.closedError();
+    this.state = 'open';
+  }
+
+  /** Registers a callback run once when the connection ends, with the reason. */
+  onClose(listener: (err: CodexTransportError) => void): void {
+    if (this.closeReason) listener(this.closeReason);
+    else this.closeListeners.push(listener);
+  }
+
+  /** Sends a request and resolves with its result. */
+  request(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
+    return firstValueFrom(this.request$(method, params, opts));
+  }
+
+  /**
+   * Cold: each subscription sends the request once (and again on an overload retry). Unsubscribing
+   * before the answer drops the pending entry, so a late answer is ignored.
+   */
+  request$(method: string, params?: unknown, opts: RequestOptions = {}): Observable<unknown> {
+    const once = this.requestOnce$(method, params, opts);
+    const policy = this.options.retry;
+    if (policy === false) return once;
+    const p = policy ?? {};
+    if (!(p.isRetryable ?? isSafeToRetry)(method)) return once;
+    const base = p.baseDelayMs ?? 100;
+    const max = p.maxDelayMs ?? 2_000;
+    const jitter = p.jitter ?? 0.5;
+    return once.pipe(
+      retry({
+        count: p.maxRetries ?? 4,
+        delay: (err, attempt) => {
+          if (!(err instanceof CodexProtocolError) || err.code !== ErrorCodes.ServerOverloaded) throw err;
+          const full = Math.min(max, base * 2 ** (attempt - 1));
+          return timer(full * (1 - jitter) + Math.random() * full * jitter, this.scheduler);
+        },
+      }),
+    );
+  }
+
+  private requestOnce$(method: string, params: unknown, opts: RequestOptions): Observable<unknown> {
+    return new Observable<unknown>((subscriber) => {
+      if (this.state === 'closed') {
+        subscriber.error(this.closedError());
+        return;
+      }
+      const id = this.nextId++;
+      let timeout: Subscription | undefined;
+      let onAbort: (() => void) | undefined;
+      const cleanup = () => {
+        this.pending.delete(id);
+        timeout?.unsubscribe();
+        if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+      };
+      this.pending.set(id, {
+        method,
+        resolve: (result) => {
+          cleanup();
+          subscriber.next(result);
+          subscriber.complete();
+        },
+        reject: (err) => {
+          cleanup();
+          subscriber.error(err);
+        },
+      });
+      const timeoutMs = opts.timeoutMs === undefined ? this.options.requestTimeoutMs ?? 30_000 : opts.timeoutMs;
+      if (timeoutMs !== null && timeoutMs !== Infinity) {
+        timeout = this.scheduler.schedule(() => {
+          this.pending.get(id)?.reject(
+            new CodexTimeoutError(`request '${method}' timed out after ${timeoutMs} ms`, { method, timeoutMs }),
+          );
+        }, timeoutMs);
+      }
+      if (opts.signal) {
+        if (opts.signal.aborted) {
+          cleanup();
+          subscriber.error(new CodexTimeoutError(`request '${method}' aborted`, { method, timeoutMs: 0 }));
+          return;
+        }
+        onAbort = () =>
+          this.pending.get(id)?.reject(new CodexTimeoutError(`request '${method}' aborted`, { method, timeoutMs: 0 }));
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+      }
+      try {
+        this.write(params === undefined ? { id, method } : { id, method, params });
+      } catch (err) {
+        this.pending.get(id)?.reject(asTransportError(err));
+      }
+      return cleanup;
+    });
+  }
+
+  /** Sends a notification. */
+  notify(method: string, params?: unknown): void {
+    this.write(params === undefined ? { method } : { method, params });
+  }
+
+  /** Answers a server request. */
+  respond(id: JsonRpcId, result: unknown): void {
+    this.write({ id, result });
+  }
+
+  /** Answers a server request with an error. */
+  respondError(id: JsonRpcId, error: JsonRpcErrorObject): void {
+    this.write({ id, error });
+  }
+
+  /** Reports a diagnostic on `diagnostics$` (used by the client for handler failures and oddities). */
+  report(diagnostic: Diagnostic): void {
+    this.diagnostics.next(diagnostic);
+  }
+
+  private write(frame: object): void {
+    if (this.state === 'closed') throw this.closedError();
+    if (this.state === 'new') throw new CodexTransportError('connection is not started');
+    this.transport.send(JSON.stringify(frame));
+  }
+
+  private dispatch(value: unknown): void {
+    if (value instanceof InvalidLine) {
+      this.diagnostics.next({
+        kind: 'invalid-json',
+        message: `inbound line is not JSON (${value.length} chars): ${value.reason}`,
+        detail: value.line,
+      });
+      return;
+    }
+    const frame = asFrame(value);
+    if (!frame) {
+      this.diagnostics.next({ kind: 'invalid-frame', message: 'inbound JSON is not a JSON-RPC frame', detail: value });
+      return;
+    }
+    this.frames.next(frame);
+    if ('method' in frame) {
+      if ((frame as JsonRpcRequest).id !== undefined) this.handleServerRequest(frame as JsonRpcRequest);
+      else this.onNotification?.(frame);
+      return;
+    }
+    const id = (frame as { id: JsonRpcId | null }).id;
+    const pending = id === null ? undefined : this.pending.get(id);
+    if (!pending) {
+      this.diagnostics.next({
+        kind: 'unmatched-response',
+        message: `response to unknown or finished request id ${JSON.stringify(id)}`,
+        detail: frame,
+      });
+      return;
+    }
+    if ('error' in frame) {
+      const e = frame.error;
+      pending.reject(
+        new CodexProtocolError(`${pending.method}: ${e.message} (code ${e.code})`, { code: e.code, data: e.data }),
+      );
+    } else {
+      pending.resolve(frame.result);
+    }
+  }
+
+  private handleServerRequest(request: JsonRpcRequest): void {
+    if (this.onServerRequest) {
+      this.onServerRequest(request);
+      return;
+    }
+    this.respondError(request.id, { code: ErrorCodes.MethodNotFound, message: `unhandled server request '${request.method}'` });
+  }
+
+  /** Stops routing, fails every pending request, and closes the transport. Idempotent. */
+  async close(): Promise<void> {
+    const wasNew = this.state === 'new';
+    this.shutDown(new CodexTransportError('connection closed by the client'), true);
+    if (!wasNew || this.startPromise) await this.transport.close();
+  }
+
+  private shutDown(reason: CodexTransportError, graceful = false): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeReason = reason;
+    this.inbound?.unsubscribe();
+    this.inbound = null;
+    const failures = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of failures) p.reject(new CodexTransportError(`${p.method}: ${reason.message}`, reasonInfo(reason)));
+    for (const listener of this.closeListeners.splice(0)) listener(reason);
+    if (graceful) this.frames.complete();
+    else this.frames.error(reason);
+    this.diagnostics.complete();
+  }
+
+  private closedError(): CodexTransportError {
+    return new CodexTransportError(`connection is closed${this.closeReason ? `: ${this.closeReason.message}` : ''}`);
+  }
+}
+
+function reasonInfo(e: CodexTransportError): { exitCode?: number | null; signal?: string | null; cause: unknown } {
+  return { exitCode: e.exitCode, signal: e.signal, cause: e };
+}
+
+function asTransportError(err: unknown): CodexTransportError {
+  if (err instanceof CodexTransportError) return err;
+  return new CodexTransportError(err instanceof Error ? err.message : String(err), { cause: err });
+}

@@ -1,0 +1,200 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import spawn from 'cross-spawn';
+import { fromEvent, Observable, Subject, takeUntil } from 'rxjs';
+import { CodexTransportError } from '../errors';
+import type { Diagnostic } from '../models';
+import { ndjson } from './ndjson';
+import type { Transport } from './transport';
+
+/** Options of the stdio transport. */
+export interface StdioTransportOptions {
+  /** argv of the server. Default: `CODEX_APP_SERVER_CMD` split like a shell, else `['codex', 'app-server']`. */
+  command?: string[];
+  /** Working directory of the server process. */
+  cwd?: string;
+  /** Environment entries merged over `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** How long `start()` waits for the process to spawn. Default 30,000 ms. */
+  connectTimeoutMs?: number;
+  /** How long `close()` waits after SIGTERM before SIGKILL. Default 2,000 ms. */
+  killGraceMs?: number;
+  /**
+   * How long `start()` watches a freshly spawned process before resolving, so that a server that
+   * exits at once (bad arguments, bad config) rejects `start()` with its exit code. Default 50 ms.
+   */
+  startupGraceMs?: number;
+}
+
+/** Splits a command line like a POSIX shell would (quotes and backslashes; no expansion). */
+export function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      else cur += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = null;
+      else if (c === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) cur += line[++i];
+      else cur += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new TypeError(`unterminated ${quote} quote in command line: ${line}`);
+  if (inWord) out.push(cur);
+  return out;
+}
+
+export function defaultStdioCommand(env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = env.CODEX_APP_SERVER_CMD?.trim();
+  return fromEnv ? splitCommandLine(fromEnv) : ['codex', 'app-server'];
+}
+
+/** Runs the app-server as a child process and speaks NDJSON over its stdin/stdout. */
+export class StdioTransport implements Transport {
+  readonly messages$: Observable<unknown>;
+  readonly diagnostics$: Observable<Diagnostic>;
+  private readonly messages = new Subject<unknown>();
+  private readonly diagnostics = new Subject<Diagnostic>();
+  private readonly command: string[];
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private exited: Promise<void> | null = null;
+  private closing = false;
+  private startPromise: Promise<void> | null = null;
+
+  constructor(private readonly options: StdioTransportOptions = {}) {
+    this.command = options.command?.length ? [...options.command] : defaultStdioCommand();
+    this.messages$ = this.messages.asObservable();
+    this.diagnostics$ = this.diagnostics.asObservable();
+  }
+
+  /** The process id of the running server, if any. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): Promise<void> {
+    return (this.startPromise ??= this.spawn());
+  }
+
+  private spawn(): Promise<void> {
+    const [file, ...args] = this.command;
+    const shown = this.command.join(' ');
+    if (!file) return Promise.reject(new CodexTransportError('stdio transport: empty command'));
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: CodexTransportError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(err);
+      };
+      const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+      const timer = setTimeout(() => {
+        fail(new CodexTransportError(`'${shown}' did not spawn within ${timeoutMs} ms`));
+        this.child?.kill('SIGKILL');
+      }, timeoutMs);
+      let child: ChildProcessWithoutNullStreams;
+      try {
+        child = spawn(file, args, {
+          cwd: this.options.cwd,
+          env: { ...process.env, ...this.options.env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }) as ChildProcessWithoutNullStreams;
+      } catch (err) {
+        fail(new CodexTransportError(`cannot start '${shown}': ${(err as Error).message}`, { cause: err }));
+        return;
+      }
+      this.child = child;
+      this.exited = new Promise<void>((done) => child.once('close', () => done()));
+
+      child.once('spawn', () => {
+        const done = () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        };
+        const grace = this.options.startupGraceMs ?? 50;
+        if (grace > 0) setTimeout(done, grace);
+        else done();
+      });
+      child.once('error', (err) => {
+        const e = new CodexTransportError(`cannot start '${shown}': ${err.message}`, { cause: err });
+        fail(e);
+        if (!this.closing) this.messages.error(e);
+      });
+      child.stdin.on('error', () => {
+        /* EPIPE after the server died: reported by 'exit' below */
+      });
+      child.once('exit', (code, signal) => {
+        const how = signal ? `signal ${signal}` : `exit code ${code}`;
+        const err = new CodexTransportError(`'${shown}' exited with ${how}`, { exitCode: code, signal });
+        fail(err);
+        // Let stdout drain before ending the stream ('close' fires after the pipes end).
+        child.once('close', () => {
+          if (this.closing) this.messages.complete();
+          else this.messages.error(err);
+          this.diagnostics.complete();
+        });
+      });
+
+      const closed$ = fromEvent(child, 'close');
+      (fromEvent(child.stdout, 'data') as Observable<Buffer>)
+        .pipe(ndjson(), takeUntil(closed$))
+        .subscribe((value) => this.messages.next(value));
+      // stderr is text, not JSON: each line is a diagnostic.
+      let errTail = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        const lines = (errTail + chunk).split('\n');
+        errTail = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) this.diagnostics.next({ kind: 'stderr', message: line.replace(/\r$/, '') });
+      });
+    });
+  }
+
+  send(message: string): void {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null || !child.stdin.writable) {
+      throw new CodexTransportError('stdio transport is not connected');
+    }
+    child.stdin.write(message + '\n');
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const child = this.child;
+    if (!child || !this.exited) {
+      this.messages.complete();
+      this.diagnostics.complete();
+      return;
+    }
+    if (child.exitCode === null && child.signalCode === null) {
+      child.stdin.end();
+      const grace = this.options.killGraceMs ?? 2_000;
+      const term = setTimeout(() => child.kill('SIGTERM'), Math.min(200, grace));
+      const kill = setTimeout(() => child.kill('SIGKILL'), grace);
+      await this.exited;
+      clearTimeout(term);
+      clearTimeout(kill);
+    } else {
+      await this.exited;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { Observable, Subject } from 'rxjs';
+import WebSocket from 'ws';
+import { CodexTransportError } from '../errors';
+import type { Diagnostic } from '../models';
+import { InvalidLine } from './ndjson';
+import type { Transport } from './transport';
+
+/** Options of the WebSocket transport. */
+export interface WebSocketTransportOptions {
+  /** Server URL. Default `CODEX_APP_SERVER_WS_URL`, else `ws://127.0.0.1:8765`. */
+  url?: string;
+  /** Bearer token, sent as `Authorization: Bearer <token>`. Default `CODEX_APP_SERVER_TOKEN`. */
+  token?: string;
+  /** Extra headers of the upgrade request. */
+  headers?: Record<string, string>;
+  /** How long `start()` waits for the handshake. Default 30,000 ms. */
+  connectTimeoutMs?: number;
+}
+
+/** Speaks JSON-RPC to `codex app-server --listen ws://...`, one JSON text per WebSocket message. */
+export class WebSocketTransport implements Transport {
+  readonly messages$: Observable<unknown>;
+  readonly diagnostics$: Observable<Diagnostic>;
+  private readonly messages = new Subject<unknown>();
+  private readonly diagnostics = new Subject<Diagnostic>();
+  private socket: WebSocket | null = null;
+  private startPromise: Promise<void> | null = null;
+  private closing = false;
+  readonly url: string;
+
+  constructor(private readonly options: WebSocketTransportOptions = {}) {
+    this.url = options.url ?? process.env.CODEX_APP_SERVER_WS_URL ?? 'ws://127.0.0.1:8765';
+    this.messages$ = this.messages.asObservable();
+    this.diagnostics$ = this.diagnostics.asObservable();
+  }
+
+  start(): Promise<void> {
+    return (this.startPromise ??= this.connect());
+  }
+
+  private connect(): Promise<void> {
+    const token = this.options.token ?? process.env.CODEX_APP_SERVER_TOKEN;
+    const headers: Record<string, string> = { ...this.options.headers };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+    return new Promise<void>((resolve, reject) => {
+      let open = false;
+      const socket = new WebSocket(this.url, { headers, perMessageDeflate: false, maxPayload: 1 << 30 });
+      this.socket = socket;
+      const fail = (err: CodexTransportError) => {
+        clearTimeout(timer);
+        if (!open) reject(err);
+        socket.terminate();
+      };
+      // ws's own handshakeTimeout does not cover a server that accepts TCP and then stays silent
+      // before answering the upgrade in every version; keep our own timer.
+      const timer = setTimeout(
+        () => fail(new CodexTransportError(`WebSocket ${this.url}: no handshake within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      socket.on('unexpected-response', (_req, res) => {
+        const status = res.statusCode ?? 0;
+        const hint = status === 401 || status === 403 ? ' (check the token)' : '';
+        res.resume();
+        fail(new CodexTransportError(`WebSocket ${this.url}: upgrade refused with HTTP ${status}${hint}`));
+      });
+      socket.on('open', () => {
+        open = true;
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.on('message', (data, isBinary) => {
+        const text = isBinary || !Array.isArray(data) ? data.toString() : Buffer.concat(data).toString('utf8');
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch (err) {
+          value = new InvalidLine(text.slice(0, 1000), text.length, (err as Error).message);
+        }
+        this.messages.next(value);
+      });
+      socket.on('error', (err) => {
+        if (!open) fail(new CodexTransportError(`WebSocket ${this.url}: ${err.message}`, { cause: err }));
+      });
+      socket.on('close', (code, reason) => {
+        clearTimeout(timer);
+        if (!open) {
+          reject(new CodexTransportError(`WebSocket ${this.url}: closed before the handshake (code ${code})`));
+        } else if (this.closing) {
+          this.messages.complete();
+        } else {
+          const why = reason.length ? `: ${reason.toString()}` : '';
+          this.messages.error(new CodexTransportError(`WebSocket ${this.url} closed (code ${code}${why})`));
+        }
+        this.diagnostics.complete();
+      });
+    });
+  }
+
+  send(message: string): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      throw new CodexTransportError(`WebSocket ${this.url} is not connected`);
+    }
+    socket.send(message);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) {
+      this.messages.complete();
+      this.diagnostics.complete();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+      else {
+        socket.close(1000);
+        // A peer that never answers the close frame must not hold us.
+        setTimeout(() => socket.terminate(), 1_000).unref();
+      }
+    });
+  }
+}

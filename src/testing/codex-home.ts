@@ -1,0 +1,124 @@
+/**
+ * Helpers to run the real `codex app-server` offline against a scripted model.
+ *
+ * Facts about codex-cli 0.169.0 that shaped this file:
+ * - The npm wrapper `@openai/codex/bin/codex.js` adds nothing to PATH: it only execs the native binary
+ *   with CODEX_MANAGED_PACKAGE_ROOT / CODEX_MANAGED_BY_NPM set. The native binary finds its own
+ *   `codex-path/rg` and `codex-resources/bwrap` via the `codex-package.json` next to `bin/`.
+ * - `approval_policy = "untrusted"` in config.toml makes 0.169 exit at start; use "on-request"/"never".
+ * - With `approval_policy = "on-request"` an `exec_command` with `sandbox_permissions: "require_escalated"`
+ *   asks the client for approval; once accepted it runs outside the sandbox in the thread's `cwd`,
+ *   so a `read-only` sandbox is enough for it to write a file there.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface CodexLaunch {
+  /** argv, the program first, ending with `app-server`. */
+  command: string[];
+  /** Extra environment variables to merge over process.env. */
+  env: Record<string, string>;
+}
+
+export interface CodexHomeOptions {
+  /** Base URL of the model, e.g. ScriptedModel.url (http://127.0.0.1:PORT/v1). */
+  modelUrl: string;
+  approvalPolicy?: 'never' | 'on-request';
+  sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access';
+  /** Appended verbatim to config.toml (may add tables). */
+  extraToml?: string;
+}
+
+export interface CodexHome {
+  dir: string;
+  /** CODEX_HOME plus variables that keep the server offline and quiet. */
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+function tryResolve(id: string): string | null {
+  try {
+    return require.resolve(id);
+  } catch {
+    return null;
+  }
+}
+
+const NATIVE_TARGETS: Record<string, { pkg: string; triple: string }> = {
+  'linux-x64': { pkg: '@openai/codex-linux-x64', triple: 'x86_64-unknown-linux-musl' },
+  'linux-arm64': { pkg: '@openai/codex-linux-arm64', triple: 'aarch64-unknown-linux-musl' },
+  'darwin-x64': { pkg: '@openai/codex-darwin-x64', triple: 'x86_64-apple-darwin' },
+  'darwin-arm64': { pkg: '@openai/codex-darwin-arm64', triple: 'aarch64-apple-darwin' },
+};
+
+/** Where to start the server: the native binary when installed (no Node hop), else the npm wrapper. */
+export function resolveCodexLaunch(): CodexLaunch {
+  const env: Record<string, string> = {};
+  const target = NATIVE_TARGETS[`${process.platform}-${process.arch}`];
+  const pkgJson = target ? tryResolve(`${target.pkg}/package.json`) : null;
+  if (target && pkgJson) {
+    const vendor = path.join(path.dirname(pkgJson), 'vendor', target.triple);
+    const bin = path.join(vendor, 'bin', 'codex');
+    if (fs.existsSync(bin)) {
+      // The binary locates codex-path itself; prepending it too is harmless and helps older layouts.
+      const pathDir = path.join(vendor, 'codex-path');
+      if (fs.existsSync(pathDir)) env.PATH = `${pathDir}${path.delimiter}${process.env.PATH ?? ''}`;
+      return { command: [bin, 'app-server'], env };
+    }
+  }
+  const wrapperPkg = tryResolve('@openai/codex/package.json');
+  if (!wrapperPkg) throw new Error('@openai/codex is not installed');
+  const script = path.join(path.dirname(wrapperPkg), 'bin', 'codex.js');
+  return { command: [process.execPath, script, 'app-server'], env };
+}
+
+/** Just the argv of resolveCodexLaunch(). */
+export function resolveCodexCommand(): string[] {
+  return resolveCodexLaunch().command;
+}
+
+const tomlString = (s: string): string => JSON.stringify(s);
+
+export function codexConfigToml(options: CodexHomeOptions): string {
+  return [
+    'model = "mock-model"',
+    'model_provider = "mock"',
+    `approval_policy = ${tomlString(options.approvalPolicy ?? 'never')}`,
+    `sandbox_mode = ${tomlString(options.sandbox ?? 'read-only')}`,
+    // Keeps it from reaching the network at start or exposing a web tool.
+    'web_search = "disabled"',
+    '',
+    '[model_providers.mock]',
+    'name = "mock"',
+    `base_url = ${tomlString(options.modelUrl)}`,
+    'wire_api = "responses"',
+    // A scripted failure must fail the turn at once, not be retried.
+    'request_max_retries = 0',
+    'stream_max_retries = 0',
+    '',
+    '[features]',
+    'plugins = false',
+    'remote_plugin = false',
+    'apps = false',
+    '',
+    options.extraToml ?? '',
+    '',
+  ].join('\n');
+}
+
+/** Creates a throwaway CODEX_HOME with a config.toml pointing at the scripted model. */
+export async function createCodexHome(options: CodexHomeOptions): Promise<CodexHome> {
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'codex-home-'));
+  await fs.promises.writeFile(path.join(dir, 'config.toml'), codexConfigToml(options), 'utf8');
+  return {
+    dir,
+    env: {
+      CODEX_HOME: dir,
+      RUST_LOG: process.env.RUST_LOG ?? 'error',
+    },
+    cleanup: async () => {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    },
+  };
+}

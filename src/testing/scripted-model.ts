@@ -1,0 +1,299 @@
+/**
+ * A scripted stand-in for the OpenAI Responses API, so the real `codex app-server` can run offline.
+ *
+ * Facts about codex-cli 0.169.0 found by reading the `tools` array it sends to the model:
+ * - `exec_command` is a `function` tool; its JSON arguments are `cmd` (string, the shell command line),
+ *   `workdir`, `shell`, `tty`, `yield_time_ms`, `max_output_tokens`, `login`, plus
+ *   `sandbox_permissions` ('use_default' | 'require_escalated' | ...) and `justification`.
+ * - `apply_patch` is a freeform `custom` tool (grammar-based): the model answers with a
+ *   `custom_tool_call` item whose `input` is the raw patch text (`*** Begin Patch` ... `*** End Patch`),
+ *   and the follow-up request carries a `custom_tool_call_output` item, not a `function_call_output`.
+ * - `response.completed` must carry a usage object with `input_tokens_details`/`output_tokens_details`
+ *   present (null is fine), otherwise the server rejects the stream.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type ReplyItem =
+  | { type: 'message'; text: string }
+  | { type: 'reasoning'; summary: string }
+  | { type: 'exec'; command: string; escalated?: boolean; justification?: string; callId?: string }
+  | { type: 'patch'; patch: string; callId?: string };
+
+export type ModelReply =
+  | { items: ReplyItem[]; deltaChunks?: number; delayMs?: number; stallAfterCreatedMs?: number }
+  | { httpError: { status: number; message: string } }
+  | { hang: true };
+
+export interface ModelRequest {
+  /** The parsed JSON request body as sent by codex. */
+  body: any;
+  /** Text of the last user message whose text does not start with '<' (those are environment context). */
+  userText: string | null;
+  /** Set when the last input item is a tool output (function_call_output or custom_tool_call_output). */
+  lastFunctionCallOutput: { call_id: string; output: string } | null;
+}
+
+export type ModelScript = (req: ModelRequest) => ModelReply | Promise<ModelReply>;
+
+export interface ScriptedModel {
+  /** Base URL for `[model_providers.X] base_url`, e.g. http://127.0.0.1:PORT/v1 */
+  url: string;
+  port: number;
+  /** Every request body seen, parsed, in arrival order. */
+  requests: ModelRequest[];
+  /** Closes the server and ends any hanging responses. */
+  close(): Promise<void>;
+}
+
+/** Builds an apply_patch body that adds `path` holding one line `content`. */
+export function addFilePatch(path: string, content: string): string {
+  return `*** Begin Patch\n*** Add File: ${path}\n+${content}\n*** End Patch\n`;
+}
+
+/**
+ * The default script, driven by a directive at the start of the user's text:
+ * - after a tool call (the last input item is a tool output): message `Command finished: <first output line>`,
+ *   or `Patch applied.` for apply_patch.
+ * - `FAIL <msg>`            → HTTP 400 with that message (fails the turn).
+ * - `SLOW <ms> <text>`      → response.created, stall <ms>, then message `<text>`.
+ * - `HANG`                  → response.created, then nothing until close().
+ * - `RUN <shell command>`   → reasoning `Planning to run the command.` then an escalated exec_command
+ *                             with justification `Needs to run: <command>`.
+ * - `PATCH <path> <content>`→ apply_patch adding file <path> with the one line <content>.
+ * - `THINK <text>`          → reasoning `Thinking about: <text>` then message `<text>`.
+ * - `STREAM <n> <text>`     → message `<text>` streamed as n delta events.
+ * - `ECHO <text>` or other  → message `Echo: <text>` streamed as 3 delta events.
+ */
+export const defaultScript: ModelScript = (req) => {
+  const out = req.lastFunctionCallOutput;
+  if (out) {
+    const callId = out.call_id;
+    const patchCall = findPatchCall(req.body, callId);
+    if (patchCall) return { items: [{ type: 'message', text: 'Patch applied.' }] };
+    return { items: [{ type: 'message', text: `Command finished: ${firstOutputLine(out.output)}` }] };
+  }
+  const text = (req.userText ?? '').trim();
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(text);
+  const word = m ? m[1] : '';
+  const rest = m ? m[2] : '';
+  switch (word) {
+    case 'FAIL':
+      return { httpError: { status: 400, message: rest || 'scripted failure' } };
+    case 'SLOW': {
+      const s = /^(\d+)\s*([\s\S]*)$/.exec(rest);
+      return { stallAfterCreatedMs: s ? Number(s[1]) : 1000, items: [{ type: 'message', text: s ? s[2] : rest }] };
+    }
+    case 'HANG':
+      return { hang: true };
+    case 'RUN':
+      return {
+        items: [
+          { type: 'reasoning', summary: 'Planning to run the command.' },
+          { type: 'exec', command: rest, escalated: true, justification: `Needs to run: ${rest}` },
+        ],
+      };
+    case 'PATCH': {
+      const p = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+      return { items: [{ type: 'patch', patch: addFilePatch(p ? p[1] : 'out.txt', p ? p[2] : '') }] };
+    }
+    case 'THINK':
+      return {
+        items: [
+          { type: 'reasoning', summary: `Thinking about: ${rest}` },
+          { type: 'message', text: rest },
+        ],
+      };
+    case 'STREAM': {
+      const s = /^(\d+)\s*([\s\S]*)$/.exec(rest);
+      return { deltaChunks: s ? Number(s[1]) : 3, items: [{ type: 'message', text: s ? s[2] : rest }] };
+    }
+    case 'ECHO':
+      return { deltaChunks: 3, items: [{ type: 'message', text: `Echo: ${rest}` }] };
+    default:
+      return { deltaChunks: 3, items: [{ type: 'message', text: `Echo: ${text}` }] };
+  }
+};
+
+/** The exec output codex returns is wrapped ("Chunk ID: ...\nOutput:\n..."); take the first real output line. */
+function firstOutputLine(output: string): string {
+  const marker = /(?:^|\n)Output:\n/.exec(output);
+  const body = marker ? output.slice(marker.index + marker[0].length) : output;
+  return (body.split('\n').find((l) => l.trim() !== '') ?? '').trim();
+}
+
+function findPatchCall(body: any, callId: string): boolean {
+  const input: any[] = Array.isArray(body?.input) ? body.input : [];
+  return input.some((it) => it?.call_id === callId && (it.type === 'custom_tool_call' || it.name === 'apply_patch'));
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((c: any) => (typeof c?.text === 'string' ? c.text : '')).join('');
+}
+
+export function parseModelRequest(body: any): ModelRequest {
+  const input: any[] = Array.isArray(body?.input) ? body.input : [];
+  let userText: string | null = null;
+  for (let i = input.length - 1; i >= 0; i--) {
+    const it = input[i];
+    if (it?.type === 'message' && it.role === 'user') {
+      const t = textOf(it.content);
+      if (!t.startsWith('<')) {
+        userText = t;
+        break;
+      }
+    }
+  }
+  const last = input[input.length - 1];
+  let lastFunctionCallOutput: ModelRequest['lastFunctionCallOutput'] = null;
+  if (last && (last.type === 'function_call_output' || last.type === 'custom_tool_call_output')) {
+    const o = last.output;
+    const output = typeof o === 'string' ? o : typeof o?.content === 'string' ? o.content : textOf(o);
+    lastFunctionCallOutput = { call_id: String(last.call_id), output };
+  }
+  return { body, userText, lastFunctionCallOutput };
+}
+
+let idCounter = 0;
+const nextId = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${(++idCounter).toString(36)}`;
+
+function toWireItem(item: ReplyItem): any {
+  switch (item.type) {
+    case 'message':
+      return { type: 'message', role: 'assistant', id: nextId('msg'), content: [{ type: 'output_text', text: item.text, annotations: [] }] };
+    case 'reasoning':
+      return { type: 'reasoning', id: nextId('rs'), summary: [{ type: 'summary_text', text: item.summary }] };
+    case 'exec': {
+      const args: Record<string, unknown> = { cmd: item.command };
+      if (item.escalated) {
+        args.sandbox_permissions = 'require_escalated';
+        args.justification = item.justification ?? `Needs to run: ${item.command}`;
+      } else if (item.justification) {
+        args.justification = item.justification;
+      }
+      return { type: 'function_call', id: nextId('fc'), call_id: item.callId ?? nextId('call'), name: 'exec_command', arguments: JSON.stringify(args) };
+    }
+    case 'patch':
+      return { type: 'custom_tool_call', id: nextId('ctc'), call_id: item.callId ?? nextId('call'), name: 'apply_patch', input: item.patch };
+  }
+}
+
+function splitChunks(text: string, n: number): string[] {
+  const count = Math.max(1, Math.min(n, text.length || 1));
+  const size = Math.ceil(text.length / count);
+  const chunks: string[] = [];
+  for (let i = 0; i < count; i++) chunks.push(text.slice(i * size, (i + 1) * size));
+  return chunks.filter((c, i) => c !== '' || i === 0);
+}
+
+export async function startScriptedModel(options: { script?: ModelScript; port?: number } = {}): Promise<ScriptedModel> {
+  const script = options.script ?? defaultScript;
+  const requests: ModelRequest[] = [];
+  const open = new Set<http.ServerResponse>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (req.method !== 'POST' || !(req.url ?? '').split('?')[0].endsWith('/responses')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } }));
+      return;
+    }
+    let body: any;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'invalid JSON body', type: 'invalid_request_error' } }));
+      return;
+    }
+    const parsed = parseModelRequest(body);
+    requests.push(parsed);
+    const reply = await script(parsed);
+
+    if ('httpError' in reply) {
+      res.writeHead(reply.httpError.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: reply.httpError.message, type: 'invalid_request_error' } }));
+      return;
+    }
+    if ('items' in reply && reply.delayMs) await sleep(reply.delayMs);
+    if (closed) return;
+
+    open.add(res);
+    res.on('close', () => open.delete(res));
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (type: string, data: Record<string, unknown>) => {
+      if (!res.writableEnded) res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    };
+    const responseId = nextId('resp');
+    send('response.created', { response: { id: responseId } });
+    if ('hang' in reply) return; // left open; close() ends it
+    if (reply.stallAfterCreatedMs) await sleep(reply.stallAfterCreatedMs);
+    if (closed || res.writableEnded) return;
+
+    let outputIndex = 0;
+    for (const item of reply.items) {
+      const wire = toWireItem(item);
+      if (item.type === 'message' && reply.deltaChunks && reply.deltaChunks > 0) {
+        send('response.output_item.added', { output_index: outputIndex, item: { ...wire, content: [] } });
+        for (const delta of splitChunks(item.text, reply.deltaChunks)) {
+          send('response.output_text.delta', { item_id: wire.id, output_index: outputIndex, content_index: 0, delta });
+        }
+      }
+      send('response.output_item.done', { output_index: outputIndex, item: wire });
+      outputIndex++;
+    }
+    send('response.completed', {
+      response: {
+        id: responseId,
+        usage: { input_tokens: 10, input_tokens_details: null, output_tokens: 5, output_tokens_details: null, total_tokens: 15 },
+      },
+    });
+    res.end();
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: String(err?.message ?? err), type: 'server_error' } }));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      for (const res of open) res.destroy();
+      open.clear();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
