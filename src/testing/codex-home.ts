@@ -8,7 +8,13 @@
  * - `approval_policy = "untrusted"` in config.toml makes 0.169 exit at start; use "on-request"/"never".
  * - With `approval_policy = "on-request"` an `exec_command` with `sandbox_permissions: "require_escalated"`
  *   asks the client for approval; once accepted it runs outside the sandbox in the thread's `cwd`,
- *   so a `read-only` sandbox is enough for it to write a file there.
+ *   so a `read-only` sandbox is enough for it to write a file there. Under `workspace-write` the escalated
+ *   command still asks. apply_patch asks for approval under read-only (and, once accepted, can add files
+ *   only in existing directories); under workspace-write patches inside the cwd apply without asking.
+ * - The fallback metadata of an unknown model ("mock-model") has no apply_patch tool: a one-entry
+ *   `model_catalog_json` (see mockModelCatalog) is needed to get it.
+ * - Every start prints "Codex could not find bubblewrap on PATH" as a `configWarning` notification and the
+ *   stderr line "could not create PATH aliases ... under temporary dir" when CODEX_HOME is in /tmp: harmless.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,8 +32,18 @@ export interface CodexHomeOptions {
   modelUrl: string;
   approvalPolicy?: 'never' | 'on-request';
   sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access';
-  /** Appended verbatim to config.toml (may add tables). */
+  /**
+   * Inserted after the top-level keys and before the `[model_providers.mock]` / `[features]` tables,
+   * so it may hold top-level keys and its own tables (but not those two tables again).
+   */
   extraToml?: string;
+  /**
+   * Offer the model the `apply_patch` tool (default true). Needs a model catalog entry: with unknown
+   * model metadata 0.169 falls back to a tool set without apply_patch.
+   */
+  applyPatchTool?: boolean;
+  /** Extra `[features]` flags, merged over plugins/remote_plugin/apps = false. */
+  features?: Record<string, boolean>;
 }
 
 export interface CodexHome {
@@ -80,7 +96,35 @@ export function resolveCodexCommand(): string[] {
 
 const tomlString = (s: string): string => JSON.stringify(s);
 
-export function codexConfigToml(options: CodexHomeOptions): string {
+/**
+ * A one-model catalog for `model_catalog_json`. These are the fields 0.169 requires (found by trial);
+ * `apply_patch_tool_type: "freeform"` adds apply_patch as a custom tool and `shell_type: "unified_exec"`
+ * keeps the `exec_command` tool that the fallback metadata offers.
+ */
+export function mockModelCatalog(slug = 'mock-model'): object {
+  return {
+    models: [
+      {
+        slug,
+        display_name: slug,
+        description: 'Scripted test model',
+        base_instructions: 'You are a scripted test model.',
+        apply_patch_tool_type: 'freeform',
+        shell_type: 'unified_exec',
+        supported_reasoning_levels: [],
+        visibility: 'list',
+        supported_in_api: true,
+        priority: 1,
+        support_verbosity: false,
+        truncation_policy: { mode: 'tokens', limit: 10000 },
+        experimental_supported_tools: [],
+        context_window: 272000,
+      },
+    ],
+  };
+}
+
+export function codexConfigToml(options: CodexHomeOptions, catalogPath?: string): string {
   return [
     'model = "mock-model"',
     'model_provider = "mock"',
@@ -88,6 +132,9 @@ export function codexConfigToml(options: CodexHomeOptions): string {
     `sandbox_mode = ${tomlString(options.sandbox ?? 'read-only')}`,
     // Keeps it from reaching the network at start or exposing a web tool.
     'web_search = "disabled"',
+    catalogPath ? `model_catalog_json = ${tomlString(catalogPath)}` : '',
+    '',
+    options.extraToml ?? '',
     '',
     '[model_providers.mock]',
     'name = "mock"',
@@ -98,11 +145,9 @@ export function codexConfigToml(options: CodexHomeOptions): string {
     'stream_max_retries = 0',
     '',
     '[features]',
-    'plugins = false',
-    'remote_plugin = false',
-    'apps = false',
-    '',
-    options.extraToml ?? '',
+    ...Object.entries({ plugins: false, remote_plugin: false, apps: false, ...options.features }).map(
+      ([k, v]) => `${k} = ${v ? 'true' : 'false'}`,
+    ),
     '',
   ].join('\n');
 }
@@ -110,7 +155,12 @@ export function codexConfigToml(options: CodexHomeOptions): string {
 /** Creates a throwaway CODEX_HOME with a config.toml pointing at the scripted model. */
 export async function createCodexHome(options: CodexHomeOptions): Promise<CodexHome> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'codex-home-'));
-  await fs.promises.writeFile(path.join(dir, 'config.toml'), codexConfigToml(options), 'utf8');
+  let catalogPath: string | undefined;
+  if (options.applyPatchTool !== false) {
+    catalogPath = path.join(dir, 'model-catalog.json');
+    await fs.promises.writeFile(catalogPath, JSON.stringify(mockModelCatalog(), null, 2), 'utf8');
+  }
+  await fs.promises.writeFile(path.join(dir, 'config.toml'), codexConfigToml(options, catalogPath), 'utf8');
   return {
     dir,
     env: {

@@ -2,14 +2,17 @@
  * A scripted stand-in for the OpenAI Responses API, so the real `codex app-server` can run offline.
  *
  * Facts about codex-cli 0.169.0 found by reading the `tools` array it sends to the model:
- * - `exec_command` is a `function` tool; its JSON arguments are `cmd` (string, the shell command line),
- *   `workdir`, `shell`, `tty`, `yield_time_ms`, `max_output_tokens`, `login`, plus
- *   `sandbox_permissions` ('use_default' | 'require_escalated' | ...) and `justification`.
+ * - `exec_command` is a `function` tool; its JSON arguments are `cmd` (string, the shell command line,
+ *   the only required one), `workdir`, `shell`, `tty`, `yield_time_ms`, `max_output_tokens`, `login`,
+ *   `prefix_rule`, `sandbox_permissions` ('use_default' | 'require_escalated') and `justification`.
+ *   `login` defaults to true (`/bin/bash -lc`), which costs about a second per command here.
+ * - The exec output sent back to the model is wrapped ("Chunk ID", "Wall time", "Process exited with
+ *   code N", "Original token count", then "Output:" and the output lines); apply_patch's output is
+ *   "Exit code: N", "Wall time", "Output:" and the tool's text. firstOutputLine() skips the wrapper.
+ * - apply_patch is only offered when the model's catalog metadata says so (see codex-home.ts).
  * - `apply_patch` is a freeform `custom` tool (grammar-based): the model answers with a
  *   `custom_tool_call` item whose `input` is the raw patch text (`*** Begin Patch` ... `*** End Patch`),
  *   and the follow-up request carries a `custom_tool_call_output` item, not a `function_call_output`.
- * - `response.completed` must carry a usage object with `input_tokens_details`/`output_tokens_details`
- *   present (null is fine), otherwise the server rejects the stream.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +20,17 @@ import type { AddressInfo } from 'node:net';
 export type ReplyItem =
   | { type: 'message'; text: string }
   | { type: 'reasoning'; summary: string }
-  | { type: 'exec'; command: string; escalated?: boolean; justification?: string; callId?: string }
+  | {
+      type: 'exec';
+      /** The shell command line, sent as `cmd`. */
+      command: string;
+      /** Adds `sandbox_permissions: 'require_escalated'` (asks for approval under on-request). */
+      escalated?: boolean;
+      justification?: string;
+      callId?: string;
+      /** Sent as exec_command's `login` when set; codex defaults to a login shell (`bash -lc`), the slower one. */
+      login?: boolean;
+    }
   | { type: 'patch'; patch: string; callId?: string };
 
 export type ModelReply =
@@ -30,7 +43,10 @@ export interface ModelRequest {
   body: any;
   /** Text of the last user message whose text does not start with '<' (those are environment context). */
   userText: string | null;
-  /** Set when the last input item is a tool output (function_call_output or custom_tool_call_output). */
+  /**
+   * Set when the last input item is a tool output: `function_call_output` (exec_command) or
+   * `custom_tool_call_output` (apply_patch, a custom tool in 0.169).
+   */
   lastFunctionCallOutput: { call_id: string; output: string } | null;
 }
 
@@ -59,7 +75,7 @@ export function addFilePatch(path: string, content: string): string {
  * - `SLOW <ms> <text>`      → response.created, stall <ms>, then message `<text>`.
  * - `HANG`                  → response.created, then nothing until close().
  * - `RUN <shell command>`   → reasoning `Planning to run the command.` then an escalated exec_command
- *                             with justification `Needs to run: <command>`.
+ *                             with justification `Needs to run: <command>` (non-login shell: `bash -c`).
  * - `PATCH <path> <content>`→ apply_patch adding file <path> with the one line <content>.
  * - `THINK <text>`          → reasoning `Thinking about: <text>` then message `<text>`.
  * - `STREAM <n> <text>`     → message `<text>` streamed as n delta events.
@@ -90,7 +106,8 @@ export const defaultScript: ModelScript = (req) => {
       return {
         items: [
           { type: 'reasoning', summary: 'Planning to run the command.' },
-          { type: 'exec', command: rest, escalated: true, justification: `Needs to run: ${rest}` },
+          // login: false skips the ~1 s login-shell start (`bash -c` instead of `bash -lc`).
+          { type: 'exec', command: rest, escalated: true, justification: `Needs to run: ${rest}`, login: false },
         ],
       };
     case 'PATCH': {
@@ -167,6 +184,7 @@ function toWireItem(item: ReplyItem): any {
       return { type: 'reasoning', id: nextId('rs'), summary: [{ type: 'summary_text', text: item.summary }] };
     case 'exec': {
       const args: Record<string, unknown> = { cmd: item.command };
+      if (item.login !== undefined) args.login = item.login;
       if (item.escalated) {
         args.sandbox_permissions = 'require_escalated';
         args.justification = item.justification ?? `Needs to run: ${item.command}`;

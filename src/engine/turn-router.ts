@@ -1,0 +1,105 @@
+import { turnIdOf } from '../protocol/items';
+import type { JsonRpcMessage } from '../protocol/messages';
+import { SessionLimits, TurnSession } from './turn-session';
+
+/** A turn/start in flight on a thread: frames of the thread are held until its turn id is known. */
+export interface TurnExpectation {
+  readonly threadId: string;
+}
+
+interface Waiting {
+  count: number;
+  held: JsonRpcMessage[];
+}
+
+/**
+ * Routes turn frames to sessions by turn id (one `Map` lookup per frame, however many turns run).
+ * While a `turn/start` is in flight on a thread, that thread's frames of unknown turns are held,
+ * so that nothing the server sends before the response is lost.
+ */
+export class TurnRouter {
+  private readonly byTurn = new Map<string, TurnSession>();
+  private readonly waiting = new Map<string, Waiting>();
+
+  /** Live sessions (for hygiene checks and close). */
+  get size(): number {
+    return this.byTurn.size;
+  }
+
+  get waitingThreads(): number {
+    return this.waiting.size;
+  }
+
+  sessions(): IterableIterator<TurnSession> {
+    return this.byTurn.values();
+  }
+
+  get(turnId: string): TurnSession | undefined {
+    return this.byTurn.get(turnId);
+  }
+
+  /** The first live session of a thread (threads run one turn at a time). */
+  activeOnThread(threadId: string): TurnSession | undefined {
+    for (const s of this.byTurn.values()) if (s.threadId === threadId && !s.ended) return s;
+    return undefined;
+  }
+
+  /** Call before writing turn/start. */
+  expect(threadId: string): TurnExpectation {
+    const w = this.waiting.get(threadId);
+    if (w) w.count++;
+    else this.waiting.set(threadId, { count: 1, held: [] });
+    return { threadId };
+  }
+
+  /** The turn/start failed or was abandoned. */
+  unexpect(expectation: TurnExpectation): void {
+    const w = this.waiting.get(expectation.threadId);
+    if (w && --w.count === 0) this.waiting.delete(expectation.threadId);
+  }
+
+  /** The turn/start answered with `turnId`: creates its session and hands it the held frames. */
+  bind(expectation: TurnExpectation, turnId: string, mode: 'once' | 'stream', limits: SessionLimits): TurnSession {
+    const session = new TurnSession(expectation.threadId, turnId, mode, limits);
+    this.byTurn.set(turnId, session);
+    const w = this.waiting.get(expectation.threadId);
+    if (w) {
+      const mine: JsonRpcMessage[] = [];
+      w.held = w.held.filter((f) => (turnIdOf(f) === turnId ? (mine.push(f), false) : true));
+      this.unexpect(expectation);
+      for (const f of mine) session.push(f);
+    }
+    return session;
+  }
+
+  remove(session: TurnSession): void {
+    if (this.byTurn.get(session.turnId) === session) this.byTurn.delete(session.turnId);
+  }
+
+  /** Routes one frame; true when a turn took it. */
+  route(frame: JsonRpcMessage, threadId: string | undefined, turnId: string | undefined): boolean {
+    if (turnId !== undefined) {
+      const session = this.byTurn.get(turnId);
+      if (session) {
+        session.push(frame);
+        return true;
+      }
+    }
+    if (threadId !== undefined && turnId !== undefined) {
+      const w = this.waiting.get(threadId);
+      if (w) {
+        w.held.push(frame);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Fails and forgets every session (the connection ended). */
+  failAll(err: Error): void {
+    const all = [...this.byTurn.values()];
+    this.byTurn.clear();
+    this.waiting.clear();
+    for (const s of all) s.fail(err);
+  }
+}

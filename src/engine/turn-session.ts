@@ -1,0 +1,157 @@
+import { CodexProtocolError } from '../errors';
+import type { ChatContinuation, RawEvent } from '../models';
+import { ItemCompletedParamsCodec } from '../protocol/codecs';
+import { deltaItemType } from '../protocol/items';
+import type { JsonRpcMessage } from '../protocol/messages';
+
+/** Receives a session's frames while a subscriber is attached. */
+export interface SessionConsumer {
+  next(frame: JsonRpcMessage): void;
+  error(err: Error): void;
+}
+
+/** Limits of one session. */
+export interface SessionLimits {
+  /** Most events buffered while nobody listens (after an inactivity timeout). */
+  maxBufferedEvents: number;
+  /** Keep the turn's non-delta events for a `ChatResult` (chatOnce, chatEvents). */
+  retainEvents: boolean;
+}
+
+/**
+ * The client's state of one running turn: counts the events handed to its consumer (the
+ * continuation cursor), buffers them while nobody listens, and keeps what a `ChatResult` needs.
+ * Frames reach it from the router by id, never through a filter.
+ */
+export class TurnSession {
+  /** Events handed to consumers so far: the continuation cursor. */
+  delivered = 0;
+  /** The `turn/completed` frame, once it came. */
+  terminal: JsonRpcMessage | null = null;
+  /** The last completed agent message of the turn. */
+  lastAgentMessage: { itemId: string | null; text: string } | null = null;
+  /** Item ids already turned into steps, shared by every consumer of the turn. */
+  readonly seenItemIds = new Set<string>();
+  /** Approval requests of this turn still waiting for an answer (pauses inactivity). */
+  readonly pendingApprovals = new Set<string | number>();
+  /** The turn's non-delta events, when `retainEvents`. */
+  readonly retained: RawEvent[] = [];
+  /** The consumer timed out and may come back with a continuation. */
+  suspended = false;
+  private consumer: SessionConsumer | null = null;
+  private buffer: JsonRpcMessage[] = [];
+  /** Cursor index of `buffer[0]`. */
+  private bufferStart = 0;
+  private overflow: number | null = null;
+  private endWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
+  private failure: Error | null = null;
+
+  constructor(
+    readonly threadId: string,
+    readonly turnId: string,
+    public mode: 'once' | 'stream',
+    public limits: SessionLimits,
+  ) {}
+
+  get ended(): boolean {
+    return this.terminal !== null;
+  }
+
+  get attached(): boolean {
+    return this.consumer !== null;
+  }
+
+  continuation(): ChatContinuation {
+    return { threadId: this.threadId, turnId: this.turnId, cursor: this.delivered, mode: this.mode };
+  }
+
+  push(frame: JsonRpcMessage): void {
+    const method = (frame as { method: string }).method;
+    if (method === 'turn/completed') {
+      this.terminal = frame;
+      for (const w of this.endWaiters.splice(0)) w.resolve();
+    }
+    else if (method === 'item/completed') this.noteItem(frame);
+    if (this.limits.retainEvents && deltaItemType(method) === null) this.retained.push(frame as RawEvent);
+    if (this.consumer) {
+      this.delivered++;
+      this.consumer.next(frame);
+      return;
+    }
+    if (this.buffer.length >= this.limits.maxBufferedEvents) {
+      // Keep counting so a continuation cannot silently skip what was dropped.
+      this.overflow = (this.overflow ?? 0) + 1;
+      return;
+    }
+    this.buffer.push(frame);
+  }
+
+  private noteItem(frame: JsonRpcMessage): void {
+    const params = (frame as { params?: unknown }).params;
+    if (!ItemCompletedParamsCodec.is(params) || params.item.type !== 'agentMessage') return;
+    const text = (params.item as { text?: unknown }).text;
+    if (typeof text === 'string') this.lastAgentMessage = { itemId: params.item.id ?? null, text };
+  }
+
+  /**
+   * Attaches a consumer from `cursor` on: replays the buffered events after it, then goes live.
+   * Throws `CodexProtocolError` when events after the cursor are no longer held.
+   */
+  attach(consumer: SessionConsumer, cursor = this.delivered): void {
+    if (this.overflow !== null) {
+      throw new CodexProtocolError(
+        `turn ${this.turnId}: ${this.overflow} events were dropped while nobody listened ` +
+          `(maxBufferedEvents ${this.limits.maxBufferedEvents}); it cannot be resumed without a gap`,
+      );
+    }
+    if (cursor < this.bufferStart || cursor > this.bufferStart + this.buffer.length) {
+      throw new CodexProtocolError(
+        `turn ${this.turnId}: cursor ${cursor} is outside the events held (${this.bufferStart}..${this.bufferStart + this.buffer.length})`,
+      );
+    }
+    this.suspended = false;
+    const replay = this.buffer.slice(cursor - this.bufferStart);
+    this.buffer = [];
+    this.bufferStart = cursor + replay.length;
+    this.delivered = cursor;
+    this.consumer = consumer;
+    for (const frame of replay) {
+      if (this.consumer !== consumer) {
+        // The consumer finished during the replay: keep the rest for a later one.
+        this.buffer = replay.slice(this.delivered - cursor);
+        this.bufferStart = this.delivered;
+        return;
+      }
+      this.delivered++;
+      consumer.next(frame);
+    }
+    if (this.failure && this.consumer === consumer) consumer.error(this.failure);
+  }
+
+  /** Detaches the consumer; later events are buffered from the current cursor. */
+  detach(): void {
+    this.consumer = null;
+    this.buffer = [];
+    this.bufferStart = this.delivered;
+  }
+
+  /** The events after `cursor` not yet delivered (for `cancel`). */
+  unread(cursor: number): JsonRpcMessage[] {
+    const from = Math.max(0, cursor - this.bufferStart);
+    return this.buffer.slice(from);
+  }
+
+  /** Resolves when the turn's terminal frame arrives; rejects when the connection ends first. */
+  whenEnded(): Promise<void> {
+    if (this.terminal) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.endWaiters.push({ resolve, reject }));
+  }
+
+  /** The connection ended: the consumer (now or when it attaches) gets `err`. */
+  fail(err: Error): void {
+    this.failure = err;
+    for (const w of this.endWaiters.splice(0)) w.reject(err);
+    this.consumer?.error(err);
+  }
+}

@@ -1,0 +1,110 @@
+import {
+  asyncScheduler,
+  from,
+  isObservable,
+  Observable,
+  OperatorFunction,
+  SchedulerLike,
+  Subscription,
+  take,
+  timeout,
+} from 'rxjs';
+import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
+import { approvalResponse, isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
+import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
+
+/** How `interceptApprovals` answers a request: a result, or a JSON-RPC error. */
+export type ApprovalReply = { result: { decision: unknown } } | { error: JsonRpcErrorObject };
+
+/** Configuration of `interceptApprovals()`. */
+export interface InterceptApprovalsConfig {
+  /** A handler that has not decided after this long counts as `decline`. Default: no limit. */
+  handlerTimeoutMs?: number | null;
+  /** Scheduler of that timeout. */
+  scheduler?: SchedulerLike;
+  /** Called when a handler throws, errors, times out or returns an invalid decision (then: decline). */
+  onHandlerError?: (request: ApprovalRequest, error: unknown) => void;
+}
+
+/**
+ * Takes command and file-change approval requests out of a frame stream, hands each (parsed) to
+ * `handler`, and answers it through `respond`: the decision, or `decline` when the handler throws,
+ * rejects, errors, completes without a value or gives an invalid decision. A request whose params
+ * do not decode is answered with -32602 naming the field. Every other frame passes on untouched.
+ */
+export function interceptApprovals(
+  handler: ApprovalHandler,
+  respond: (id: JsonRpcId, reply: ApprovalReply) => void,
+  config: InterceptApprovalsConfig = {},
+): OperatorFunction<JsonRpcMessage, JsonRpcMessage> {
+  return (source) =>
+    new Observable<JsonRpcMessage>((subscriber) => {
+      const inFlight = new Subscription();
+      inFlight.add(
+        source.subscribe({
+          next: (frame) => {
+            const request = frame as JsonRpcRequest;
+            if (request.id === undefined || !('method' in frame) || !isApprovalMethod(request.method)) {
+              subscriber.next(frame);
+              return;
+            }
+            const parsed = parseApprovalRequest(request);
+            if (!parsed.ok) {
+              respond(request.id, {
+                error: { code: ErrorCodes.InvalidParams, message: `invalid ${request.method} params: ${parsed.field}` },
+              });
+              return;
+            }
+            inFlight.add(decide(handler, parsed.request, config, (reply) => respond(request.id, reply)));
+          },
+          error: (err) => subscriber.error(err),
+          complete: () => subscriber.complete(),
+        }),
+      );
+      return inFlight;
+    });
+}
+
+/** Runs `handler` for one request and answers exactly once. */
+export function decide(
+  handler: ApprovalHandler,
+  request: ApprovalRequest,
+  config: InterceptApprovalsConfig,
+  answer: (reply: ApprovalReply) => void,
+): Subscription {
+  const declineBecause = (error: unknown) => {
+    config.onHandlerError?.(request, error);
+    answer({ result: { decision: 'decline' } });
+  };
+  let decision$: Observable<ApprovalDecision>;
+  try {
+    const out = handler(request);
+    decision$ = isObservable(out) ? out : from(Promise.resolve(out));
+  } catch (err) {
+    declineBecause(err);
+    return Subscription.EMPTY;
+  }
+  const limit = config.handlerTimeoutMs;
+  if (limit != null) decision$ = decision$.pipe(timeout({ first: limit, scheduler: config.scheduler ?? asyncScheduler }));
+  let answered = false;
+  return decision$.pipe(take(1)).subscribe({
+    next: (decision) => {
+      answered = true;
+      let payload: { decision: unknown };
+      try {
+        payload = approvalResponse(request, decision);
+      } catch (err) {
+        declineBecause(err);
+        return;
+      }
+      answer({ result: payload });
+    },
+    error: (err) => {
+      answered = true;
+      declineBecause(err);
+    },
+    complete: () => {
+      if (!answered) declineBecause(new Error('approval handler completed without a decision'));
+    },
+  });
+}

@@ -1,0 +1,46 @@
+import { Observable, OperatorFunction } from 'rxjs';
+import type { ConversationStep } from '../models';
+import { ItemCompletedParamsCodec } from '../protocol/codecs';
+import { itemToStep } from '../protocol/items';
+import type { JsonRpcMessage } from '../protocol/messages';
+
+/** Configuration of `toSteps()`. */
+export interface ToStepsConfig {
+  /**
+   * Item ids already turned into steps. Pass the same set to a later `toSteps()` over the same turn
+   * (e.g. after resuming) so that dedup spans both. Default: a new set per subscription.
+   */
+  seenItemIds?: Set<string>;
+}
+
+/**
+ * `item/completed` notifications → `ConversationStep`s, one per item id: a repeated
+ * `item/completed` for an id already seen yields nothing. Everything else is dropped.
+ */
+export function toSteps(config: ToStepsConfig = {}): OperatorFunction<JsonRpcMessage, ConversationStep> {
+  return (source) =>
+    new Observable<ConversationStep>((subscriber) => {
+      const seen = config.seenItemIds ?? new Set<string>();
+      return source.subscribe({
+        next: (frame) => {
+          const step = stepOf(frame, seen);
+          if (step) subscriber.next(step);
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
+
+/** The step of one frame, or null (not an item/completed, malformed, or a repeat). */
+export function stepOf(frame: JsonRpcMessage, seen: Set<string>): ConversationStep | null {
+  if ((frame as { method?: string }).method !== 'item/completed') return null;
+  const params = (frame as { params?: unknown }).params;
+  if (!ItemCompletedParamsCodec.is(params)) return null;
+  const id = params.item.id;
+  if (id !== undefined) {
+    if (seen.has(id)) return null;
+    seen.add(id);
+  }
+  return itemToStep(params.threadId, params.turnId, params.item as Record<string, unknown>);
+}

@@ -1,0 +1,82 @@
+/** Turn-frame helpers shared by the operators and the engine: keys, steps and deltas. */
+import type { ConversationStep } from '../models';
+import type { JsonRpcMessage } from './messages';
+
+const STEP_TYPES: Record<string, string> = {
+  reasoning: 'thinking',
+  commandExecution: 'exec',
+  agentMessage: 'codex',
+  mcpToolCall: 'tool',
+  fileChange: 'file',
+};
+
+/** `stepType` of an item type: the canonical labels, any other type unchanged. */
+export function stepTypeOf(itemType: string): string {
+  return STEP_TYPES[itemType] ?? itemType;
+}
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
+
+/** Human-readable text of an item, per item type (see the API page). */
+export function itemText(item: Record<string, unknown>): string | null {
+  switch (item.type) {
+    case 'reasoning': {
+      const parts = [...strings(item.summary), ...strings(item.content)];
+      return parts.length ? parts.join('\n') : null;
+    }
+    case 'commandExecution':
+      return typeof item.command === 'string' ? item.command : null;
+    case 'agentMessage':
+      return typeof item.text === 'string' ? item.text : null;
+    default:
+      for (const key of ['text', 'message', 'content', 'summary']) {
+        if (typeof item[key] === 'string') return item[key] as string;
+      }
+      return null;
+  }
+}
+
+/** The step of one completed item. */
+export function itemToStep(threadId: string, turnId: string, item: Record<string, unknown>): ConversationStep {
+  const itemType = typeof item.type === 'string' ? item.type : null;
+  return {
+    threadId,
+    turnId,
+    itemId: typeof item.id === 'string' ? item.id : null,
+    stepType: itemType ? stepTypeOf(itemType) : 'unknown',
+    itemType,
+    status: 'completed',
+    text: itemText(item),
+    data: item,
+  };
+}
+
+type Params = Record<string, unknown> | undefined;
+const paramsOf = (frame: JsonRpcMessage): Params => (frame as { params?: Params }).params;
+
+/** The thread id a frame belongs to, if any. */
+export function threadIdOf(frame: JsonRpcMessage): string | undefined {
+  const p = paramsOf(frame);
+  const id = p?.threadId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** The turn id a frame belongs to (`params.turnId`, or `params.turn.id` on turn/started|completed). */
+export function turnIdOf(frame: JsonRpcMessage): string | undefined {
+  const p = paramsOf(frame);
+  if (!p) return undefined;
+  if (typeof p.turnId === 'string') return p.turnId;
+  const turn = p.turn as { id?: unknown } | undefined;
+  return turn && typeof turn.id === 'string' ? turn.id : undefined;
+}
+
+/** The item type whose text a delta notification streams, or null when `method` is no text delta. */
+export function deltaItemType(method: string): string | null {
+  // item/<type>/delta, item/<type>/outputDelta, item/reasoning/summaryTextDelta, ...
+  if (!method.startsWith('item/')) return null;
+  const slash = method.indexOf('/', 5);
+  if (slash < 0 || method.indexOf('/', slash + 1) >= 0) return null;
+  const last = method.slice(slash + 1);
+  return last === 'delta' || last.endsWith('Delta') ? method.slice(5, slash) : null;
+}

@@ -1,0 +1,6 @@
+/**
+ * `codex-rx/testing`: helpers for users' own (marble) tests. Runs anywhere RxJS runs; the Node-only
+ * helpers (scripted model, throwaway CODEX_HOME) are exported elsewhere.
+ */
+export * from './in-memory-transport';
+export * from './frames';

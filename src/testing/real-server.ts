@@ -1,0 +1,59 @@
+/**
+ * Node only: runs the real `codex app-server` offline against a scripted model, for end-to-end
+ * tests, benchmarks and the demo. Not exported from `codex-rx/testing` (which stays browser-safe).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CodexClient } from '../client';
+import type { ClientOptions } from '../options';
+import { createCodexHome, CodexHome, CodexHomeOptions, resolveCodexLaunch } from './codex-home';
+import { defaultScript, ModelScript, ScriptedModel, startScriptedModel } from './scripted-model';
+
+export interface OfflineCodexOptions extends Omit<CodexHomeOptions, 'modelUrl'> {
+  /** The model's script. Default: `defaultScript` (directives in the user's text). */
+  script?: ModelScript;
+}
+
+/** A scripted model plus a throwaway CODEX_HOME and workspace, ready to launch servers against. */
+export interface OfflineCodex {
+  readonly model: ScriptedModel;
+  readonly home: CodexHome;
+  /** A fresh empty directory to use as the threads' cwd. */
+  readonly workspace: string;
+  /** argv and environment that start the real app-server against this model. */
+  readonly command: string[];
+  readonly env: Record<string, string>;
+  /** A stdio client (unstarted) for this server; closed by `dispose()` too. */
+  client(options?: ClientOptions & { extraArgs?: string[] }): CodexClient;
+  /** Closes every client made here, the model, and removes the directories. */
+  dispose(): Promise<void>;
+}
+
+export async function startOfflineCodex(options: OfflineCodexOptions = {}): Promise<OfflineCodex> {
+  const model = await startScriptedModel({ script: options.script ?? defaultScript });
+  const home = await createCodexHome({ ...options, modelUrl: model.url });
+  const workspace = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-ws-')));
+  const launch = resolveCodexLaunch();
+  const env = { ...launch.env, ...home.env };
+  const clients: CodexClient[] = [];
+  return {
+    model,
+    home,
+    workspace,
+    command: launch.command,
+    env,
+    client(clientOptions = {}) {
+      const { extraArgs = [], ...rest } = clientOptions;
+      const c = CodexClient.connectStdio({ command: [...launch.command, ...extraArgs], env, cwd: workspace, ...rest });
+      clients.push(c);
+      return c;
+    },
+    async dispose() {
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      await model.close();
+      await home.cleanup();
+      fs.rmSync(workspace, { recursive: true, force: true });
+    },
+  };
+}
