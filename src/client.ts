@@ -21,7 +21,14 @@ import type {
 import type { ClientOptions, StdioOptions, WebSocketOptions } from './options';
 import { stepOf } from './operators/to-steps';
 import { isApprovalMethod } from './protocol/approvals';
-import { ServerRequestResolvedParamsCodec, ThreadResultCodec, ThreadStatusChangedParamsCodec } from './protocol/codecs';
+import {
+  explain,
+  ItemCompletedParamsCodec,
+  ServerRequestResolvedParamsCodec,
+  ThreadResultCodec,
+  ThreadStatusChangedParamsCodec,
+  TurnCompletedParamsCodec,
+} from './protocol/codecs';
 import { threadIdOf, turnIdOf } from './protocol/items';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from './protocol/messages';
 import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
@@ -320,6 +327,7 @@ export class CodexClient extends ThreadMethods {
   private onNotification(n: JsonRpcNotification): void {
     const threadId = threadIdOf(n);
     const turnId = turnIdOf(n);
+    if (n.method === 'item/completed' || n.method === 'turn/completed') this.checkTurnFrame(n, turnId);
     if (this.router.route(n, threadId, turnId)) return;
     if (n.method === 'thread/status/changed') this.onThreadStatus(n);
     else if (n.method === 'serverRequest/resolved' && ServerRequestResolvedParamsCodec.is(n.params)) {
@@ -327,6 +335,15 @@ export class CodexClient extends ThreadMethods {
       this.desk.resolved(requestId);
       for (const s of this.router.sessions()) s.pendingApprovals.delete(requestId);
     }
+  }
+
+  /** A malformed item/turn completion is reported; with `strict` it also fails its turn. */
+  private checkTurnFrame(n: JsonRpcNotification, turnId: string | undefined): void {
+    const codec = n.method === 'item/completed' ? ItemCompletedParamsCodec : TurnCompletedParamsCodec;
+    if (codec.is(n.params)) return;
+    const error = new CodexProtocolError(`malformed ${n.method}: ${explain(codec, n.params)}`, { data: n });
+    this.connection.report({ kind: 'invalid-frame', message: error.message, detail: n, error });
+    if (this.options.strict && turnId !== undefined) this.router.get(turnId)?.fail(error);
   }
 
   private onServerRequest(r: JsonRpcRequest): void {

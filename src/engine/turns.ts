@@ -175,6 +175,8 @@ export class TurnEngine {
         const start = async () => {
           await host.ensureReady();
           const threadId = await host.threadFor(options);
+          // Unsubscribed while the thread was being prepared: start no turn.
+          if (subscriber.closed) return;
           const expectation = host.router.expect(threadId);
           let turnId: string;
           try {

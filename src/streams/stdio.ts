@@ -89,6 +89,7 @@ export class StdioTransport implements Transport {
   }
 
   start(): Promise<void> {
+    if (this.closing && !this.startPromise) return Promise.reject(new CodexTransportError('stdio transport is closed'));
     return (this.startPromise ??= this.spawn());
   }
 
@@ -98,10 +99,12 @@ export class StdioTransport implements Transport {
     if (!file) return Promise.reject(new CodexTransportError('stdio transport: empty command'));
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
       const fail = (err: CodexTransportError) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(graceTimer);
         reject(err);
       };
       const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
@@ -131,7 +134,7 @@ export class StdioTransport implements Transport {
           resolve();
         };
         const grace = this.options.startupGraceMs ?? 50;
-        if (grace > 0) setTimeout(done, grace);
+        if (grace > 0) graceTimer = setTimeout(done, grace);
         else done();
       });
       child.once('error', (err) => {
@@ -156,7 +159,8 @@ export class StdioTransport implements Transport {
 
       const closed$ = fromEvent(child, 'close');
       (fromEvent(child.stdout, 'data') as Observable<Buffer>)
-        .pipe(ndjson(), takeUntil(closed$))
+        // takeUntil before ndjson: the end flushes a last line that has no newline.
+        .pipe(takeUntil(closed$), ndjson())
         .subscribe((value) => this.messages.next(value));
       // stderr is text, not JSON: each line is a diagnostic.
       let errTail = '';
@@ -164,9 +168,14 @@ export class StdioTransport implements Transport {
       child.stderr.on('data', (chunk: string) => {
         const lines = (errTail + chunk).split('\n');
         errTail = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) this.diagnostics.next({ kind: 'stderr', message: line.replace(/\r$/, '') });
+        for (const line of lines) this.stderrLine(line);
       });
+      child.stderr.once('end', () => this.stderrLine(errTail));
     });
+  }
+
+  private stderrLine(line: string): void {
+    if (line.trim()) this.diagnostics.next({ kind: 'stderr', message: line.replace(/\r$/, '') });
   }
 
   send(message: string): void {
