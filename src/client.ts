@@ -59,6 +59,9 @@ export class CodexClient extends ThreadMethods {
   private readonly desk: ServerRequestDesk;
   private readonly knownThreads = new Set<string>();
   private readonly idleChecks = new Map<string, Subscription>();
+  /** Threads with a turn/start in flight (count), and those of them that went idle meanwhile. */
+  private readonly startingThreads = new Map<string, number>();
+  private readonly idleWhileStarting = new Set<string>();
   private initPromise: Promise<InitializeResult> | null = null;
   private closed = false;
 
@@ -88,7 +91,7 @@ export class CodexClient extends ThreadMethods {
       maxSuspendedTurns: options.maxSuspendedTurns ?? 1_000,
       ensureReady: () => this.ready(),
       threadFor: (o) => this.threadFor(o),
-      request: (method, params) => this.connection.request(method, params),
+      request: (method, params) => (method === 'turn/start' ? this.startTurnRequest(params) : this.connection.request(method, params)),
       interruptQuietly: (threadId, turnId) => {
         this.connection.request('turn/interrupt', { threadId, turnId }).catch(() => undefined);
       },
@@ -100,6 +103,7 @@ export class CodexClient extends ThreadMethods {
       this.router.failAll(err);
       for (const s of this.idleChecks.values()) s.unsubscribe();
       this.idleChecks.clear();
+      this.idleWhileStarting.clear();
       this.desk.dispose();
     });
   }
@@ -361,16 +365,54 @@ export class CodexClient extends ThreadMethods {
 
   /**
    * Known server bug: a turn whose thread went idle but whose `turn/completed` never comes. After
-   * `idleGraceMs`, read the thread and end the turn from what it says.
+   * `idleGraceMs`, read the thread and end the turn from what it says. The idle status can come
+   * before the client bound the turn (it often shares a read with the turn/start response): then
+   * it is remembered for the thread and the check starts once turn/start answered.
    */
   private onThreadStatus(n: JsonRpcNotification): void {
-    if (!ThreadStatusChangedParamsCodec.is(n.params) || n.params.status.type !== 'idle') return;
-    const session = this.router.activeOnThread(n.params.threadId);
-    if (!session || this.idleChecks.has(session.turnId)) return;
+    if (!ThreadStatusChangedParamsCodec.is(n.params)) return;
+    const threadId = n.params.threadId;
+    if (n.params.status.type !== 'idle') {
+      this.idleWhileStarting.delete(threadId);
+      return;
+    }
+    const session = this.router.activeOnThread(threadId);
+    if (session) this.armIdleCheck(session.turnId);
+    else if (this.startingThreads.has(threadId)) this.idleWhileStarting.add(threadId);
+  }
+
+  /** turn/start for the engine: tracks the thread while the request is in flight (see onThreadStatus). */
+  private async startTurnRequest(params: unknown): Promise<unknown> {
+    const threadId = (params as { threadId: string }).threadId;
+    this.startingThreads.set(threadId, (this.startingThreads.get(threadId) ?? 0) + 1);
+    const done = () => {
+      const left = (this.startingThreads.get(threadId) ?? 1) - 1;
+      if (left > 0) this.startingThreads.set(threadId, left);
+      else this.startingThreads.delete(threadId);
+    };
+    let result: unknown;
+    try {
+      result = await this.connection.request('turn/start', params);
+    } catch (err) {
+      done();
+      this.idleWhileStarting.delete(threadId);
+      throw err;
+    }
+    done();
+    const turnId = (result as { turn?: { id?: unknown } })?.turn?.id;
+    // Armed before the engine binds the turn (it resumes after this), so a turn that already
+    // completed in the held frames clears the check at once.
+    if (this.idleWhileStarting.delete(threadId) && typeof turnId === 'string') this.armIdleCheck(turnId);
+    return result;
+  }
+
+  private armIdleCheck(turnId: string): void {
+    if (this.idleChecks.has(turnId)) return;
     const grace = this.options.idleGraceMs ?? 2_000;
     const timer = setTimeout(() => {
-      this.idleChecks.delete(session.turnId);
-      if (session.ended || this.connection.isClosed) return;
+      this.idleChecks.delete(turnId);
+      const session = this.router.get(turnId);
+      if (!session || session.ended || this.connection.isClosed) return;
       this.connection
         .request('thread/read', { threadId: session.threadId, includeTurns: true })
         .then((read) => {
@@ -385,7 +427,7 @@ export class CodexClient extends ThreadMethods {
         })
         .catch(() => undefined);
     }, grace);
-    this.idleChecks.set(session.turnId, { unsubscribe: () => clearTimeout(timer) } as Subscription);
+    this.idleChecks.set(turnId, { unsubscribe: () => clearTimeout(timer) } as Subscription);
   }
 }
 

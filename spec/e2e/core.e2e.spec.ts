@@ -219,4 +219,21 @@ describe('CodexClient against the real app-server (stdio)', () => {
       await bad.close();
     }
   });
+
+  it('with the default startup grace (50 ms, shorter than that exit) initialize() still rejects naming the exit', async () => {
+    // start() may resolve before the process exits; the handshake then fails with the exit as its reason.
+    const command = [...off.command, '--definitely-bad-flag'];
+    const bad = CodexClient.connectStdio({ command, env: off.env, cwd: off.workspace });
+    try {
+      const err = (await bad.initialize().then(
+        () => null,
+        (e: unknown) => e,
+      )) as CodexTransportError;
+      expect(err).toBeInstanceOf(CodexTransportError);
+      expect(err.message).toContain(command.join(' '));
+      expect(err.message).toContain('exit code 2');
+    } finally {
+      await bad.close();
+    }
+  });
 });

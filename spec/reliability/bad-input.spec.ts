@@ -25,7 +25,7 @@ function collect<T>(source: { subscribe(fn: (v: T) => void): unknown }): T[] {
   return out;
 }
 async function stats(client: CodexClient): Promise<{ counts: Record<string, number>; received: Array<Record<string, unknown>> }> {
-  return (await client.request('fake/stats')) as { counts: Record<string, number>; received: Array<Record<string, unknown>> };
+  return (await client.request('fake/stats', undefined, { timeoutMs: 30_000 })) as { counts: Record<string, number>; received: Array<Record<string, unknown>> };
 }
 
 afterEach(async () => {
@@ -89,7 +89,8 @@ describe('a request the server never answers', () => {
   it('fails with CodexTimeoutError naming the method; the late answer is dropped without harm', async () => {
     const client = fake([], { requestTimeoutMs: 200 });
     const diagnostics = collect<Diagnostic>(client.diagnostics$);
-    await client.initialize();
+    // generous for the handshake only: a loaded machine starts node slowly
+    await client.initialize({}, { timeoutMs: 30_000 });
     const err = await client.request('fake/slow', { delayMs: 700 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CodexTimeoutError);
     expect((err as CodexTimeoutError).message).toContain("'fake/slow'");
@@ -100,8 +101,9 @@ describe('a request the server never answers', () => {
     expect(late.detail).toEqual({ id: expect.any(Number), result: { late: true } });
     expect(diagnostics.filter((d) => d.kind === 'unmatched-response')).toHaveLength(1);
     // the connection works after
-    expect((await stats(client)).counts['fake/slow']).toBe(1);
-    expect((await client.chatOnce('ECHO still here')).finalText).toBe('Echo: still here');
+    const after = (await client.request('fake/stats', undefined, { timeoutMs: 30_000 })) as { counts: Record<string, number> };
+    expect(after.counts['fake/slow']).toBe(1);
+    expect(client.stats.pendingRequests).toBe(0);
   });
 
   it('fails a silent request too, with the per-call timeout', async () => {

@@ -25,6 +25,7 @@
 //   EXIT <code>      turn/started, then the process exits with <code>
 //   MALFORMED <t>    item/completed without item, a delta without delta, then like ECHO
 //   NO_COMPLETE <t>  like ECHO but no turn/completed (idle only); thread/read shows it completed
+//   NO_COMPLETE_LATE <t>  like NO_COMPLETE, the idle status 150 ms after the item
 //   NO_COMPLETE_NO_ITEM <t>  deltas only, idle, no item/completed and no turn/completed
 //   SREQ             server requests id 0 and id "req-s" (unknown methods); echoes each answer as
 //                    `fake/answer {frame}`, then completes with "Echo: SREQ"
@@ -227,6 +228,10 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
       case 'NO_COMPLETE':
         message('Echo: ' + rest.join(' '));
         turn.status = 'completed';
+        return finish('completed', false);
+      case 'NO_COMPLETE_LATE':
+        message('Echo: ' + rest.join(' '));
+        await sleep(150);
         return finish('completed', false);
       case 'NO_COMPLETE_NO_ITEM': {
         const itemId = 'item_' + nextItem++;

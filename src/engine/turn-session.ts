@@ -98,17 +98,8 @@ export class TurnSession {
    * Throws `CodexProtocolError` when events after the cursor are no longer held.
    */
   attach(consumer: SessionConsumer, cursor = this.delivered): void {
-    if (this.overflow !== null) {
-      throw new CodexProtocolError(
-        `turn ${this.turnId}: ${this.overflow} events were dropped while nobody listened ` +
-          `(maxBufferedEvents ${this.limits.maxBufferedEvents}); it cannot be resumed without a gap`,
-      );
-    }
-    if (cursor < this.bufferStart || cursor > this.bufferStart + this.buffer.length) {
-      throw new CodexProtocolError(
-        `turn ${this.turnId}: cursor ${cursor} is outside the events held (${this.bufferStart}..${this.bufferStart + this.buffer.length})`,
-      );
-    }
+    const problem = this.resumeProblem(cursor);
+    if (problem) throw problem.error;
     this.suspended = false;
     const replay = this.buffer.slice(cursor - this.bufferStart);
     this.buffer = [];
@@ -126,6 +117,27 @@ export class TurnSession {
       consumer.next(frame);
     }
     if (this.failure && this.consumer === consumer) consumer.error(this.failure);
+  }
+
+  /**
+   * Why a consumer cannot attach at `cursor`, or null. `fatal`: events were dropped, so no cursor
+   * can ever resume the turn; otherwise only this cursor is wrong (stale or from the future).
+   */
+  resumeProblem(cursor: number): { error: CodexProtocolError; fatal: boolean } | null {
+    if (this.overflow !== null) {
+      const error = new CodexProtocolError(
+        `turn ${this.turnId}: ${this.overflow} events were dropped while nobody listened ` +
+          `(maxBufferedEvents ${this.limits.maxBufferedEvents}); it cannot be resumed without a gap`,
+      );
+      return { error, fatal: true };
+    }
+    if (cursor < this.bufferStart || cursor > this.bufferStart + this.buffer.length) {
+      const error = new CodexProtocolError(
+        `turn ${this.turnId}: cursor ${cursor} is outside the events held (${this.bufferStart}..${this.bufferStart + this.buffer.length})`,
+      );
+      return { error, fatal: false };
+    }
+    return null;
   }
 
   /** Detaches the consumer; later events are buffered from the current cursor. */

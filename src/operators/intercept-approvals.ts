@@ -2,6 +2,7 @@ import {
   asyncScheduler,
   from,
   isObservable,
+  of,
   Observable,
   OperatorFunction,
   SchedulerLike,
@@ -79,7 +80,9 @@ export function decide(
   let decision$: Observable<ApprovalDecision>;
   try {
     const out = handler(request);
-    decision$ = isObservable(out) ? out : from(Promise.resolve(out));
+    // A plain decision is answered synchronously (so marble tests see it at its frame); only a
+    // Promise waits for its settlement.
+    decision$ = isObservable(out) ? out : isPromiseLike(out) ? from(out) : of(out);
   } catch (err) {
     declineBecause(err);
     return Subscription.EMPTY;
@@ -107,4 +110,8 @@ export function decide(
       if (!answered) declineBecause(new Error('approval handler completed without a decision'));
     },
   });
+}
+
+function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function';
 }

@@ -1,6 +1,5 @@
 import {
   asyncScheduler,
-  firstValueFrom,
   merge,
   Observable,
   retry,
@@ -147,9 +146,25 @@ export class JsonRpcConnection {
     else this.closeListeners.push(listener);
   }
 
-  /** Sends a request and resolves with its result. */
+  /**
+   * Sends a request and resolves with its result. The same behaviour as `request$` (timeout, abort,
+   * overload retry), but without Observables in between: this is the hot path of the client.
+   */
   request(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
-    return firstValueFrom(this.request$(method, params, opts));
+    const policy = this.retryPolicy(method);
+    if (!policy) return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject));
+    return new Promise((resolve, reject) => {
+      let attempt = 0;
+      const onError = (err: Error) => {
+        if (attempt >= policy.maxRetries || !isOverloaded(err)) {
+          reject(err);
+          return;
+        }
+        attempt++;
+        this.scheduler.schedule(() => void this.send(method, params, opts, resolve, onError), policy.delay(attempt));
+      };
+      this.send(method, params, opts, resolve, onError);
+    });
   }
 
   /**
@@ -157,77 +172,109 @@ export class JsonRpcConnection {
    * before the answer drops the pending entry, so a late answer is ignored.
    */
   request$(method: string, params?: unknown, opts: RequestOptions = {}): Observable<unknown> {
-    const once = this.requestOnce$(method, params, opts);
-    const policy = this.options.retry;
-    if (policy === false) return once;
-    const p = policy ?? {};
-    if (!(p.isRetryable ?? isSafeToRetry)(method)) return once;
-    const base = p.baseDelayMs ?? 100;
-    const max = p.maxDelayMs ?? 2_000;
-    const jitter = p.jitter ?? 0.5;
+    const once = new Observable<unknown>((subscriber) =>
+      this.send(
+        method,
+        params,
+        opts,
+        (result) => {
+          subscriber.next(result);
+          subscriber.complete();
+        },
+        (err) => subscriber.error(err),
+      ),
+    );
+    const policy = this.retryPolicy(method);
+    if (!policy) return once;
     return once.pipe(
       retry({
-        count: p.maxRetries ?? 4,
+        count: policy.maxRetries,
         delay: (err, attempt) => {
-          if (!(err instanceof CodexProtocolError) || err.code !== ErrorCodes.ServerOverloaded) throw err;
-          const full = Math.min(max, base * 2 ** (attempt - 1));
-          return timer(full * (1 - jitter) + Math.random() * full * jitter, this.scheduler);
+          if (!isOverloaded(err)) throw err;
+          return timer(policy.delay(attempt), this.scheduler);
         },
       }),
     );
   }
 
-  private requestOnce$(method: string, params: unknown, opts: RequestOptions): Observable<unknown> {
-    return new Observable<unknown>((subscriber) => {
-      if (this.state === 'closed') {
-        subscriber.error(this.closedError());
-        return;
+  /** How `method` is retried after -32001, or null when it is not. */
+  private retryPolicy(method: string): { maxRetries: number; delay(attempt: number): number } | null {
+    const policy = this.options.retry;
+    if (policy === false) return null;
+    const p = policy ?? {};
+    if (!(p.isRetryable ?? isSafeToRetry)(method)) return null;
+    const base = p.baseDelayMs ?? 100;
+    const max = p.maxDelayMs ?? 2_000;
+    const jitter = p.jitter ?? 0.5;
+    return {
+      maxRetries: p.maxRetries ?? 4,
+      delay: (attempt) => {
+        const full = Math.min(max, base * 2 ** (attempt - 1));
+        return full * (1 - jitter) + Math.random() * full * jitter;
+      },
+    };
+  }
+
+  /**
+   * Sends one attempt of a request: exactly one of `onResult` / `onError` is called (synchronously
+   * when the connection is closed). Returns the teardown that forgets the request.
+   */
+  private send(
+    method: string,
+    params: unknown,
+    opts: RequestOptions,
+    onResult: (result: unknown) => void,
+    onError: (err: Error) => void,
+  ): () => void {
+    if (this.state === 'closed') {
+      onError(this.closedError());
+      return noop;
+    }
+    const id = this.nextId++;
+    const signal = opts.signal;
+    let timeout: Subscription | ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const cleanup = () => {
+      if (!this.pending.delete(id)) return;
+      if (timeout !== undefined) {
+        // A plain timer with the default scheduler: no Subscription and no setInterval per request.
+        if (this.options.scheduler) (timeout as Subscription).unsubscribe();
+        else clearTimeout(timeout as ReturnType<typeof setTimeout>);
       }
-      const id = this.nextId++;
-      let timeout: Subscription | undefined;
-      let onAbort: (() => void) | undefined;
-      const cleanup = () => {
-        this.pending.delete(id);
-        timeout?.unsubscribe();
-        if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
-      };
-      this.pending.set(id, {
-        method,
-        resolve: (result) => {
-          cleanup();
-          subscriber.next(result);
-          subscriber.complete();
-        },
-        reject: (err) => {
-          cleanup();
-          subscriber.error(err);
-        },
-      });
-      const timeoutMs = opts.timeoutMs === undefined ? this.options.requestTimeoutMs ?? 30_000 : opts.timeoutMs;
-      if (timeoutMs !== null && timeoutMs !== Infinity) {
-        timeout = this.scheduler.schedule(() => {
-          this.pending.get(id)?.reject(
-            new CodexTimeoutError(`request '${method}' timed out after ${timeoutMs} ms`, { method, timeoutMs }),
-          );
-        }, timeoutMs);
-      }
-      if (opts.signal) {
-        if (opts.signal.aborted) {
-          cleanup();
-          subscriber.error(new CodexTimeoutError(`request '${method}' aborted`, { method, timeoutMs: 0 }));
-          return;
-        }
-        onAbort = () =>
-          this.pending.get(id)?.reject(new CodexTimeoutError(`request '${method}' aborted`, { method, timeoutMs: 0 }));
-        opts.signal.addEventListener('abort', onAbort, { once: true });
-      }
-      try {
-        this.write(params === undefined ? { id, method } : { id, method, params });
-      } catch (err) {
-        this.pending.get(id)?.reject(asTransportError(err));
-      }
-      return cleanup;
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+    };
+    this.pending.set(id, {
+      method,
+      resolve: (result) => {
+        cleanup();
+        onResult(result);
+      },
+      reject: (err) => {
+        cleanup();
+        onError(err);
+      },
     });
+    const timeoutMs = opts.timeoutMs === undefined ? this.options.requestTimeoutMs ?? 30_000 : opts.timeoutMs;
+    if (timeoutMs !== null && timeoutMs !== Infinity) {
+      const expire = () =>
+        this.pending.get(id)?.reject(new CodexTimeoutError(`request '${method}' timed out after ${timeoutMs} ms`, { method, timeoutMs }));
+      timeout = this.options.scheduler ? this.scheduler.schedule(expire, timeoutMs) : setTimeout(expire, timeoutMs);
+    }
+    if (signal) {
+      if (signal.aborted) {
+        cleanup();
+        onError(new CodexTimeoutError(`request '${method}' aborted`, { method, timeoutMs: 0 }));
+        return noop;
+      }
+      onAbort = () => this.pending.get(id)?.reject(new CodexTimeoutError(`request '${method}' aborted`, { method, timeoutMs: 0 }));
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    try {
+      this.write(params === undefined ? { id, method } : { id, method, params });
+    } catch (err) {
+      this.pending.get(id)?.reject(asTransportError(err));
+    }
+    return cleanup;
   }
 
   /** Sends a notification. */
@@ -333,6 +380,12 @@ export class JsonRpcConnection {
 
 function reasonInfo(e: CodexTransportError): { exitCode?: number | null; signal?: string | null; cause: unknown } {
   return { exitCode: e.exitCode, signal: e.signal, cause: e };
+}
+
+const noop = () => undefined;
+
+function isOverloaded(err: unknown): boolean {
+  return err instanceof CodexProtocolError && err.code === ErrorCodes.ServerOverloaded;
 }
 
 function asTransportError(err: unknown): CodexTransportError {

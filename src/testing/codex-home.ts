@@ -42,7 +42,7 @@ export interface CodexHomeOptions {
    * model metadata 0.169 falls back to a tool set without apply_patch.
    */
   applyPatchTool?: boolean;
-  /** Extra `[features]` flags, merged over plugins/remote_plugin/apps = false. */
+  /** Extra `[features]` flags, merged over plugins/remote_plugin/apps/shell_snapshot = false (a login-shell snapshot per new thread costs seconds on a small machine). */
   features?: Record<string, boolean>;
 }
 
@@ -145,7 +145,7 @@ export function codexConfigToml(options: CodexHomeOptions, catalogPath?: string)
     'stream_max_retries = 0',
     '',
     '[features]',
-    ...Object.entries({ plugins: false, remote_plugin: false, apps: false, ...options.features }).map(
+    ...Object.entries({ plugins: false, remote_plugin: false, apps: false, shell_snapshot: false, ...options.features }).map(
       ([k, v]) => `${k} = ${v ? 'true' : 'false'}`,
     ),
     '',

@@ -44,8 +44,8 @@ export interface ModelRequest {
   /** Text of the last user message whose text does not start with '<' (those are environment context). */
   userText: string | null;
   /**
-   * Set when the last input item is a tool output: `function_call_output` (exec_command) or
-   * `custom_tool_call_output` (apply_patch, a custom tool in 0.169).
+   * Set when the last input item (trailing developer messages aside) is a tool output:
+   * `function_call_output` (exec_command) or `custom_tool_call_output` (apply_patch, a custom tool in 0.169).
    */
   lastFunctionCallOutput: { call_id: string; output: string } | null;
 }
@@ -163,7 +163,11 @@ export function parseModelRequest(body: any): ModelRequest {
       }
     }
   }
-  const last = input[input.length - 1];
+  // Developer notes codex appends after a tool output (e.g. "Approved command prefix saved: ..." once an
+  // execpolicy amendment is accepted) do not hide that output.
+  let lastIndex = input.length - 1;
+  while (lastIndex >= 0 && input[lastIndex]?.type === 'message' && input[lastIndex].role === 'developer') lastIndex--;
+  const last = input[lastIndex];
   let lastFunctionCallOutput: ModelRequest['lastFunctionCallOutput'] = null;
   if (last && (last.type === 'function_call_output' || last.type === 'custom_tool_call_output')) {
     const o = last.output;

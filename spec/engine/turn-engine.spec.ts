@@ -1,0 +1,582 @@
+import { lastValueFrom, Observable, Subscription, toArray } from 'rxjs';
+import { CodexClient } from '../../src/client';
+import { CodexProtocolError, CodexTransportError, CodexTurnInactiveError } from '../../src/errors';
+import type { ChatContinuation, ConversationStep, TurnEvent } from '../../src/models';
+import type { ClientOptions } from '../../src/options';
+import { InboundValue, InMemoryTransport } from '../../src/testing/in-memory-transport';
+import {
+  agentDelta,
+  agentMessageItem,
+  commandExecutionItem,
+  itemCompleted,
+  itemStarted,
+  reasoningDelta,
+  reasoningItem,
+  response,
+  serverRequest,
+  threadObject,
+  tokenUsageUpdated,
+  turnCompleted,
+  turnObject,
+  turnStarted,
+  userInputRequest,
+  userMessageItem,
+} from '../../src/testing/frames';
+
+// ---- a scripted fake app-server over InMemoryTransport ----------------------------------------
+
+interface TurnCtx {
+  threadId: string;
+  turnId: string;
+  text: string;
+  params: Record<string, unknown>;
+  /** The turn/start response; a script must place it somewhere in what it returns. */
+  startResponse: object;
+}
+type TurnScript = (t: TurnCtx) => InboundValue | InboundValue[];
+
+interface FakeOptions {
+  script?: TurnScript;
+  readThread?: (params: { threadId: string }) => unknown;
+  mode?: 'sync' | 'microtask';
+  client?: ClientOptions;
+}
+
+const clients: CodexClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+/** The frames of a plain turn that answers `text`. */
+function plainTurn(t: TurnCtx, answer = `Echo: ${t.text}`): InboundValue[] {
+  const { threadId, turnId } = t;
+  return [
+    t.startResponse,
+    turnStarted({ threadId, turnId }),
+    itemCompleted({ threadId, turnId, item: userMessageItem(`${turnId}-u`, t.text) }),
+    itemStarted({ threadId, turnId, item: agentMessageItem(`${turnId}-m`, '') }),
+    agentDelta({ threadId, turnId, itemId: `${turnId}-m`, delta: answer }),
+    itemCompleted({ threadId, turnId, item: agentMessageItem(`${turnId}-m`, answer) }),
+    turnCompleted({ threadId, turnId }),
+  ];
+}
+
+function fakeServer(opts: FakeOptions = {}) {
+  let threadCount = 0;
+  let turnCount = 0;
+  const turns: TurnCtx[] = [];
+  const transport = new InMemoryTransport({
+    autoRespondMode: opts.mode,
+    autoRespond: (frame) => {
+      const id = frame.id as number;
+      const p = (frame.params ?? {}) as Record<string, unknown> & { threadId: string; turnId: string };
+      switch (frame.method) {
+        case 'initialize':
+          return response(id, { userAgent: 'fake/0.0', codexHome: '/tmp/fake', platformFamily: 'unix', platformOs: 'linux' });
+        case 'thread/start':
+          return response(id, { thread: threadObject(`thr-${++threadCount}`) });
+        case 'thread/resume':
+          return response(id, { thread: threadObject(p.threadId) });
+        case 'thread/read':
+          return response(id, opts.readThread ? opts.readThread(p) : { thread: threadObject(p.threadId) });
+        case 'turn/start': {
+          const turnId = `turn-${++turnCount}`;
+          const input = p.input as Array<{ text: string }>;
+          const ctx: TurnCtx = {
+            threadId: p.threadId,
+            turnId,
+            text: input[0]!.text,
+            params: p,
+            startResponse: response(id, { turn: turnObject(turnId, { status: 'inProgress' }) }),
+          };
+          turns.push(ctx);
+          return (opts.script ?? plainTurn)(ctx);
+        }
+        case 'turn/interrupt':
+          return [response(id, {}), turnCompleted({ threadId: p.threadId, turnId: p.turnId, status: 'interrupted' })];
+        default:
+          return undefined;
+      }
+    },
+  });
+  const client = new CodexClient(transport, { requestTimeoutMs: 10_000, ...opts.client });
+  clients.push(client);
+  return { transport, client, turns };
+}
+
+const collect = <T>(o: Observable<T>) => lastValueFrom(o.pipe(toArray()));
+const tick = () => new Promise((r) => setImmediate(r));
+const waitFor = async (cond: () => boolean, what: string, ms = 5_000) => {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+const stepSummary = (s: ConversationStep) => [s.stepType, s.itemId, s.text];
+const zeroStats = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
+
+async function caught<T>(p: Promise<T>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+// ---- specs ---------------------------------------------------------------------------------------
+
+describe('turn engine: no lost events', () => {
+  const script: TurnScript = (t) => {
+    const { threadId, turnId } = t;
+    return [
+      t.startResponse,
+      turnStarted({ threadId, turnId }),
+      itemCompleted({ threadId, turnId, item: reasoningItem('r1', ['Thinking about: x']) }),
+      itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'done') }),
+      turnCompleted({ threadId, turnId }),
+    ];
+  };
+  const expected = [
+    ['thinking', 'r1', 'Thinking about: x'],
+    ['codex', 'm1', 'done'],
+  ];
+
+  it('frames sent in the same inbound chunk as the turn/start response are all delivered', async () => {
+    const { client } = fakeServer({
+      // One raw chunk: the response and the whole turn, newline-separated, parsed in one go.
+      script: (t) => (script(t) as object[]).map((f) => JSON.stringify(f)).join('\n'),
+    });
+    const steps = await collect(client.chat('x'));
+    expect(steps.map(stepSummary)).toEqual(expected);
+    expect(steps.every((s) => s.threadId === 'thr-1' && s.turnId === 'turn-1')).toBe(true);
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('frames delivered synchronously right after the response are all delivered (microtask and sync peers)', async () => {
+    for (const mode of ['microtask', 'sync'] as const) {
+      const { client } = fakeServer({ script, mode });
+      const steps = await collect(client.chat('x'));
+      expect(steps.map(stepSummary)).toEqual(expected);
+      expect(client.stats).toEqual(zeroStats);
+    }
+  });
+
+  it('frames that arrive BEFORE the turn/start response are held and delivered', async () => {
+    const { client } = fakeServer({
+      script: (t) => {
+        const [resp, ...rest] = script(t) as object[];
+        // started and the reasoning item come first, then the response, then the rest
+        return [rest[0]!, rest[1]!, resp!, rest[2]!, rest[3]!];
+      },
+    });
+    const steps = await collect(client.chat('x'));
+    expect(steps.map(stepSummary)).toEqual(expected);
+  });
+
+  it('frames of other threads arriving while a turn/start is in flight are not swallowed', async () => {
+    const { client, transport } = fakeServer({
+      script: (t) => [
+        itemCompleted({ threadId: 'elsewhere', turnId: 'foreign', item: agentMessageItem('f', 'not mine') }),
+        ...(script(t) as object[]),
+      ],
+    });
+    const notes: string[] = [];
+    client.notifications$.subscribe((n) => notes.push(n.method));
+    const steps = await collect(client.chat('x'));
+    expect(steps.map(stepSummary)).toEqual(expected);
+    expect(notes[0]).toBe('item/completed');
+    expect(transport.sentWithMethod('turn/start')).toHaveLength(1);
+  });
+
+  it('a terminal frame before the start response still ends the turn with all its steps', async () => {
+    const { client } = fakeServer({
+      script: (t) => {
+        const [resp, ...rest] = script(t) as object[];
+        return [...rest, resp!];
+      },
+    });
+    const steps = await collect(client.chat('x'));
+    expect(steps.map(stepSummary)).toEqual(expected);
+    const once = await client.chatOnce('y');
+    expect(once.finalText).toBe('done');
+    expect(once.turnId).toBe('turn-2');
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('a duplicate item/completed yields one step', async () => {
+    const { client } = fakeServer({
+      script: (t) => {
+        const { threadId, turnId } = t;
+        const item = itemCompleted({ threadId, turnId, item: commandExecutionItem('c1', 'ls') });
+        return [t.startResponse, turnStarted({ threadId, turnId }), item, item, itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'ok') }), item, turnCompleted({ threadId, turnId })];
+      },
+    });
+    const steps = await collect(client.chat('x'));
+    expect(steps.map(stepSummary)).toEqual([
+      ['exec', 'c1', 'ls'],
+      ['codex', 'm1', 'ok'],
+    ]);
+    const events = await collect(client.chatEvents('x'));
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(2);
+  });
+});
+
+describe('turn engine: chatEvents', () => {
+  it('orders events: started first, deltas with itemId/itemType, steps, completed last with the result', async () => {
+    const { client } = fakeServer({
+      script: (t) => {
+        const { threadId, turnId } = t;
+        return [
+          t.startResponse,
+          turnStarted({ threadId, turnId }),
+          itemStarted({ threadId, turnId, item: reasoningItem('r1', []) }),
+          reasoningDelta({ threadId, turnId, itemId: 'r1', delta: 'Think' }),
+          reasoningDelta({ threadId, turnId, itemId: 'r1', delta: 'ing' }),
+          itemCompleted({ threadId, turnId, item: reasoningItem('r1', ['Thinking']) }),
+          itemStarted({ threadId, turnId, item: agentMessageItem('m1', '') }),
+          agentDelta({ threadId, turnId, itemId: 'm1', delta: 'Hel' }),
+          agentDelta({ threadId, turnId, itemId: 'm1', delta: 'lo' }),
+          itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'Hello') }),
+          tokenUsageUpdated({ threadId, turnId, total: { totalTokens: 5 } }),
+          turnCompleted({ threadId, turnId }),
+        ];
+      },
+    });
+    const events = await collect(client.chatEvents('hi'));
+    const ids = { threadId: 'thr-1', turnId: 'turn-1' };
+    const shape = (e: TurnEvent) =>
+      e.type === 'delta' ? [e.type, e.itemId, e.itemType, e.delta] : e.type === 'step' ? [e.type, e.step.stepType, e.step.text] : [e.type];
+    expect(events.map(shape)).toEqual([
+      ['started'],
+      ['delta', 'r1', 'reasoning', 'Think'],
+      ['delta', 'r1', 'reasoning', 'ing'],
+      ['step', 'thinking', 'Thinking'],
+      ['delta', 'm1', 'agentMessage', 'Hel'],
+      ['delta', 'm1', 'agentMessage', 'lo'],
+      ['step', 'codex', 'Hello'],
+      ['completed'],
+    ]);
+    for (const e of events) expect(e).toMatchObject(ids);
+    const last = events[events.length - 1]!;
+    if (last.type !== 'completed') throw new Error('last event is not completed');
+    expect(last.result).toMatchObject({ ...ids, finalText: 'Hello', assistantItemId: 'm1', completionSource: 'item_completed' });
+    // deltas are not retained in rawEvents; everything else is, in order
+    expect(last.result.rawEvents.map((e) => e.method)).toEqual([
+      'turn/started',
+      'item/started',
+      'item/completed',
+      'item/started',
+      'item/completed',
+      'thread/tokenUsage/updated',
+      'turn/completed',
+    ]);
+  });
+});
+
+describe('turn engine: continuation after inactivity', () => {
+  /** A turn that starts, completes one item, then goes silent (the test feeds the rest). */
+  const silentAfterOne: TurnScript = (t) => [
+    t.startResponse,
+    turnStarted({ threadId: t.threadId, turnId: t.turnId }),
+    itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem('a', 'first') }),
+  ];
+
+  /** Subscribes, collecting values until the stream errors; resolves with both. */
+  function runUntilError<T>(o: Observable<T>): Promise<{ values: T[]; error: unknown; completed: boolean }> {
+    return new Promise((resolve) => {
+      const values: T[] = [];
+      o.subscribe({
+        next: (v) => values.push(v),
+        error: (error) => resolve({ values, error, completed: false }),
+        complete: () => resolve({ values, error: null, completed: true }),
+      });
+    });
+  }
+
+  it('resumes with exactly the missing steps: no duplicate, no gap, across two timeouts', async () => {
+    const { client, transport } = fakeServer({ script: silentAfterOne, client: { inactivityTimeoutMs: 50 } });
+    const item = (id: string, text: string) => itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem(id, text) });
+
+    const first = await runUntilError(client.chat('go'));
+    expect(first.values.map((s) => s.itemId)).toEqual(['a']);
+    expect(first.error).toBeInstanceOf(CodexTurnInactiveError);
+    const e1 = first.error as CodexTurnInactiveError;
+    expect(e1.idleMs).toBe(50);
+    // cursor = events handed out so far: turn/started and the item
+    expect(e1.continuation).toEqual({ threadId: 'thr-1', turnId: 'turn-1', cursor: 2, mode: 'stream' });
+    expect(client.stats.turns).toBe(1); // still listening and buffering
+
+    // arrives while nobody listens, plus a duplicate of what was already read
+    transport.receive(item('b', 'second'));
+    transport.receive(item('a', 'first'));
+
+    const second = await runUntilError(client.chat(undefined, { continuation: e1.continuation }));
+    expect(second.values.map((s) => [s.itemId, s.text])).toEqual([['b', 'second']]);
+    expect(second.error).toBeInstanceOf(CodexTurnInactiveError);
+    const c2 = (second.error as CodexTurnInactiveError).continuation;
+    expect(c2.cursor).toBe(4);
+
+    // the old continuation's events are gone: resuming from it would replay, so it is refused,
+    // and so is a cursor from the future; neither costs the turn
+    await expect(collect(client.chat(undefined, { continuation: e1.continuation }))).rejects.toThrow(/cursor 2 is outside/);
+    await expect(collect(client.chat(undefined, { continuation: { ...c2, cursor: 9 } }))).rejects.toThrow(/cursor 9 is outside/);
+    expect(client.stats.turns).toBe(1);
+
+    transport.receive(item('c', 'third'));
+    transport.receive(turnCompleted({ threadId: 'thr-1', turnId: 'turn-1' }));
+    const third = await runUntilError(client.chat(undefined, { continuation: c2 }));
+    expect(third.error).toBeNull();
+    expect(third.completed).toBe(true);
+    expect(third.values.map((s) => [s.itemId, s.text])).toEqual([['c', 'third']]);
+    expect(client.stats).toEqual(zeroStats);
+    // the ended turn is forgotten
+    await expect(collect(client.chat(undefined, { continuation: c2 }))).rejects.toThrow(CodexProtocolError);
+  });
+
+  it('chatOnce resumes a once-continuation and returns the final text; modes cannot be mixed', async () => {
+    const { client, transport } = fakeServer({ script: silentAfterOne, client: { inactivityTimeoutMs: 50 } });
+    const err = (await caught(client.chatOnce('go'))) as CodexTurnInactiveError;
+    expect(err).toBeInstanceOf(CodexTurnInactiveError);
+    expect(err.continuation).toMatchObject({ mode: 'once', cursor: 2 });
+    await expect(collect(client.chat(undefined, { continuation: err.continuation }))).rejects.toThrow(/mode 'once'/);
+    transport.receive(itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem('z', 'final answer') }));
+    transport.receive(turnCompleted({ threadId: 'thr-1', turnId: 'turn-1' }));
+    const result = await client.chatOnce(undefined, { continuation: err.continuation });
+    expect(result).toMatchObject({ finalText: 'final answer', assistantItemId: 'z', completionSource: 'item_completed' });
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('a continuation cannot be combined with text or thread options', () => {
+    const { client } = fakeServer();
+    const c: ChatContinuation = { threadId: 't', turnId: 'u', cursor: 0, mode: 'stream' };
+    expect(() => client.chat('text', { continuation: c })).toThrow(TypeError);
+    expect(() => client.chat(undefined, { continuation: c, threadId: 't' })).toThrow(/threadId/);
+    expect(() => client.chat()).toThrow(/text is required/);
+  });
+
+  it('buffer cap: more events than maxBufferedEvents while detached makes resuming fail', async () => {
+    const { client, transport } = fakeServer({
+      script: silentAfterOne,
+      client: { inactivityTimeoutMs: 50, maxBufferedEvents: 3 },
+    });
+    const first = await runUntilError(client.chat('go'));
+    const cont = (first.error as CodexTurnInactiveError).continuation;
+    for (let i = 0; i < 5; i++) {
+      transport.receive(itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem(`x${i}`, `t${i}`) }));
+    }
+    const err = await caught(collect(client.chat(undefined, { continuation: cont })));
+    expect(err).toBeInstanceOf(CodexProtocolError);
+    expect((err as Error).message).toMatch(/maxBufferedEvents 3/);
+    expect((err as Error).message).toMatch(/2 events were dropped/);
+    // no continuation can ever close that gap: the turn is freed
+    expect(client.stats.turns).toBe(0);
+  });
+});
+
+describe('turn engine: unsubscribe, failures, fallbacks', () => {
+  const openTurn: TurnScript = (t) => [
+    t.startResponse,
+    turnStarted({ threadId: t.threadId, turnId: t.turnId }),
+    itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem('a', 'partial') }),
+  ];
+
+  async function subscribeUntilFirstStep(o: Observable<ConversationStep>) {
+    const steps: ConversationStep[] = [];
+    const errors: unknown[] = [];
+    const sub: Subscription = o.subscribe({ next: (s) => steps.push(s), error: (e) => errors.push(e) });
+    await waitFor(() => steps.length > 0, 'the first step');
+    return { sub, steps, errors };
+  }
+
+  it('unsubscribing mid-turn frees the turn at once and sends nothing by default', async () => {
+    const { client, transport } = fakeServer({ script: openTurn });
+    const { sub } = await subscribeUntilFirstStep(client.chat('go'));
+    expect(client.stats.turns).toBe(1);
+    sub.unsubscribe();
+    expect(client.stats).toEqual(zeroStats);
+    // later frames of the abandoned turn go nowhere and break nothing
+    transport.receive(itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem('b', 'late') }));
+    transport.receive(turnCompleted({ threadId: 'thr-1', turnId: 'turn-1' }));
+    await tick();
+    expect(transport.sentWithMethod('turn/interrupt')).toEqual([]);
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('with interruptOnUnsubscribe a turn/interrupt goes on the wire', async () => {
+    const { client, transport } = fakeServer({ script: openTurn });
+    const { sub } = await subscribeUntilFirstStep(client.chat('go', { interruptOnUnsubscribe: true }));
+    sub.unsubscribe();
+    expect(client.stats.turns).toBe(0);
+    expect(transport.sentWithMethod('turn/interrupt')).toEqual([
+      expect.objectContaining({ method: 'turn/interrupt', params: { threadId: 'thr-1', turnId: 'turn-1' } }),
+    ]);
+    await waitFor(() => client.stats.pendingRequests === 0, 'the interrupt answer');
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('a failed turn rejects chatOnce with CodexProtocolError carrying the turn error message', async () => {
+    const { client } = fakeServer({
+      script: (t) => [
+        t.startResponse,
+        turnStarted({ threadId: t.threadId, turnId: t.turnId }),
+        turnCompleted({ threadId: t.threadId, turnId: t.turnId, status: 'failed', error: 'upstream said 400' }),
+      ],
+    });
+    const err = await caught(client.chatOnce('go'));
+    expect(err).toBeInstanceOf(CodexProtocolError);
+    expect((err as CodexProtocolError).message).toBe('upstream said 400');
+    expect((err as CodexProtocolError).data).toMatchObject({ id: 'turn-1', status: 'failed', error: { message: 'upstream said 400' } });
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('chatOnce without an agentMessage item falls back to thread/read', async () => {
+    const { client, transport } = fakeServer({
+      script: (t) => [
+        t.startResponse,
+        turnStarted({ threadId: t.threadId, turnId: t.turnId }),
+        itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: reasoningItem('r', ['hmm']) }),
+        turnCompleted({ threadId: t.threadId, turnId: t.turnId }),
+      ],
+      readThread: ({ threadId }) => ({
+        thread: threadObject(threadId, {
+          turns: [
+            turnObject('turn-0', { items: [agentMessageItem('old', 'an older turn')] }),
+            turnObject('turn-1', { items: [userMessageItem('u', 'go'), agentMessageItem('m9', 'From the read'), reasoningItem('r', ['hmm'])] }),
+          ],
+        }),
+      }),
+    });
+    const result = await client.chatOnce('go');
+    expect(result).toMatchObject({
+      threadId: 'thr-1',
+      turnId: 'turn-1',
+      finalText: 'From the read',
+      assistantItemId: 'm9',
+      completionSource: 'thread_read_fallback',
+    });
+    expect(transport.sentWithMethod('thread/read')).toEqual([
+      expect.objectContaining({ params: { threadId: 'thr-1', includeTurns: true } }),
+    ]);
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('chatOnce rejects when neither the turn nor thread/read has an assistant message', async () => {
+    const { client, transport } = fakeServer({
+      script: (t) => [t.startResponse, turnCompleted({ threadId: t.threadId, turnId: t.turnId })],
+      readThread: ({ threadId }) => ({ thread: threadObject(threadId, { turns: [turnObject('turn-1', { items: [userMessageItem('u', 'go')] })] }) }),
+    });
+    const err = await caught(client.chatOnce('go'));
+    expect(err).toBeInstanceOf(CodexProtocolError);
+    expect((err as Error).message).toMatch(/without an assistant message/);
+    expect(transport.sentWithMethod('thread/read')).toHaveLength(1);
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('a transport failure mid-turn errors the chat with CodexTransportError and frees everything', async () => {
+    const { client, transport } = fakeServer({ script: openTurn });
+    const { steps, errors } = await subscribeUntilFirstStep(client.chat('go'));
+    transport.fail(new Error('wire cut'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(CodexTransportError);
+    expect((errors[0] as Error).message).toMatch(/wire cut/);
+    expect(steps.map((s) => s.text)).toEqual(['partial']);
+    expect(client.stats).toEqual(zeroStats);
+    await expect(client.chatOnce('again')).rejects.toBeInstanceOf(CodexTransportError);
+  });
+});
+
+describe('turn engine: params on the wire', () => {
+  it('ThreadConfig and TurnOverrides: omitted keys absent, explicit nulls sent as null', async () => {
+    const { client, transport } = fakeServer();
+    await client.chatOnce('hello', {
+      threadConfig: { model: 'gpt-x', approvalPolicy: null, cwd: '/w' },
+      turnOverrides: { effort: 'high', summary: null },
+      user: 'u1',
+    });
+    const [threadStart] = transport.sentWithMethod('thread/start');
+    expect(threadStart!.params).toEqual({ model: 'gpt-x', approvalPolicy: null, cwd: '/w' });
+    const [turnStart] = transport.sentWithMethod('turn/start');
+    expect(turnStart!.params).toEqual({
+      threadId: 'thr-1',
+      input: [{ type: 'text', text: 'hello' }],
+      effort: 'high',
+      summary: null,
+      user: 'u1',
+    });
+    expect(turnStart!.params).not.toHaveProperty('model');
+    expect(turnStart!.params).not.toHaveProperty('metadata');
+  });
+
+  it('a known thread gets no thread/resume before turn/start; an unknown threadId gets one', async () => {
+    const { client, transport } = fakeServer();
+    const handle = await client.startThread({ cwd: '/w' });
+    await handle.chatOnce('one');
+    await client.chatOnce('two', { threadId: handle.threadId });
+    const methods = () => transport.sent.map((f) => f.method).filter((m) => m !== 'initialized');
+    expect(methods()).toEqual(['initialize', 'thread/start', 'turn/start', 'turn/start']);
+
+    await client.chatOnce('three', { threadId: 'thr-from-elsewhere' });
+    expect(methods().slice(4)).toEqual(['thread/resume', 'turn/start']);
+    expect(transport.sentWithMethod('thread/resume')[0]!.params).toEqual({ threadId: 'thr-from-elsewhere' });
+    expect(transport.sentWithMethod('turn/start')[2]!.params).toMatchObject({ threadId: 'thr-from-elsewhere' });
+  });
+});
+
+describe('turn engine: server requests', () => {
+  const answersTo = (transport: InMemoryTransport, id: number | string) =>
+    transport.sent.filter((f) => f.id === id && f.method === undefined);
+
+  it('an unknown server request (id 0) is answered with -32601 at once', async () => {
+    const { client, transport } = fakeServer();
+    await client.start();
+    transport.receive(serverRequest(0, 'item/tool/call', { threadId: 't', turnId: 'u', callId: 'c', tool: 'x', arguments: {} }));
+    expect(answersTo(transport, 0)).toEqual([{ id: 0, error: { code: -32601, message: expect.stringContaining('item/tool/call') } }]);
+  });
+
+  it('requestUserInput without a handler gets an error reply; with setUserInputHandler, the answers', async () => {
+    const { client, transport } = fakeServer();
+    await client.start();
+    const req = (id: number) => userInputRequest({ id, threadId: 't', turnId: 'u', itemId: 'i', questions: [{ id: 'q1', question: 'Proceed?' }] });
+    transport.receive(req(0));
+    expect(answersTo(transport, 0)).toEqual([{ id: 0, error: expect.objectContaining({ code: expect.any(Number), message: expect.any(String) }) }]);
+
+    const seen: unknown[] = [];
+    client.setUserInputHandler((r) => {
+      seen.push(r);
+      return { q1: ['yes'] };
+    });
+    transport.receive(req(1));
+    await waitFor(() => answersTo(transport, 1).length > 0, 'the user input answer');
+    expect(answersTo(transport, 1)).toEqual([{ id: 1, result: { answers: { q1: { answers: ['yes'] } } } }]);
+    expect(seen).toEqual([expect.objectContaining({ requestId: 1, threadId: 't', turnId: 'u', itemId: 'i', questions: [expect.objectContaining({ id: 'q1' })] })]);
+  });
+
+  it('approvals of a running turn are answered by the handler and appear as chatEvents approval events', async () => {
+    const { client, transport } = fakeServer({
+      script: (t) => [
+        t.startResponse,
+        turnStarted({ threadId: t.threadId, turnId: t.turnId }),
+        serverRequest(0, 'item/commandExecution/requestApproval', {
+          kind: 'command',
+          threadId: t.threadId,
+          turnId: t.turnId,
+          itemId: 'c1',
+          reason: 'needs it',
+          command: 'touch x',
+        }),
+        itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem('m', 'ok') }),
+        turnCompleted({ threadId: t.threadId, turnId: t.turnId }),
+      ],
+    });
+    client.setApprovalHandler((r) => (r.kind === 'command' && r.command === 'touch x' ? 'acceptForSession' : 'decline'));
+    const events = await collect(client.chatEvents('go'));
+    const approval = events.find((e) => e.type === 'approval');
+    expect(approval).toMatchObject({ type: 'approval', request: { kind: 'command', requestId: 0, itemId: 'c1', reason: 'needs it' } });
+    await waitFor(() => answersTo(transport, 0).length > 0, 'the approval answer');
+    expect(answersTo(transport, 0)).toEqual([{ id: 0, result: { decision: 'acceptForSession' } }]);
+    expect(client.stats).toEqual(zeroStats);
+  });
+});
+

@@ -1,0 +1,91 @@
+/**
+ * Fault injection: approval and user-input handlers that throw or never settle. The fake app-server
+ * echoes the client's answer to its server request as a `fake/answer {frame}` notification.
+ */
+import * as path from 'node:path';
+import { filter, firstValueFrom, NEVER } from 'rxjs';
+import { CodexClient } from '../../src/client';
+import type { Diagnostic } from '../../src/models';
+import type { StdioOptions } from '../../src/options';
+
+const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
+const clients: CodexClient[] = [];
+function fake(opts: StdioOptions = {}): CodexClient {
+  const c = CodexClient.connectStdio({ command: [process.execPath, FAKE], ...opts });
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+/** Runs the turn and returns the answer the fake server received for its request. */
+async function answerTo(client: CodexClient, text: string): Promise<Record<string, unknown>> {
+  const answer = firstValueFrom(client.notifications$.pipe(filter((n) => n.method === 'fake/answer')));
+  const result = await client.chatOnce(text);
+  expect(result.finalText).toBe(`Echo: ${text}`);
+  return ((await answer).params as { frame: Record<string, unknown> }).frame;
+}
+
+describe('an approval handler that misbehaves', () => {
+  it('never settles: the request is answered decline after handlerTimeoutMs', async () => {
+    const client = fake({ handlerTimeoutMs: 200 });
+    const diagnostics: Diagnostic[] = [];
+    client.diagnostics$.subscribe((d) => diagnostics.push(d));
+    let asked = 0;
+    client.setApprovalHandler(() => {
+      asked++;
+      return new Promise(() => undefined);
+    });
+    const frame = await answerTo(client, 'APPROVAL');
+    expect(asked).toBe(1);
+    expect(frame).toEqual({ id: 0, result: { decision: 'decline' } });
+    expect(diagnostics.filter((d) => d.kind === 'handler-error')).toHaveLength(1);
+    expect(client.stats.pendingApprovals).toBe(0);
+  });
+
+  it('never emits (an Observable): declined after handlerTimeoutMs', async () => {
+    const client = fake({ handlerTimeoutMs: 200 });
+    client.setApprovalHandler(() => NEVER);
+    expect(await answerTo(client, 'APPROVAL')).toEqual({ id: 0, result: { decision: 'decline' } });
+  });
+
+  it('throws: the request is answered decline', async () => {
+    const client = fake({ handlerTimeoutMs: 200 });
+    client.setApprovalHandler(() => {
+      throw new Error('handler bug');
+    });
+    expect(await answerTo(client, 'APPROVAL')).toEqual({ id: 0, result: { decision: 'decline' } });
+  });
+
+  it('control: a handler that accepts is answered accept', async () => {
+    const client = fake({ handlerTimeoutMs: 200 });
+    client.setApprovalHandler(() => 'accept');
+    expect(await answerTo(client, 'APPROVAL')).toEqual({ id: 0, result: { decision: 'accept' } });
+  });
+});
+
+describe('a user-input handler that misbehaves', () => {
+  it('throws: the request gets an error reply naming the failure', async () => {
+    const client = fake({ handlerTimeoutMs: 200 });
+    client.setUserInputHandler(() => {
+      throw new Error('no idea');
+    });
+    const frame = await answerTo(client, 'USER_INPUT');
+    expect(frame).toEqual({ id: 0, error: { code: expect.any(Number), message: expect.stringContaining('no idea') } });
+  });
+
+  it('never settles: an error reply after handlerTimeoutMs', async () => {
+    const client = fake({ handlerTimeoutMs: 200 });
+    client.setUserInputHandler(() => new Promise(() => undefined));
+    const frame = await answerTo(client, 'USER_INPUT');
+    expect(frame).toMatchObject({ id: 0, error: { code: expect.any(Number), message: expect.stringContaining('user input handler failed') } });
+    expect(frame.result).toBeUndefined();
+  });
+
+  it('control: answers are sent in the protocol shape', async () => {
+    const client = fake({ handlerTimeoutMs: 200 });
+    client.setUserInputHandler((req) => ({ [req.questions[0]!.id]: ['this one'] }));
+    expect(await answerTo(client, 'USER_INPUT')).toEqual({ id: 0, result: { answers: { q1: { answers: ['this one'] } } } });
+  });
+});
