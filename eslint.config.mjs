@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'docs/**', 'coverage/**', 'node_modules/**', 'src/protocol/generated/**', '**/*.generated.ts'],
+    ignores: ['.*/**', 'dist/**', 'docs/**', 'coverage/**', 'node_modules/**', 'src/protocol/generated/**', '**/*.generated.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -31,6 +31,7 @@ export default tseslint.config(
       'no-undef': 'off',
       // Protocol frames are untyped JSON at the edges; `any` is allowed where it is explicit.
       '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-this-alias': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
