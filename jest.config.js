@@ -6,6 +6,14 @@ module.exports = {
   transform: {
     // Type checking is done once by `npm run typecheck`; per-file transpiling keeps jest fast.
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    // Angular ships ES modules only: the Angular example's spec needs them as CommonJS.
+    '^.+\\.mjs$': ['babel-jest', { babelrc: false, configFile: false, plugins: ['@babel/plugin-transform-modules-commonjs'] }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@angular/)'],
+  // Docs and examples import the package by name, as users do: map it to the sources.
+  moduleNameMapper: {
+    '^codex-rx$': '<rootDir>/src/index.ts',
+    '^codex-rx/(.*)$': '<rootDir>/src/$1',
   },
   testTimeout: 60000,
 };

@@ -100,7 +100,14 @@ export class BareTurns {
     const turnId: string = params.turnId ?? params.turn?.id;
     if (method.startsWith('item/') && method.endsWith('/delta')) {
       if (t.onDelta) {
-        t.onDelta({ type: 'delta', threadId, turnId, itemId: params.itemId, itemType: method.slice(5, method.indexOf('/', 5)), delta: params.delta });
+        t.onDelta({
+          type: 'delta',
+          threadId,
+          turnId,
+          itemId: params.itemId,
+          itemType: method.slice(5, method.indexOf('/', 5)),
+          delta: params.delta,
+        });
       }
       return;
     }

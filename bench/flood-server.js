@@ -49,7 +49,13 @@ const respond = (id, result) => write(line({ id, result }));
 
 function runTurn(threadId, turnId, deltas, items) {
   const t = Date.now();
-  write(line({ method: 'turn/started', params: { threadId, turn: { id: turnId, status: 'inProgress', items: [], error: null } }, emittedAtMs: t }));
+  write(
+    line({
+      method: 'turn/started',
+      params: { threadId, turn: { id: turnId, status: 'inProgress', items: [], error: null } },
+      emittedAtMs: t,
+    }),
+  );
   let item = 0;
   let inItem = 0;
   const perItem = Math.ceil(deltas / items);

@@ -39,7 +39,10 @@ const wanted = (id: string) => !ONLY || ONLY.has(id);
 const log = (s: string) => process.stderr.write(s + '\n');
 
 /** Runs `fn` RUNS times per side, alternating which side goes first; returns the medians. */
-async function alternate(name: string, fn: (side: Side) => Promise<number>): Promise<{ rx: number; bare: number; rxAll: number[]; bareAll: number[] }> {
+async function alternate(
+  name: string,
+  fn: (side: Side) => Promise<number>,
+): Promise<{ rx: number; bare: number; rxAll: number[]; bareAll: number[] }> {
   const rxAll: number[] = [];
   const bareAll: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -100,7 +103,10 @@ async function concurrent(side: Side, turns: number, deltas: number): Promise<nu
       const t0 = now();
       const steps = await Promise.all(threads.map((t) => rxChat(client, t.threadId, text)));
       const dt = now() - t0;
-      assert(steps.every((n) => n === items), 'rx: a turn lost steps');
+      assert(
+        steps.every((n) => n === items),
+        'rx: a turn lost steps',
+      );
       assert(client.stats.turns === 0 && client.stats.pendingRequests === 0, `rx: state left ${JSON.stringify(client.stats)}`);
       return total / (dt / 1000);
     } finally {
@@ -113,7 +119,10 @@ async function concurrent(side: Side, turns: number, deltas: number): Promise<nu
     const t0 = now();
     const results = await Promise.all(threads.map((t) => bare.turn(t, text)));
     const dt = now() - t0;
-    assert(results.every((r) => r.steps.length === items), 'bare: a turn lost steps');
+    assert(
+      results.every((r) => r.steps.length === items),
+      'bare: a turn lost steps',
+    );
     return total / (dt / 1000);
   } finally {
     await bare.close();
@@ -219,7 +228,9 @@ async function coldStart(off: OfflineCodex, side: Side): Promise<number> {
 
 function runChild(args: string[], nodeFlags: string[] = []): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, path.join(__dirname, 'child.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeFlags, path.join(__dirname, 'child.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (c: string) => (out += c));
@@ -253,13 +264,37 @@ async function main(): Promise<void> {
     const m = await alternate('frames/s', (s) => oneTurn(s, 100_000, false));
     oneTurnRx = m.rx;
     if (wanted('chat')) {
-      rows.push(row({ id: 'chat', workload: 'one turn of 100,000 deltas through `chat()`', unit: 'frames/s', rx: m.rx, bare: m.bare, target: '≥ 0.7 of bare' }, (q) => q >= 0.7));
+      rows.push(
+        row(
+          {
+            id: 'chat',
+            workload: 'one turn of 100,000 deltas through `chat()`',
+            unit: 'frames/s',
+            rx: m.rx,
+            bare: m.bare,
+            target: '≥ 0.7 of bare',
+          },
+          (q) => q >= 0.7,
+        ),
+      );
     }
   }
   if (wanted('events')) {
     log('one turn of 100,000 deltas through chatEvents()');
     const m = await alternate('frames/s', (s) => oneTurn(s, 100_000, true));
-    rows.push(row({ id: 'events', workload: 'the same through `chatEvents()` (every delta emitted)', unit: 'frames/s', rx: m.rx, bare: m.bare, target: '≥ 0.6 of bare' }, (q) => q >= 0.6));
+    rows.push(
+      row(
+        {
+          id: 'events',
+          workload: 'the same through `chatEvents()` (every delta emitted)',
+          unit: 'frames/s',
+          rx: m.rx,
+          bare: m.bare,
+          target: '≥ 0.6 of bare',
+        },
+        (q) => q >= 0.6,
+      ),
+    );
   }
   if (wanted('concurrent')) {
     log('1,000 concurrent turns x 100 deltas, one connection');
@@ -283,7 +318,19 @@ async function main(): Promise<void> {
   if (wanted('requests')) {
     log('10,000 requests in flight');
     const m = await alternate('requests/s', (s) => inFlight(s, 10_000));
-    rows.push(row({ id: 'requests', workload: '10,000 requests in flight at once', unit: 'requests/s', rx: m.rx, bare: m.bare, target: '≥ 0.6 of bare' }, (q) => q >= 0.6));
+    rows.push(
+      row(
+        {
+          id: 'requests',
+          workload: '10,000 requests in flight at once',
+          unit: 'requests/s',
+          rx: m.rx,
+          bare: m.bare,
+          target: '≥ 0.6 of bare',
+        },
+        (q) => q >= 0.6,
+      ),
+    );
   }
   if (wanted('latency') || wanted('cold')) {
     const off = await startOfflineCodex();
@@ -291,12 +338,36 @@ async function main(): Promise<void> {
       if (wanted('latency')) {
         log('30 sequential chatOnce on one thread, real server (median per turn)');
         const m = await alternate('ms/turn', (s) => sequentialReal(off, s, 30));
-        rows.push(row({ id: 'latency', workload: '30 sequential `chatOnce` on one thread, real server (median per turn)', unit: 'ms', rx: m.rx, bare: m.bare, target: '≤ 1.10 × bare' }, (q) => q <= 1.1));
+        rows.push(
+          row(
+            {
+              id: 'latency',
+              workload: '30 sequential `chatOnce` on one thread, real server (median per turn)',
+              unit: 'ms',
+              rx: m.rx,
+              bare: m.bare,
+              target: '≤ 1.10 × bare',
+            },
+            (q) => q <= 1.1,
+          ),
+        );
       }
       if (wanted('cold')) {
         log('spawn + initialize + first turn, real server');
         const m = await alternate('ms', (s) => coldStart(off, s));
-        rows.push(row({ id: 'cold', workload: 'spawn + initialize + first turn, real server', unit: 'ms', rx: m.rx, bare: m.bare, target: '≤ 1.2 × bare' }, (q) => q <= 1.2));
+        rows.push(
+          row(
+            {
+              id: 'cold',
+              workload: 'spawn + initialize + first turn, real server',
+              unit: 'ms',
+              rx: m.rx,
+              bare: m.bare,
+              target: '≤ 1.2 × bare',
+            },
+            (q) => q <= 1.2,
+          ),
+        );
       }
     } finally {
       await off.dispose();
@@ -305,14 +376,28 @@ async function main(): Promise<void> {
   if (wanted('rss')) {
     log('peak RSS, one turn of 500,000 deltas through chat() (own process each)');
     const m = await alternate('MB', async (s) => (await runChild(['rss', s, '500000'])).maxRssKb / 1024);
-    rows.push(row({ id: 'rss', workload: 'one turn of 500,000 deltas through `chat()`: peak RSS', unit: 'MB', rx: m.rx, bare: m.bare, target: '≤ 1.5 × bare' }, (q) => q <= 1.5));
+    rows.push(
+      row(
+        {
+          id: 'rss',
+          workload: 'one turn of 500,000 deltas through `chat()`: peak RSS',
+          unit: 'MB',
+          rx: m.rx,
+          bare: m.bare,
+          target: '≤ 1.5 × bare',
+        },
+        (q) => q <= 1.5,
+      ),
+    );
   }
   if (wanted('heap')) {
     log('5,000 sequential turns on one client: heap after GC (one run per side)');
     const rx = await runChild(['heap', 'rx', '5000'], ['--expose-gc']);
     const bare = await runChild(['heap', 'bare', '5000'], ['--expose-gc']);
     const mb = (b: number) => b / 1024 / 1024;
-    log(`  rx ${mb(rx.at100).toFixed(2)} → ${mb(rx.atEnd).toFixed(2)} MB (stats ${JSON.stringify(rx.stats)}); bare ${mb(bare.at100).toFixed(2)} → ${mb(bare.atEnd).toFixed(2)} MB`);
+    log(
+      `  rx ${mb(rx.at100).toFixed(2)} → ${mb(rx.atEnd).toFixed(2)} MB (stats ${JSON.stringify(rx.stats)}); bare ${mb(bare.at100).toFixed(2)} → ${mb(bare.atEnd).toFixed(2)} MB`,
+    );
     rows.push(
       row(
         {
@@ -336,11 +421,17 @@ async function main(): Promise<void> {
   if (rows.some((r) => !r.met)) process.exitCode = 0; // missed targets are reported, not a crash
 }
 
-const fmtNum = (x: number, unit: string) =>
-  unit === 'ms' || unit.startsWith('MB') ? x.toFixed(1) : Math.round(x).toLocaleString('en-US');
+const fmtNum = (x: number, unit: string) => (unit === 'ms' || unit.startsWith('MB') ? x.toFixed(1) : Math.round(x).toLocaleString('en-US'));
 
 function printTable(rows: Row[], seconds: number): void {
-  const lines = rows.map((r) => [r.id, `${fmtNum(r.rx, r.unit)} ${r.unit}`, `${fmtNum(r.bare, r.unit)}`, r.ratio.toFixed(2), r.target, r.met ? 'met' : 'MISSED']);
+  const lines = rows.map((r) => [
+    r.id,
+    `${fmtNum(r.rx, r.unit)} ${r.unit}`,
+    `${fmtNum(r.bare, r.unit)}`,
+    r.ratio.toFixed(2),
+    r.target,
+    r.met ? 'met' : 'MISSED',
+  ]);
   const head = ['workload', 'codex-rx', 'bare', 'ratio', 'target', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (l: string[]) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ');
@@ -363,7 +454,10 @@ function writeMarkdown(rows: Row[], seconds: number): void {
     '',
     '| workload | codex-rx | bare | ratio | target | met |',
     '| --- | ---: | ---: | ---: | --- | --- |',
-    ...rows.map((r) => `| ${r.workload} | ${fmtNum(r.rx, r.unit)} ${r.unit} | ${fmtNum(r.bare, r.unit)} ${r.unit} | ${r.ratio.toFixed(2)} | ${r.target} | ${r.met ? 'yes' : '**no**'} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.workload} | ${fmtNum(r.rx, r.unit)} ${r.unit} | ${fmtNum(r.bare, r.unit)} ${r.unit} | ${r.ratio.toFixed(2)} | ${r.target} | ${r.met ? 'yes' : '**no**'} |`,
+    ),
     '',
     ...rows.filter((r) => r.note).map((r) => `- ${r.id}: ${r.note}`),
     END,

@@ -44,10 +44,12 @@ export async function requestTypesCompile(c: CodexClient): Promise<void> {
   const r: ThreadStartResponse = await started;
   const threadId: string = r.thread.id;
 
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is checked
   const models = c.request('model/list', { limit: 1 });
   const modelsIsExact: Equals<Awaited<typeof models>, ModelListResponse> = true;
 
   // A method newer than the pinned types is allowed and typed `unknown`.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is checked
   const unknownMethod = c.request('some/future/method', { anything: 1 });
   const unknownIsUnknown: Equals<Awaited<typeof unknownMethod>, unknown> = true;
 

@@ -32,7 +32,6 @@ import {
 import { threadIdOf, turnIdOf } from './protocol/items';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from './protocol/messages';
 import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
-import { threadConfigParams } from './protocol/params';
 import { JsonRpcConnection, RequestOptions } from './streams/connection';
 import type { Transport } from './streams/transport';
 import { ThreadHandle } from './thread-handle';
@@ -65,7 +64,10 @@ export class CodexClient extends ThreadMethods {
   private initPromise: Promise<InitializeResult> | null = null;
   private closed = false;
 
-  constructor(transport: Transport, private readonly options: ClientOptions = {}) {
+  constructor(
+    transport: Transport,
+    private readonly options: ClientOptions = {},
+  ) {
     super();
     this.connection = new JsonRpcConnection(transport, {
       requestTimeoutMs: options.requestTimeoutMs,
@@ -163,7 +165,9 @@ export class CodexClient extends ThreadMethods {
     const { userAgent, codexHome, platformFamily, platformOs } = raw ?? {};
     return {
       protocolVersion: typeof raw?.protocolVersion === 'string' ? raw.protocolVersion : null,
-      serverInfo: (raw?.serverInfo as Record<string, unknown>) ?? (userAgent !== undefined ? { userAgent, codexHome, platformFamily, platformOs } : null),
+      serverInfo:
+        (raw?.serverInfo as Record<string, unknown>) ??
+        (userAgent !== undefined ? { userAgent, codexHome, platformFamily, platformOs } : null),
       capabilities: (raw?.capabilities as Record<string, unknown>) ?? null,
       raw: raw ?? {},
     };
@@ -435,7 +439,9 @@ function withTimeout<T>(p: Promise<T>, ms: number | null, message: string): Prom
   if (ms === null) return p;
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new CodexProtocolError(`${message} within ${ms} ms`)), ms);
-    p.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
   });
 }
-

@@ -118,16 +118,10 @@ export interface FileChangeApprovalRequest extends ApprovalRequestBase {
 export type ApprovalRequest = CommandApprovalRequest | FileChangeApprovalRequest;
 
 export type ApprovalDecision =
-  | 'accept'
-  | 'acceptForSession'
-  | 'decline'
-  | 'cancel'
-  | { readonly acceptWithExecpolicyAmendment: readonly string[] };
+  'accept' | 'acceptForSession' | 'decline' | 'cancel' | { readonly acceptWithExecpolicyAmendment: readonly string[] };
 
 /** Decides an approval. Throwing, rejecting or erroring means `decline`. */
-export type ApprovalHandler = (
-  request: ApprovalRequest,
-) => ApprovalDecision | Promise<ApprovalDecision> | Observable<ApprovalDecision>;
+export type ApprovalHandler = (request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision> | Observable<ApprovalDecision>;
 
 interface TurnEventBase {
   readonly threadId: string;

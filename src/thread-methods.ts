@@ -94,7 +94,9 @@ export abstract class ThreadMethods {
     return this.request('review/start', compact({ ...args }) as P<'review/start'>);
   }
 
-  listModels(opts: { cursor?: string | null; includeHidden?: boolean | null; limit?: number | null } = {}): Promise<ResultOf<'model/list'>> {
+  listModels(
+    opts: { cursor?: string | null; includeHidden?: boolean | null; limit?: number | null } = {},
+  ): Promise<ResultOf<'model/list'>> {
     return this.request('model/list', compact({ ...opts }));
   }
 
@@ -116,7 +118,10 @@ export abstract class ThreadMethods {
     return this.request('config/value/write', compact({ mergeStrategy: 'upsert', ...args }) as P<'config/value/write'>);
   }
 
-  batchWriteConfig(edits: object[], opts: { expectedVersion?: string | null; filePath?: string | null } = {}): Promise<ResultOf<'config/batchWrite'>> {
+  batchWriteConfig(
+    edits: object[],
+    opts: { expectedVersion?: string | null; filePath?: string | null } = {},
+  ): Promise<ResultOf<'config/batchWrite'>> {
     return this.request('config/batchWrite', compact({ edits, ...opts }) as P<'config/batchWrite'>);
   }
 

@@ -264,7 +264,9 @@ describe('manual approvals', () => {
 
   it('an execpolicy amendment on a file change is a TypeError; the request stays answerable', async () => {
     const asked = firstValueFrom(client.approvalRequests$.pipe(filter((r) => r.kind === 'fileChange')));
-    const events = lastValueFrom(client.chatEvents('PATCH manual-patch.txt patched', { ...cfg(), inactivityTimeoutMs: null }).pipe(toArray()));
+    const events = lastValueFrom(
+      client.chatEvents('PATCH manual-patch.txt patched', { ...cfg(), inactivityTimeoutMs: null }).pipe(toArray()),
+    );
     const req = await asked;
     const err = await client.approveApproval(req, { execpolicyAmendment: ['echo'] }).catch((e) => e);
     expect(err).toBeInstanceOf(TypeError);

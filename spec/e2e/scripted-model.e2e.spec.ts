@@ -70,7 +70,11 @@ describe('scripted model: SSE wire (no codex)', () => {
     ]);
     expect(events[2].delta + events[3].delta).toBe('abcd');
     expect(events[5].response.usage).toEqual({
-      input_tokens: 10, input_tokens_details: null, output_tokens: 5, output_tokens_details: null, total_tokens: 15,
+      input_tokens: 10,
+      input_tokens_details: null,
+      output_tokens: 5,
+      output_tokens_details: null,
+      total_tokens: 15,
     });
     expect(model.requests[model.requests.length - 1].userText).toBe('STREAM 2 abcd');
   });
@@ -152,8 +156,7 @@ describe('real codex app-server against the scripted model', () => {
     }
   }
 
-  const completedItems = (r: TurnResult) =>
-    r.notes.filter((n) => n.method === 'item/completed').map((n) => n.params.item);
+  const completedItems = (r: TurnResult) => r.notes.filter((n) => n.method === 'item/completed').map((n) => n.params.item);
 
   it('ECHO completes with the agent message, and its deltas concatenate to it', async () => {
     const { threadId } = await startThread();

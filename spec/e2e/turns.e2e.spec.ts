@@ -55,8 +55,7 @@ describe('turns against the real app-server', () => {
 
   const turnCompleted = (turnId: string) =>
     notes.find((n) => n.method === 'turn/completed' && (n.params as any)?.turn?.id === turnId) as
-      | { params: { turn: { id: string; status: string } } }
-      | undefined;
+      { params: { turn: { id: string; status: string } } } | undefined;
 
   beforeAll(async () => {
     // Without this every new thread runs a login shell to snapshot it: 20 concurrent threads then

@@ -27,7 +27,8 @@ function batchingServer(n: number) {
     autoRespond: (frame) => {
       const id = frame.id as number;
       const p = (frame.params ?? {}) as { threadId: string; input: Array<{ text: string }> };
-      if (frame.method === 'initialize') return response(id, { userAgent: 'fake', codexHome: '/tmp', platformFamily: 'unix', platformOs: 'linux' });
+      if (frame.method === 'initialize')
+        return response(id, { userAgent: 'fake', codexHome: '/tmp', platformFamily: 'unix', platformOs: 'linux' });
       if (frame.method === 'thread/start') return response(id, { thread: threadObject(`thr-${++threads}`) });
       if (frame.method !== 'turn/start') return undefined;
       waiting.push({ id, threadId: p.threadId, turnId: `turn-of-${p.threadId}`, text: p.input[0]!.text });
@@ -37,9 +38,14 @@ function batchingServer(n: number) {
       for (const t of all) out.push(turnStarted({ threadId: t.threadId, turnId: t.turnId }));
       for (const t of [...all].reverse()) out.push(response(t.id, { turn: turnObject(t.turnId) }));
       for (const t of all) out.push(itemStarted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem(`m-${t.turnId}`, '') }));
-      for (const t of all) out.push(itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: reasoningItem(`r-${t.turnId}`, [`thinking about ${t.text}`]) }));
-      for (const t of all) out.push(agentDelta({ threadId: t.threadId, turnId: t.turnId, itemId: `m-${t.turnId}`, delta: `reply to ${t.text}` }));
-      for (const t of all) out.push(itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem(`m-${t.turnId}`, `reply to ${t.text}`) }));
+      for (const t of all)
+        out.push(
+          itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: reasoningItem(`r-${t.turnId}`, [`thinking about ${t.text}`]) }),
+        );
+      for (const t of all)
+        out.push(agentDelta({ threadId: t.threadId, turnId: t.turnId, itemId: `m-${t.turnId}`, delta: `reply to ${t.text}` }));
+      for (const t of all)
+        out.push(itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem(`m-${t.turnId}`, `reply to ${t.text}`) }));
       for (const t of all) out.push(turnCompleted({ threadId: t.threadId, turnId: t.turnId }));
       return out;
     },

@@ -210,7 +210,15 @@ describe('turn engine: no lost events', () => {
       script: (t) => {
         const { threadId, turnId } = t;
         const item = itemCompleted({ threadId, turnId, item: commandExecutionItem('c1', 'ls') });
-        return [t.startResponse, turnStarted({ threadId, turnId }), item, item, itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'ok') }), item, turnCompleted({ threadId, turnId })];
+        return [
+          t.startResponse,
+          turnStarted({ threadId, turnId }),
+          item,
+          item,
+          itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'ok') }),
+          item,
+          turnCompleted({ threadId, turnId }),
+        ];
       },
     });
     const steps = await collect(client.chat('x'));
@@ -443,7 +451,9 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
         thread: threadObject(threadId, {
           turns: [
             turnObject('turn-0', { items: [agentMessageItem('old', 'an older turn')] }),
-            turnObject('turn-1', { items: [userMessageItem('u', 'go'), agentMessageItem('m9', 'From the read'), reasoningItem('r', ['hmm'])] }),
+            turnObject('turn-1', {
+              items: [userMessageItem('u', 'go'), agentMessageItem('m9', 'From the read'), reasoningItem('r', ['hmm'])],
+            }),
           ],
         }),
       }),
@@ -465,7 +475,9 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
   it('chatOnce rejects when neither the turn nor thread/read has an assistant message', async () => {
     const { client, transport } = fakeServer({
       script: (t) => [t.startResponse, turnCompleted({ threadId: t.threadId, turnId: t.turnId })],
-      readThread: ({ threadId }) => ({ thread: threadObject(threadId, { turns: [turnObject('turn-1', { items: [userMessageItem('u', 'go')] })] }) }),
+      readThread: ({ threadId }) => ({
+        thread: threadObject(threadId, { turns: [turnObject('turn-1', { items: [userMessageItem('u', 'go')] })] }),
+      }),
     });
     const err = await caught(client.chatOnce('go'));
     expect(err).toBeInstanceOf(CodexProtocolError);
@@ -538,9 +550,12 @@ describe('turn engine: server requests', () => {
   it('requestUserInput without a handler gets an error reply; with setUserInputHandler, the answers', async () => {
     const { client, transport } = fakeServer();
     await client.start();
-    const req = (id: number) => userInputRequest({ id, threadId: 't', turnId: 'u', itemId: 'i', questions: [{ id: 'q1', question: 'Proceed?' }] });
+    const req = (id: number) =>
+      userInputRequest({ id, threadId: 't', turnId: 'u', itemId: 'i', questions: [{ id: 'q1', question: 'Proceed?' }] });
     transport.receive(req(0));
-    expect(answersTo(transport, 0)).toEqual([{ id: 0, error: expect.objectContaining({ code: expect.any(Number), message: expect.any(String) }) }]);
+    expect(answersTo(transport, 0)).toEqual([
+      { id: 0, error: expect.objectContaining({ code: expect.any(Number), message: expect.any(String) }) },
+    ]);
 
     const seen: unknown[] = [];
     client.setUserInputHandler((r) => {
@@ -550,7 +565,15 @@ describe('turn engine: server requests', () => {
     transport.receive(req(1));
     await waitFor(() => answersTo(transport, 1).length > 0, 'the user input answer');
     expect(answersTo(transport, 1)).toEqual([{ id: 1, result: { answers: { q1: { answers: ['yes'] } } } }]);
-    expect(seen).toEqual([expect.objectContaining({ requestId: 1, threadId: 't', turnId: 'u', itemId: 'i', questions: [expect.objectContaining({ id: 'q1' })] })]);
+    expect(seen).toEqual([
+      expect.objectContaining({
+        requestId: 1,
+        threadId: 't',
+        turnId: 'u',
+        itemId: 'i',
+        questions: [expect.objectContaining({ id: 'q1' })],
+      }),
+    ]);
   });
 
   it('approvals of a running turn are answered by the handler and appear as chatEvents approval events', async () => {
@@ -579,4 +602,3 @@ describe('turn engine: server requests', () => {
     expect(client.stats).toEqual(zeroStats);
   });
 });
-

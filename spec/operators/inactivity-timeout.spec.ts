@@ -9,7 +9,12 @@ const newScheduler = () => new TestScheduler((actual, expected) => expect(actual
 function continuationCounter() {
   let calls = 0;
   const make = (): ChatContinuation => ({ threadId: 'thr', turnId: 'turn', cursor: ++calls * 10, mode: 'stream' });
-  return { make, get calls() { return calls; } };
+  return {
+    make,
+    get calls() {
+      return calls;
+    },
+  };
 }
 
 const inactive = (cursor: number, idleMs: number) =>
@@ -46,7 +51,9 @@ describe('inactivityTimeout', () => {
     const c = continuationCounter();
     let caught: unknown;
     newScheduler().run(({ cold, flush }) => {
-      cold('a').pipe(inactivityTimeout(7, c.make)).subscribe({ error: (e) => (caught = e) });
+      cold('a')
+        .pipe(inactivityTimeout(7, c.make))
+        .subscribe({ error: (e) => (caught = e) });
       flush();
     });
     expect(caught).toBeInstanceOf(CodexTurnInactiveError);

@@ -61,7 +61,16 @@ describe('interceptApprovals', () => {
       { frame: 7, id: 6, reply: decision('acceptForSession') },
     ]);
     expect(seen).toEqual([
-      expect.objectContaining({ kind: 'command', requestId: 4, threadId: T, turnId: U, itemId: 'c1', command: 'rm -rf /tmp/x', reason: 'cleanup', cwd: '/w' }),
+      expect.objectContaining({
+        kind: 'command',
+        requestId: 4,
+        threadId: T,
+        turnId: U,
+        itemId: 'c1',
+        command: 'rm -rf /tmp/x',
+        reason: 'cleanup',
+        cwd: '/w',
+      }),
       expect.objectContaining({ kind: 'fileChange', requestId: 6, itemId: 'f1', grantRoot: '/w' }),
     ]);
   });
@@ -182,7 +191,12 @@ describe('interceptApprovals', () => {
     let resolve!: (d: ApprovalDecision) => void;
     const passed: JsonRpcMessage[] = [];
     inbound
-      .pipe(interceptApprovals(() => new Promise<ApprovalDecision>((r) => (resolve = r)), (id, reply) => answers.push([id, reply])))
+      .pipe(
+        interceptApprovals(
+          () => new Promise<ApprovalDecision>((r) => (resolve = r)),
+          (id, reply) => answers.push([id, reply]),
+        ),
+      )
       .subscribe((f) => passed.push(f));
     inbound.next(approvalRequest({ id: 'req-1', threadId: T, turnId: U, itemId: 'i' }));
     await Promise.resolve();
@@ -196,7 +210,14 @@ describe('interceptApprovals', () => {
   it('a rejecting Promise handler declines', async () => {
     const answers: Array<[JsonRpcId, ApprovalReply]> = [];
     const inbound = new Subject<JsonRpcMessage>();
-    inbound.pipe(interceptApprovals(() => Promise.reject(new Error('no')), (id, reply) => answers.push([id, reply]))).subscribe();
+    inbound
+      .pipe(
+        interceptApprovals(
+          () => Promise.reject(new Error('no')),
+          (id, reply) => answers.push([id, reply]),
+        ),
+      )
+      .subscribe();
     inbound.next(fileChangeApprovalRequest({ id: 0, threadId: T, turnId: U, itemId: 'i' }));
     await new Promise((r) => setImmediate(r));
     expect(answers).toEqual([[0, decision('decline')]]);

@@ -37,7 +37,9 @@ describe('takeUntilTurnEnd', () => {
     });
     let caught: unknown;
     newScheduler().run(({ cold, flush }) => {
-      cold<JsonRpcMessage>('f', { f: failed }).pipe(takeUntilTurnEnd()).subscribe({ error: (e) => (caught = e) });
+      cold<JsonRpcMessage>('f', { f: failed })
+        .pipe(takeUntilTurnEnd())
+        .subscribe({ error: (e) => (caught = e) });
       flush();
     });
     expect(caught).toBeInstanceOf(CodexProtocolError);
@@ -68,7 +70,10 @@ describe('takeUntilTurnEnd', () => {
   it('a terminal frame arriving before anything else ends the stream at once', () => {
     newScheduler().run(({ hot, cold, expectObservable }) => {
       const c = turnCompleted({ threadId: T, turnId: U });
-      expectObservable(cold<JsonRpcMessage>('(cs)', { c, s: turnStarted({ threadId: T, turnId: U }) }).pipe(takeUntilTurnEnd())).toBe('(c|)', { c });
+      expectObservable(cold<JsonRpcMessage>('(cs)', { c, s: turnStarted({ threadId: T, turnId: U }) }).pipe(takeUntilTurnEnd())).toBe(
+        '(c|)',
+        { c },
+      );
       expectObservable(hot<JsonRpcMessage>('c-', { c }).pipe(takeUntilTurnEnd())).toBe('(c|)', { c });
     });
   });
@@ -85,7 +90,11 @@ describe('takeUntilTurnEnd', () => {
     newScheduler().run(({ hot, expectObservable }) => {
       const s = turnStarted({ threadId: T, turnId: U });
       expectObservable(hot<JsonRpcMessage>('-s-|', { s }).pipe(takeUntilTurnEnd())).toBe('-s-|', { s });
-      expectObservable(hot<JsonRpcMessage>('-s-#', { s }, new Error('wire')).pipe(takeUntilTurnEnd())).toBe('-s-#', { s }, new Error('wire'));
+      expectObservable(hot<JsonRpcMessage>('-s-#', { s }, new Error('wire')).pipe(takeUntilTurnEnd())).toBe(
+        '-s-#',
+        { s },
+        new Error('wire'),
+      );
     });
   });
 });

@@ -25,7 +25,10 @@ function collect<T>(source: { subscribe(fn: (v: T) => void): unknown }): T[] {
   return out;
 }
 async function stats(client: CodexClient): Promise<{ counts: Record<string, number>; received: Array<Record<string, unknown>> }> {
-  return (await client.request('fake/stats', undefined, { timeoutMs: 30_000 })) as { counts: Record<string, number>; received: Array<Record<string, unknown>> };
+  return (await client.request('fake/stats', undefined, { timeoutMs: 30_000 })) as {
+    counts: Record<string, number>;
+    received: Array<Record<string, unknown>>;
+  };
 }
 
 afterEach(async () => {

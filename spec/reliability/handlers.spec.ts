@@ -79,7 +79,10 @@ describe('a user-input handler that misbehaves', () => {
     const client = fake({ handlerTimeoutMs: 200 });
     client.setUserInputHandler(() => new Promise(() => undefined));
     const frame = await answerTo(client, 'USER_INPUT');
-    expect(frame).toMatchObject({ id: 0, error: { code: expect.any(Number), message: expect.stringContaining('user input handler failed') } });
+    expect(frame).toMatchObject({
+      id: 0,
+      error: { code: expect.any(Number), message: expect.stringContaining('user input handler failed') },
+    });
     expect(frame.result).toBeUndefined();
   });
 

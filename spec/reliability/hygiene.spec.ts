@@ -55,21 +55,31 @@ async function received(client: CodexClient): Promise<Array<Record<string, unkno
 }
 
 describe('leaving a turn early', () => {
-  it('unsubscribing from chat() mid-turn frees the turn (and interrupts it when asked)', async () => {
+  it('unsubscribing from chat() mid-turn frees the turn at once', async () => {
     const { client, transport } = fake();
     await client.initialize();
     const pid = transport.pid!;
-    const sub = client.chat('HANG', { interruptOnUnsubscribe: true }).subscribe({ error: () => undefined });
+    const sub = client.chat('HANG').subscribe({ error: () => undefined });
     await until(() => client.stats.turns === 1, 'the turn to be bound');
     sub.unsubscribe();
     expect(client.stats).toEqual(ZERO);
-    const interrupts = (await received(client)).filter((f) => f.method === 'turn/interrupt');
-    expect(interrupts).toEqual([{ id: expect.any(Number), method: 'turn/interrupt', params: { threadId: 'thr_1', turnId: 'turn_1' } }]);
     // the connection is still good for the next turn
     expect((await client.chatOnce('ECHO next')).finalText).toBe('Echo: next');
     expect(client.stats).toEqual(ZERO);
     await client.close();
     expect(isAlive(pid)).toBe(false);
+  });
+
+  it('with interruptOnUnsubscribe it also interrupts the turn on the server', async () => {
+    const { client } = fake();
+    const sub = client.chat('HANG', { interruptOnUnsubscribe: true }).subscribe({ error: () => undefined });
+    await until(() => client.stats.turns === 1, 'the turn to be bound');
+    sub.unsubscribe();
+    expect(client.stats.turns).toBe(0);
+    await until(() => client.stats.pendingRequests === 0, 'the interrupt to be answered');
+    const interrupts = (await received(client)).filter((f) => f.method === 'turn/interrupt');
+    expect(interrupts).toEqual([{ id: expect.any(Number), method: 'turn/interrupt', params: { threadId: 'thr_1', turnId: 'turn_1' } }]);
+    expect(client.stats).toEqual(ZERO);
   });
 
   it('close() during a turn fails it with CodexTransportError and leaves nothing behind', async () => {
@@ -153,7 +163,9 @@ describe('events buffered for continuations', () => {
     expect(err).toBeInstanceOf(CodexTurnInactiveError);
     expect(client.stats.turns).toBe(1); // suspended, buffering
     await firstValueFrom(client.notifications$.pipe(filter((n) => n.method === 'turn/completed')));
-    const resumed = await client.chatOnce(undefined, { continuation: (err as CodexTurnInactiveError).continuation }).catch((e: unknown) => e);
+    const resumed = await client
+      .chatOnce(undefined, { continuation: (err as CodexTurnInactiveError).continuation })
+      .catch((e: unknown) => e);
     expect(resumed).toBeInstanceOf(CodexProtocolError);
     expect((resumed as Error).message).toMatch(/events were dropped while nobody listened \(maxBufferedEvents 5\)/);
     expect(client.stats).toEqual(ZERO);

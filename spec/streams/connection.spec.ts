@@ -287,8 +287,7 @@ describe('JsonRpcConnection over InMemoryTransport', () => {
       { scheduler },
       {
         autoRespondMode: 'sync',
-        autoRespond: (f) =>
-          ++attempts < 3 ? errorResponse(f.id as number, -32001, 'overloaded') : response(f.id as number, 'ok'),
+        autoRespond: (f) => (++attempts < 3 ? errorResponse(f.id as number, -32001, 'overloaded') : response(f.id as number, 'ok')),
       },
     );
     let doneAt = -1;

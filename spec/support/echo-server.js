@@ -17,7 +17,8 @@ rl.on('line', (line) => {
   }
   process.stderr.write('got ' + msg.method + '\n');
   if (msg.method === 'crash') process.exit(3);
-  if (msg.method === 'notify-me') process.stdout.write(JSON.stringify({ method: 'hello', params: { n: 1 }, emittedAtMs: Date.now() }) + '\n');
+  if (msg.method === 'notify-me')
+    process.stdout.write(JSON.stringify({ method: 'hello', params: { n: 1 }, emittedAtMs: Date.now() }) + '\n');
   if (msg.id !== undefined) {
     process.stdout.write(JSON.stringify({ id: msg.id, result: { echo: msg.params ?? null, method: msg.method } }) + '\n');
   }

@@ -113,7 +113,24 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
   }
 
   function thread(id) {
-    return { id, preview: '', ephemeral: true, modelProvider: 'fake', createdAt: 0, updatedAt: 0, status: { type: 'idle' }, path: null, cwd: '/', cliVersion: '0.0.0', source: 'appServer', agentNickname: null, agentRole: null, gitInfo: null, name: null, turns: [] };
+    return {
+      id,
+      preview: '',
+      ephemeral: true,
+      modelProvider: 'fake',
+      createdAt: 0,
+      updatedAt: 0,
+      status: { type: 'idle' },
+      path: null,
+      cwd: '/',
+      cliVersion: '0.0.0',
+      source: 'appServer',
+      agentNickname: null,
+      agentRole: null,
+      gitInfo: null,
+      name: null,
+      turns: [],
+    };
   }
 
   function handle(msg) {
@@ -124,7 +141,15 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
       case 'thread/start': {
         const id = 'thr_' + nextThread++;
         threads.set(id, []);
-        respond(msg.id, { thread: thread(id), model: 'fake', modelProvider: 'fake', cwd: '/', approvalPolicy: 'never', sandbox: { type: 'readOnly' }, reasoningEffort: null });
+        respond(msg.id, {
+          thread: thread(id),
+          model: 'fake',
+          modelProvider: 'fake',
+          cwd: '/',
+          approvalPolicy: 'never',
+          sandbox: { type: 'readOnly' },
+          reasoningEffort: null,
+        });
         return notify('thread/started', { thread: thread(id) });
       }
       case 'thread/resume':
@@ -164,7 +189,15 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
     const [word, ...rest] = text.split(' ');
     if (word === 'OVERLOADED') return respondError(msg.id, -32001, 'Server overloaded; retry later.');
     const turnId = 'turn_' + nextTurn++;
-    const turn = { id: turnId, status: 'inProgress', items: [], error: null, startedAtMs: Date.now(), completedAtMs: null, durationMs: null };
+    const turn = {
+      id: turnId,
+      status: 'inProgress',
+      items: [],
+      error: null,
+      startedAtMs: Date.now(),
+      completedAtMs: null,
+      durationMs: null,
+    };
     if (!threads.has(threadId)) threads.set(threadId, []);
     threads.get(threadId).push(turn);
     respond(msg.id, { turn: { ...turn } });
@@ -210,7 +243,10 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
         write('x'.repeat(10 * 1024 * 1024) + '\n');
         // A frame whose text holds multi-byte characters, cut inside a character's UTF-8 bytes.
         const item = { type: 'agentMessage', id: itemId, text: t, phase: null };
-        const bytes = Buffer.from(JSON.stringify({ method: 'item/completed', params: { ...ids, item }, emittedAtMs: Date.now() }) + '\n', 'utf8');
+        const bytes = Buffer.from(
+          JSON.stringify({ method: 'item/completed', params: { ...ids, item }, emittedAtMs: Date.now() }) + '\n',
+          'utf8',
+        );
         const euro = bytes.indexOf(Buffer.from('€', 'utf8'));
         const cut = euro >= 0 ? euro + 1 : Math.floor(bytes.length / 2);
         write(bytes.subarray(0, cut));
@@ -252,8 +288,17 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
       case 'APPROVAL': {
         const itemId = 'item_' + nextItem++;
         const answer = await ask('item/commandExecution/requestApproval', {
-          kind: 'command', ...ids, itemId, startedAtMs: Date.now(), approvalId: null, environmentId: null,
-          reason: 'needs approval', command: 'rm -rf /tmp/x', cwd: '/tmp', commandActions: [], proposedExecpolicyAmendment: null,
+          kind: 'command',
+          ...ids,
+          itemId,
+          startedAtMs: Date.now(),
+          approvalId: null,
+          environmentId: null,
+          reason: 'needs approval',
+          command: 'rm -rf /tmp/x',
+          cwd: '/tmp',
+          commandActions: [],
+          proposedExecpolicyAmendment: null,
         });
         notify('serverRequest/resolved', { threadId, requestId: answer.id });
         notify('fake/answer', { frame: answer });
@@ -262,7 +307,10 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
       }
       case 'USER_INPUT': {
         const answer = await ask('item/tool/requestUserInput', {
-          ...ids, itemId: 'item_' + nextItem++, isBlocking: true, autoResolutionMs: null,
+          ...ids,
+          itemId: 'item_' + nextItem++,
+          isBlocking: true,
+          autoResolutionMs: null,
           questions: [{ id: 'q1', header: '', question: 'Which?', isOther: false, isSecret: false, options: null }],
         });
         notify('fake/answer', { frame: answer });
@@ -288,10 +336,14 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
 
 function runStdio() {
   const options = parseOptions(process.argv.slice(2), process.env);
-  const fake = createFake((chunk) => process.stdout.write(chunk), options, (code) => {
-    // Flush what was written, then go.
-    process.stdout.write('', () => process.exit(code));
-  });
+  const fake = createFake(
+    (chunk) => process.stdout.write(chunk),
+    options,
+    (code) => {
+      // Flush what was written, then go.
+      process.stdout.write('', () => process.exit(code));
+    },
+  );
   process.stdin.on('error', () => undefined);
   process.stdout.on('error', () => process.exit(0));
   // Frames are split on '\n' by hand (readline would also split on '\r').

@@ -141,7 +141,10 @@ describe('frame builders', () => {
   it('thread and misc notifications', () => {
     expect(F.threadStarted({ threadId: 't9' }).params.thread).toMatchObject({ id: 't9', status: { type: 'idle' }, turns: [] });
     const active = F.threadStatusChanged({ threadId: 't', status: 'active' });
-    expect(active).toMatchObject({ method: 'thread/status/changed', params: { threadId: 't', status: { type: 'active', activeFlags: [] } } });
+    expect(active).toMatchObject({
+      method: 'thread/status/changed',
+      params: { threadId: 't', status: { type: 'active', activeFlags: [] } },
+    });
     expect(F.threadStatusChanged({ threadId: 't', status: 'idle' }).params.status).toEqual({ type: 'idle' });
     expect(ThreadStatusChangedParamsCodec.is(active.params)).toBe(true);
     const err = F.errorNotification({ ...ids, message: 'rate limited', willRetry: true });
@@ -179,7 +182,10 @@ describe('frame builders', () => {
     expect(input).toMatchObject({
       id: 3,
       method: 'item/tool/requestUserInput',
-      params: { questions: [{ id: 'color', question: 'Which?', header: '', isOther: false, isSecret: false, options: null }], isBlocking: true },
+      params: {
+        questions: [{ id: 'color', question: 'Which?', header: '', isOther: false, isSecret: false, options: null }],
+        isBlocking: true,
+      },
     });
     expect(ToolRequestUserInputParamsCodec.is(input.params)).toBe(true);
   });

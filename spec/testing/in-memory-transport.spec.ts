@@ -26,7 +26,7 @@ describe('InMemoryTransport', () => {
   });
 
   it('does not subscribe inbound$ before start(), and keeps the connection up when the script completes', () => {
-    newScheduler().run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+    newScheduler().run(({ cold, expectSubscriptions, flush }) => {
       const inbound = cold('-a|', { a: { method: 'x' } });
       const transport = new InMemoryTransport(inbound);
       flush();

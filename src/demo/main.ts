@@ -119,12 +119,11 @@ async function runTurn(client: CodexClient, prompt: string, cwd: string, ui: Ui,
   ui.line(`models: ${models.data.map((m) => m.model).join(', ') || '(none listed)'}`);
 
   let tokens: { input: number; output: number; total: number } | null = null;
-  const usage = client.notifications$
-    .pipe(filter((n) => n.method === 'thread/tokenUsage/updated'))
-    .subscribe((n) => {
-      const total = (n.params as { tokenUsage?: { total?: { inputTokens: number; outputTokens: number; totalTokens: number } } }).tokenUsage?.total;
-      if (total) tokens = { input: total.inputTokens, output: total.outputTokens, total: total.totalTokens };
-    });
+  const usage = client.notifications$.pipe(filter((n) => n.method === 'thread/tokenUsage/updated')).subscribe((n) => {
+    const total = (n.params as { tokenUsage?: { total?: { inputTokens: number; outputTokens: number; totalTokens: number } } }).tokenUsage
+      ?.total;
+    if (total) tokens = { input: total.inputTokens, output: total.outputTokens, total: total.totalTokens };
+  });
 
   // The server reports retries (e.g. no network or no credentials) as `error` notifications.
   let lastProblem = '';
@@ -240,7 +239,14 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    if (realIdx >= 0) await real(ui, argv.slice(realIdx + 1).join(' ').trim() || DEFAULT_REAL_PROMPT);
+    if (realIdx >= 0)
+      await real(
+        ui,
+        argv
+          .slice(realIdx + 1)
+          .join(' ')
+          .trim() || DEFAULT_REAL_PROMPT,
+      );
     else await offline(ui);
     return 0;
   } catch (err) {

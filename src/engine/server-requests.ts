@@ -19,9 +19,7 @@ export interface UserInputRequest {
 
 /** Answers by question id, each a list of answers. */
 export type UserInputAnswers = Record<string, string[]>;
-export type UserInputHandler = (
-  request: UserInputRequest,
-) => UserInputAnswers | Promise<UserInputAnswers> | Observable<UserInputAnswers>;
+export type UserInputHandler = (request: UserInputRequest) => UserInputAnswers | Promise<UserInputAnswers> | Observable<UserInputAnswers>;
 
 interface PendingApproval {
   readonly request: ApprovalRequest;

@@ -70,8 +70,7 @@ export class TurnSession {
     if (method === 'turn/completed') {
       this.terminal = frame;
       for (const w of this.endWaiters.splice(0)) w.resolve();
-    }
-    else if (method === 'item/completed') this.noteItem(frame);
+    } else if (method === 'item/completed') this.noteItem(frame);
     if (this.limits.retainEvents && deltaItemType(method) === null) this.retained.push(frame as RawEvent);
     if (this.consumer) {
       this.delivered++;

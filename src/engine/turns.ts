@@ -55,10 +55,7 @@ const CONTINUATION_EXCLUSIVE = ['threadId', 'user', 'metadata', 'threadConfig', 
 /** Throws `TypeError` for option combinations the API forbids. */
 export function validateChatArgs(text: string | undefined, options: ChatOptions): void {
   if (options.continuation) {
-    const given = [
-      ...(text !== undefined ? ['text'] : []),
-      ...CONTINUATION_EXCLUSIVE.filter((k) => options[k] !== undefined),
-    ];
+    const given = [...(text !== undefined ? ['text'] : []), ...CONTINUATION_EXCLUSIVE.filter((k) => options[k] !== undefined)];
     if (given.length) throw new TypeError(`continuation cannot be combined with: ${given.join(', ')}`);
     return;
   }
@@ -99,7 +96,8 @@ export class TurnEngine {
   /** The session a continuation names, checked against mode and thread. */
   sessionFor(c: ChatContinuation, mode: Mode | null, expectedThread?: string): TurnSession {
     const session = this.host.router.get(c.turnId);
-    if (!session) throw new CodexProtocolError(`unknown turn ${c.turnId}: nothing to resume (it ended, was cancelled, or belongs to another client)`);
+    if (!session)
+      throw new CodexProtocolError(`unknown turn ${c.turnId}: nothing to resume (it ended, was cancelled, or belongs to another client)`);
     if (session.threadId !== c.threadId || (expectedThread !== undefined && expectedThread !== c.threadId)) {
       throw new CodexProtocolError(`continuation of thread ${c.threadId} does not belong to thread ${expectedThread ?? session.threadId}`);
     }
@@ -246,7 +244,12 @@ export class TurnEngine {
   async result(s: TurnSession, fallback: boolean): Promise<ChatResult> {
     const base = { threadId: s.threadId, turnId: s.turnId, rawEvents: s.retained as readonly RawEvent[] };
     if (s.lastAgentMessage) {
-      return { ...base, finalText: s.lastAgentMessage.text, assistantItemId: s.lastAgentMessage.itemId, completionSource: 'item_completed' };
+      return {
+        ...base,
+        finalText: s.lastAgentMessage.text,
+        assistantItemId: s.lastAgentMessage.itemId,
+        completionSource: 'item_completed',
+      };
     }
     if (fallback) {
       const read = await this.host.request('thread/read', { threadId: s.threadId, includeTurns: true });
@@ -322,4 +325,3 @@ export function lastAgentMessageOf(read: unknown, turnId: string): { itemId: str
   }
   return null;
 }
-

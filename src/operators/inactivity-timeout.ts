@@ -38,9 +38,7 @@ export function inactivityTimeout<T>(
           last = scheduler.now();
           arm(ms);
         } else if (idle >= ms) {
-          subscriber.error(
-            new CodexTurnInactiveError(`turn inactive for ${ms} ms`, continuation(), ms),
-          );
+          subscriber.error(new CodexTurnInactiveError(`turn inactive for ${ms} ms`, continuation(), ms));
         } else {
           arm(ms - idle);
         }

@@ -1,15 +1,4 @@
-import {
-  asyncScheduler,
-  from,
-  isObservable,
-  of,
-  Observable,
-  OperatorFunction,
-  SchedulerLike,
-  Subscription,
-  take,
-  timeout,
-} from 'rxjs';
+import { asyncScheduler, from, isObservable, of, Observable, OperatorFunction, SchedulerLike, Subscription, take, timeout } from 'rxjs';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
 import { approvalResponse, isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';

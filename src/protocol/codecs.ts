@@ -38,10 +38,7 @@ export const JsonRpcMessageCodec = t.union(
 export const TurnRefCodec = t.type({ id: t.string }, 'TurnRef');
 export const TurnErrorCodec = t.partial({ message: t.string }, 'TurnError');
 export const TurnCodec = t.intersection(
-  [
-    t.type({ id: t.string, status: t.string }),
-    t.partial({ error: t.union([TurnErrorCodec, t.null]), items: t.unknown }),
-  ],
+  [t.type({ id: t.string, status: t.string }), t.partial({ error: t.union([TurnErrorCodec, t.null]), items: t.unknown })],
   'Turn',
 );
 export const TurnStartedParamsCodec = t.type({ threadId: t.string, turn: TurnRefCodec }, 'TurnStartedParams');
@@ -49,18 +46,9 @@ export const TurnCompletedParamsCodec = t.type({ threadId: t.string, turn: TurnC
 export const TurnStartResultCodec = t.type({ turn: TurnRefCodec }, 'TurnStartResult');
 export const ThreadResultCodec = t.type({ thread: t.type({ id: t.string }) }, 'ThreadResult');
 
-export const ThreadItemCodec = t.intersection(
-  [t.type({ type: t.string }), t.partial({ id: t.string })],
-  'ThreadItem',
-);
-export const ItemCompletedParamsCodec = t.type(
-  { threadId: t.string, turnId: t.string, item: ThreadItemCodec },
-  'ItemCompletedParams',
-);
-export const ItemDeltaParamsCodec = t.type(
-  { threadId: t.string, turnId: t.string, itemId: t.string, delta: t.string },
-  'ItemDeltaParams',
-);
+export const ThreadItemCodec = t.intersection([t.type({ type: t.string }), t.partial({ id: t.string })], 'ThreadItem');
+export const ItemCompletedParamsCodec = t.type({ threadId: t.string, turnId: t.string, item: ThreadItemCodec }, 'ItemCompletedParams');
+export const ItemDeltaParamsCodec = t.type({ threadId: t.string, turnId: t.string, itemId: t.string, delta: t.string }, 'ItemDeltaParams');
 export const ErrorNotificationParamsCodec = t.intersection(
   [t.type({ error: TurnErrorCodec }), t.partial({ threadId: t.string, turnId: t.string, willRetry: t.boolean })],
   'ErrorNotificationParams',
@@ -69,10 +57,7 @@ export const ThreadStatusChangedParamsCodec = t.type(
   { threadId: t.string, status: t.type({ type: t.string }) },
   'ThreadStatusChangedParams',
 );
-export const ServerRequestResolvedParamsCodec = t.type(
-  { threadId: t.string, requestId: RequestIdCodec },
-  'ServerRequestResolvedParams',
-);
+export const ServerRequestResolvedParamsCodec = t.type({ threadId: t.string, requestId: RequestIdCodec }, 'ServerRequestResolvedParams');
 
 const nullableString = t.union([t.string, t.null, t.undefined]);
 const nullableArray = t.union([t.array(t.unknown), t.null, t.undefined]);
@@ -92,18 +77,12 @@ export const CommandApprovalParamsCodec = t.intersection(
   'CommandApprovalParams',
 );
 export const FileChangeApprovalParamsCodec = t.intersection(
-  [
-    t.type({ threadId: t.string, turnId: t.string, itemId: t.string }),
-    t.partial({ reason: nullableString, grantRoot: nullableString }),
-  ],
+  [t.type({ threadId: t.string, turnId: t.string, itemId: t.string }), t.partial({ reason: nullableString, grantRoot: nullableString })],
   'FileChangeApprovalParams',
 );
 export const UserInputQuestionCodec = t.type({ id: t.string }, 'UserInputQuestion');
 export const ToolRequestUserInputParamsCodec = t.intersection(
-  [
-    t.type({ threadId: t.string, turnId: t.string, questions: t.array(UserInputQuestionCodec) }),
-    t.partial({ itemId: t.string }),
-  ],
+  [t.type({ threadId: t.string, turnId: t.string, questions: t.array(UserInputQuestionCodec) }), t.partial({ itemId: t.string })],
   'ToolRequestUserInputParams',
 );
 

@@ -1,24 +1,8 @@
-import {
-  asyncScheduler,
-  merge,
-  Observable,
-  retry,
-  SchedulerLike,
-  Subject,
-  Subscription,
-  timer,
-} from 'rxjs';
+import { asyncScheduler, merge, Observable, retry, SchedulerLike, Subject, Subscription, timer } from 'rxjs';
 import { CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import { asFrame } from '../protocol/codecs';
-import {
-  ErrorCodes,
-  JsonRpcErrorObject,
-  JsonRpcId,
-  JsonRpcMessage,
-  JsonRpcNotification,
-  JsonRpcRequest,
-} from '../protocol/messages';
+import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import { InvalidLine } from './ndjson';
 import type { Transport } from './transport';
 
@@ -254,7 +238,7 @@ export class JsonRpcConnection {
         onError(err);
       },
     });
-    const timeoutMs = opts.timeoutMs === undefined ? this.options.requestTimeoutMs ?? 30_000 : opts.timeoutMs;
+    const timeoutMs = opts.timeoutMs === undefined ? (this.options.requestTimeoutMs ?? 30_000) : opts.timeoutMs;
     if (timeoutMs !== null && timeoutMs !== Infinity) {
       const expire = () =>
         this.pending.get(id)?.reject(new CodexTimeoutError(`request '${method}' timed out after ${timeoutMs} ms`, { method, timeoutMs }));
@@ -335,9 +319,7 @@ export class JsonRpcConnection {
     }
     if ('error' in frame) {
       const e = frame.error;
-      pending.reject(
-        new CodexProtocolError(`${pending.method}: ${e.message} (code ${e.code})`, { code: e.code, data: e.data }),
-      );
+      pending.reject(new CodexProtocolError(`${pending.method}: ${e.message} (code ${e.code})`, { code: e.code, data: e.data }));
     } else {
       pending.resolve(frame.result);
     }
@@ -364,9 +346,10 @@ export class JsonRpcConnection {
     this.closeReason = reason;
     this.inbound?.unsubscribe();
     this.inbound = null;
+    // Reject before clearing: each reject's cleanup deletes its entry and clears its timer.
     const failures = [...this.pending.values()];
-    this.pending.clear();
     for (const p of failures) p.reject(new CodexTransportError(`${p.method}: ${reason.message}`, reasonInfo(reason)));
+    this.pending.clear();
     for (const listener of this.closeListeners.splice(0)) listener(reason);
     if (graceful) this.frames.complete();
     else this.frames.error(reason);

@@ -47,22 +47,31 @@ export function ndjson(config: NdjsonConfig = {}): OperatorFunction<Uint8Array |
         subscriber.next(value);
       };
       const onBytes = (chunk: Buffer) => {
-        let start = 0;
-        let nl = chunk.indexOf(NEWLINE, start);
-        while (nl !== -1) {
-          if (parts.length === 0) {
-            emitLine(chunk.toString('utf8', start, nl));
-          } else {
-            parts.push(chunk.subarray(start, nl));
-            const whole = Buffer.concat(parts);
-            parts = [];
-            emitLine(whole.toString('utf8'));
-          }
-          start = nl + 1;
-          nl = chunk.indexOf(NEWLINE, start);
+        const last = chunk.lastIndexOf(NEWLINE);
+        if (last === -1) {
+          // Copy: the producer may reuse the chunk's memory.
+          parts.push(Buffer.from(chunk));
+          return;
         }
-        // Copy the tail: the producer may reuse the chunk's memory.
-        if (start < chunk.length) parts.push(Buffer.from(chunk.subarray(start)));
+        // Decode every complete line of the chunk at once (0x0A never occurs inside a multi-byte
+        // sequence, so the cut is safe), then split the string: one native decode per chunk rather
+        // than one per line, and the lines are cheap slices of it.
+        let text: string;
+        if (parts.length === 0) text = chunk.toString('utf8', 0, last);
+        else {
+          parts.push(chunk.subarray(0, last));
+          text = Buffer.concat(parts).toString('utf8');
+          parts = [];
+        }
+        let start = 0;
+        let nl = text.indexOf('\n');
+        while (nl !== -1) {
+          emitLine(text.slice(start, nl));
+          start = nl + 1;
+          nl = text.indexOf('\n', start);
+        }
+        emitLine(start === 0 ? text : text.slice(start));
+        if (last + 1 < chunk.length) parts.push(Buffer.from(chunk.subarray(last + 1)));
       };
       const onString = (chunk: string) => {
         let start = 0;

@@ -217,8 +217,7 @@ export function threadStatusChanged(args: {
   status: 'idle' | 'active' | 'notLoaded' | 'systemError';
   activeFlags?: Array<'waitingOnApproval' | 'waitingOnUserInput'>;
 }): NotificationFrame<ThreadStatusChangedNotification, 'thread/status/changed'> {
-  const status: ThreadStatus =
-    args.status === 'active' ? { type: 'active', activeFlags: args.activeFlags ?? [] } : { type: args.status };
+  const status: ThreadStatus = args.status === 'active' ? { type: 'active', activeFlags: args.activeFlags ?? [] } : { type: args.status };
   return notification('thread/status/changed', { threadId: args.threadId, status });
 }
 
@@ -325,11 +324,7 @@ export function reasoningItem(id: string, summary: string[], content: string[] =
 }
 
 /** A `commandExecution` item, `completed` with exit code 0 and empty output unless `extra` says otherwise. */
-export function commandExecutionItem(
-  id: string,
-  command: string,
-  extra: Partial<CommandExecutionItem> = {},
-): CommandExecutionItem {
+export function commandExecutionItem(id: string, command: string, extra: Partial<CommandExecutionItem> = {}): CommandExecutionItem {
   return {
     type: 'commandExecution',
     id,

@@ -183,7 +183,12 @@ const nextId = (prefix: string): string => `${prefix}_${Date.now().toString(36)}
 function toWireItem(item: ReplyItem): any {
   switch (item.type) {
     case 'message':
-      return { type: 'message', role: 'assistant', id: nextId('msg'), content: [{ type: 'output_text', text: item.text, annotations: [] }] };
+      return {
+        type: 'message',
+        role: 'assistant',
+        id: nextId('msg'),
+        content: [{ type: 'output_text', text: item.text, annotations: [] }],
+      };
     case 'reasoning':
       return { type: 'reasoning', id: nextId('rs'), summary: [{ type: 'summary_text', text: item.summary }] };
     case 'exec': {
@@ -195,10 +200,22 @@ function toWireItem(item: ReplyItem): any {
       } else if (item.justification) {
         args.justification = item.justification;
       }
-      return { type: 'function_call', id: nextId('fc'), call_id: item.callId ?? nextId('call'), name: 'exec_command', arguments: JSON.stringify(args) };
+      return {
+        type: 'function_call',
+        id: nextId('fc'),
+        call_id: item.callId ?? nextId('call'),
+        name: 'exec_command',
+        arguments: JSON.stringify(args),
+      };
     }
     case 'patch':
-      return { type: 'custom_tool_call', id: nextId('ctc'), call_id: item.callId ?? nextId('call'), name: 'apply_patch', input: item.patch };
+      return {
+        type: 'custom_tool_call',
+        id: nextId('ctc'),
+        call_id: item.callId ?? nextId('call'),
+        name: 'apply_patch',
+        input: item.patch,
+      };
   }
 }
 

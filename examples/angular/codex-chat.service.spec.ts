@@ -1,0 +1,115 @@
+import '@angular/compiler'; // JIT: compiles @Injectable at run time in tests
+import { TestBed } from '@angular/core/testing';
+import { platformServerTesting, ServerTestingModule } from '@angular/platform-server/testing';
+import { provideZonelessChangeDetection } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { lastValueFrom, toArray } from 'rxjs';
+import {
+  agentDelta,
+  agentMessageItem,
+  InMemoryTransport,
+  itemCompleted,
+  itemStarted,
+  reasoningItem,
+  response,
+  threadObject,
+  turnCompleted,
+  turnObject,
+  turnStarted,
+  userMessageItem,
+} from 'codex-rx/testing';
+import { CodexTransportError } from 'codex-rx';
+import { CODEX_CLIENT, CODEX_TRANSPORT, CodexChatService } from './codex-chat.service';
+
+// Node has no DOM: the server platform (domino) gives TestBed its document.
+TestBed.initTestEnvironment(ServerTestingModule, platformServerTesting());
+
+/** A scripted app-server: a turn that reasons, then streams "Hello from Codex" in three deltas. */
+function scriptedServer(): InMemoryTransport {
+  const threadId = 'thr-1';
+  let turns = 0;
+  return new InMemoryTransport({
+    autoRespond: (frame) => {
+      const id = frame.id as number;
+      switch (frame.method) {
+        case 'initialize':
+          return response(id, { userAgent: 'test/0.0', codexHome: '/tmp/codex', platformFamily: 'unix', platformOs: 'linux' });
+        case 'thread/start':
+          return response(id, { thread: threadObject(threadId) });
+        case 'turn/start': {
+          const turnId = `turn-${++turns}`;
+          const text = (frame.params as { input: Array<{ text: string }> }).input[0].text;
+          const m = { threadId, turnId, itemId: 'm1' };
+          return [
+            response(id, { turn: turnObject(turnId) }),
+            turnStarted({ threadId, turnId }),
+            itemCompleted({ threadId, turnId, item: userMessageItem('u1', text) }),
+            itemCompleted({ threadId, turnId, item: reasoningItem('r1', ['Greeting the user']) }),
+            itemStarted({ threadId, turnId, item: agentMessageItem('m1', '') }),
+            agentDelta({ ...m, delta: 'Hello ' }),
+            agentDelta({ ...m, delta: 'from ' }),
+            agentDelta({ ...m, delta: 'Codex' }),
+            itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'Hello from Codex') }),
+            turnCompleted({ threadId, turnId }),
+          ];
+        }
+      }
+    },
+  });
+}
+
+describe('CodexChatService (Angular, TestBed)', () => {
+  let transport: InMemoryTransport;
+
+  beforeEach(() => {
+    transport = scriptedServer();
+    TestBed.configureTestingModule({
+      providers: [provideZonelessChangeDetection(), { provide: CODEX_TRANSPORT, useValue: transport }],
+    });
+  });
+
+  afterEach(() => TestBed.resetTestingModule());
+
+  it('is provided in root, with its client made by the CODEX_CLIENT factory from CODEX_TRANSPORT', () => {
+    const service = TestBed.inject(CodexChatService);
+    expect(service).toBe(TestBed.inject(CodexChatService));
+    expect(transport.started).toBe(false); // nothing happens before a subscription
+    expect(TestBed.inject(CODEX_CLIENT).stats.pendingRequests).toBe(0);
+  });
+
+  it('text$ accumulates the streamed deltas', async () => {
+    const service = TestBed.inject(CodexChatService);
+    const texts = await lastValueFrom(service.text$('Say hello').pipe(toArray()));
+    expect(texts).toEqual(['Hello ', 'Hello from ', 'Hello from Codex']);
+    expect(transport.sentWithMethod('turn/start')[0]).toMatchObject({ params: { input: [{ type: 'text', text: 'Say hello' }] } });
+  });
+
+  it('text$ and view$ turn into signals with toSignal', async () => {
+    const service = TestBed.inject(CodexChatService);
+    const text = TestBed.runInInjectionContext(() => toSignal(service.text$('Say hello'), { initialValue: '' }));
+    const view = TestBed.runInInjectionContext(() => toSignal(service.view$('Again'), { requireSync: true }));
+    expect(text()).toBe('');
+    expect(view().status).toBe('waiting');
+    const until = Date.now() + 5_000;
+    while ((text() !== 'Hello from Codex' || view().status !== 'done') && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    expect(text()).toBe('Hello from Codex');
+    expect(view()).toMatchObject({ status: 'done', text: 'Hello from Codex', steps: 3 });
+    expect(view().result?.finalText).toBe('Hello from Codex');
+  });
+
+  it('chatEvents emits the whole turn, ending with completed', async () => {
+    const events = await lastValueFrom(TestBed.inject(CodexChatService).chatEvents('Say hello').pipe(toArray()));
+    expect(events.map((e) => e.type)).toEqual(['started', 'step', 'step', 'delta', 'delta', 'delta', 'step', 'completed']);
+  });
+
+  it('destroying the injector closes the client through DestroyRef', async () => {
+    const service = TestBed.inject(CodexChatService);
+    const client = TestBed.inject(CODEX_CLIENT);
+    await lastValueFrom(service.text$('Say hello'));
+    expect(transport.closed).toBe(false);
+    TestBed.resetTestingModule();
+    await new Promise((r) => setImmediate(r));
+    expect(transport.closed).toBe(true);
+    await expect(client.start()).rejects.toThrow(CodexTransportError);
+  });
+});
