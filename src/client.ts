@@ -62,6 +62,7 @@ export class CodexClient extends ThreadMethods {
   private readonly startingThreads = new Map<string, number>();
   private readonly idleWhileStarting = new Set<string>();
   private initPromise: Promise<InitializeResult> | null = null;
+  private initialized = false;
   private closed = false;
 
   constructor(
@@ -162,6 +163,7 @@ export class CodexClient extends ThreadMethods {
     const body = { clientInfo: this.options.clientInfo ?? { name: PACKAGE_NAME, version: PACKAGE_VERSION }, ...params };
     const raw = (await this.connection.request('initialize', body, { timeoutMs: opts.timeoutMs })) as Record<string, unknown>;
     this.connection.notify('initialized');
+    this.initialized = true;
     const { userAgent, codexHome, platformFamily, platformOs } = raw ?? {};
     return {
       protocolVersion: typeof raw?.protocolVersion === 'string' ? raw.protocolVersion : null,
@@ -178,9 +180,12 @@ export class CodexClient extends ThreadMethods {
   }
 
   /** One request; typed by the pinned server's method map (any other method string is `unknown`). */
-  async request<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Promise<ResultOf<M>> {
-    if (method !== 'initialize') await this.ready();
-    return (await this.connection.request(method, params, opts)) as ResultOf<M>;
+  request<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Promise<ResultOf<M>> {
+    // After the handshake, straight to the connection: no extra promise per request.
+    if (this.initialized || method === 'initialize') {
+      return this.connection.request(method, params, opts) as Promise<ResultOf<M>>;
+    }
+    return this.ready().then(() => this.connection.request(method, params, opts) as Promise<ResultOf<M>>);
   }
 
   /** Cold: each subscription sends the request (after the handshake) and emits its result. */

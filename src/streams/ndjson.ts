@@ -31,79 +31,99 @@ export function ndjson(config: NdjsonConfig = {}): OperatorFunction<Uint8Array |
   const flush = config.flushOnComplete !== false;
   return (source) =>
     new Observable<unknown>((subscriber) => {
-      let parts: Buffer[] = [];
-      let partial = '';
-      const emitLine = (line: string) => {
-        const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
-        const text = end === line.length ? line : line.slice(0, end);
-        if (text.length === 0 || isBlank(text)) return;
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch (err) {
-          subscriber.next(new InvalidLine(text.slice(0, 1000), text.length, (err as Error).message));
-          return;
-        }
-        subscriber.next(value);
-      };
-      const onBytes = (chunk: Buffer) => {
-        const last = chunk.lastIndexOf(NEWLINE);
-        if (last === -1) {
-          // Copy: the producer may reuse the chunk's memory.
-          parts.push(Buffer.from(chunk));
-          return;
-        }
-        // Decode every complete line of the chunk at once (0x0A never occurs inside a multi-byte
-        // sequence, so the cut is safe), then split the string: one native decode per chunk rather
-        // than one per line, and the lines are cheap slices of it.
-        let text: string;
-        if (parts.length === 0) text = chunk.toString('utf8', 0, last);
-        else {
-          parts.push(chunk.subarray(0, last));
-          text = Buffer.concat(parts).toString('utf8');
-          parts = [];
-        }
-        let start = 0;
-        let nl = text.indexOf('\n');
-        while (nl !== -1) {
-          emitLine(text.slice(start, nl));
-          start = nl + 1;
-          nl = text.indexOf('\n', start);
-        }
-        emitLine(start === 0 ? text : text.slice(start));
-        if (last + 1 < chunk.length) parts.push(Buffer.from(chunk.subarray(last + 1)));
-      };
-      const onString = (chunk: string) => {
-        let start = 0;
-        let nl = chunk.indexOf('\n', start);
-        while (nl !== -1) {
-          const piece = chunk.slice(start, nl);
-          if (partial) {
-            emitLine(partial + piece);
-            partial = '';
-          } else emitLine(piece);
-          start = nl + 1;
-          nl = chunk.indexOf('\n', start);
-        }
-        if (start < chunk.length) partial += chunk.slice(start);
-      };
+      const decoder = new NdjsonDecoder((value) => subscriber.next(value));
       return source.subscribe({
-        next: (chunk) => {
-          if (typeof chunk === 'string') onString(chunk);
-          else onBytes(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        },
+        next: (chunk) => decoder.push(chunk),
         error: (err) => subscriber.error(err),
         complete: () => {
-          if (flush) {
-            if (parts.length) emitLine(Buffer.concat(parts).toString('utf8'));
-            if (partial) emitLine(partial);
-          }
-          parts = [];
-          partial = '';
+          decoder.end(flush);
           subscriber.complete();
         },
       });
     });
+}
+
+/**
+ * The framing state machine behind `ndjson()`, for transports that read a Node stream directly
+ * (no Observable hop per chunk). Emits parsed values and `InvalidLine`s through `emit`.
+ */
+export class NdjsonDecoder {
+  private parts: Buffer[] = [];
+  private partial = '';
+
+  constructor(private readonly emit: (value: unknown) => void) {}
+
+  push(chunk: Uint8Array | string): void {
+    if (typeof chunk === 'string') this.onString(chunk);
+    else this.onBytes(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+
+  /** The input ended: with `flush`, a last line without newline is emitted too. */
+  end(flush = true): void {
+    if (flush) {
+      if (this.parts.length) this.line(Buffer.concat(this.parts).toString('utf8'));
+      if (this.partial) this.line(this.partial);
+    }
+    this.parts = [];
+    this.partial = '';
+  }
+
+  private line(line: string): void {
+    const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
+    const text = end === line.length ? line : line.slice(0, end);
+    if (text.length === 0 || isBlank(text)) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      this.emit(new InvalidLine(text.slice(0, 1000), text.length, (err as Error).message));
+      return;
+    }
+    this.emit(value);
+  }
+
+  private onBytes(chunk: Buffer): void {
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last === -1) {
+      // Copy: the producer may reuse the chunk's memory.
+      this.parts.push(Buffer.from(chunk));
+      return;
+    }
+    // Decode every complete line of the chunk at once (0x0A never occurs inside a multi-byte
+    // sequence, so the cut is safe), then split the string: one native decode per chunk rather
+    // than one per line, and the lines are cheap slices of it.
+    let text: string;
+    if (this.parts.length === 0) text = chunk.toString('utf8', 0, last);
+    else {
+      this.parts.push(chunk.subarray(0, last));
+      text = Buffer.concat(this.parts).toString('utf8');
+      this.parts = [];
+    }
+    let start = 0;
+    let nl = text.indexOf('\n');
+    while (nl !== -1) {
+      this.line(text.slice(start, nl));
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    this.line(start === 0 ? text : text.slice(start));
+    if (last + 1 < chunk.length) this.parts.push(Buffer.from(chunk.subarray(last + 1)));
+  }
+
+  private onString(chunk: string): void {
+    let start = 0;
+    let nl = chunk.indexOf('\n', start);
+    while (nl !== -1) {
+      const piece = chunk.slice(start, nl);
+      if (this.partial) {
+        this.line(this.partial + piece);
+        this.partial = '';
+      } else this.line(piece);
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
+    }
+    if (start < chunk.length) this.partial += chunk.slice(start);
+  }
 }
 
 function isBlank(s: string): boolean {

@@ -1,9 +1,9 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import spawn from 'cross-spawn';
-import { fromEvent, Observable, Subject, takeUntil } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
-import { ndjson } from './ndjson';
+import { NdjsonDecoder } from './ndjson';
 import type { Transport } from './transport';
 
 /** Options of the stdio transport. */
@@ -157,11 +157,11 @@ export class StdioTransport implements Transport {
         });
       });
 
-      const closed$ = fromEvent(child, 'close');
-      (fromEvent(child.stdout, 'data') as Observable<Buffer>)
-        // takeUntil before ndjson: the end flushes a last line that has no newline.
-        .pipe(takeUntil(closed$), ndjson())
-        .subscribe((value) => this.messages.next(value));
+      // A direct listener: one framing step per chunk, no Observable hops before the Subject.
+      const decoder = new NdjsonDecoder((value) => this.messages.next(value));
+      child.stdout.on('data', (chunk: Buffer) => decoder.push(chunk));
+      // The end flushes a last line without newline (before 'close' ends messages$).
+      child.stdout.once('end', () => decoder.end());
       // stderr is text, not JSON: each line is a diagnostic.
       let errTail = '';
       child.stderr.setEncoding('utf8');
@@ -183,8 +183,20 @@ export class StdioTransport implements Transport {
     if (!child || child.exitCode !== null || child.signalCode !== null || !child.stdin.writable) {
       throw new CodexTransportError('stdio transport is not connected');
     }
+    // Frames written in one tick leave in one system call (a burst of requests, or answers).
+    if (!this.corked) {
+      this.corked = true;
+      child.stdin.cork();
+      process.nextTick(this.uncork, child);
+    }
     child.stdin.write(message + '\n');
   }
+
+  private corked = false;
+  private readonly uncork = (child: ChildProcessWithoutNullStreams) => {
+    this.corked = false;
+    child.stdin.uncork();
+  };
 
   async close(): Promise<void> {
     this.closing = true;
