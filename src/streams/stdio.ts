@@ -20,7 +20,7 @@ export interface StdioTransportOptions {
   killGraceMs?: number;
   /**
    * How long `start()` watches a freshly spawned process before resolving, so that a server that
-   * exits at once (bad arguments, bad config) rejects `start()` with its exit code. Default 200 ms: the real server takes ~0.3 s to start, so this costs a first request nothing.
+   * exits at once (bad arguments, bad config) rejects `start()` with its exit code. Default 100 ms (the real server exits on a bad flag after about 0.1 s; its handshake takes longer anyway).
    */
   startupGraceMs?: number;
 }
@@ -133,7 +133,7 @@ export class StdioTransport implements Transport {
           clearTimeout(timer);
           resolve();
         };
-        const grace = this.options.startupGraceMs ?? 200;
+        const grace = this.options.startupGraceMs ?? 100;
         if (grace > 0) graceTimer = setTimeout(done, grace);
         else done();
       });
