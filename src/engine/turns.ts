@@ -71,15 +71,15 @@ export class TurnEngine {
   constructor(private readonly host: EngineHost) {}
 
   steps$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<ConversationStep> {
-    return this.turn$(text, options, 'stream', false, expectedThread, (session) =>
-      framesDone(session).pipe(mapDefined((frame) => stepOf(frame, session.seenItemIds))),
+    return this.turn$(text, options, 'stream', false, expectedThread, (frames$, session) =>
+      frames$.pipe(mapDefined((frame) => stepOf(frame, session.seenItemIds))),
     );
   }
 
   events$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<TurnEvent> {
-    return this.turn$(text, options, 'stream', true, expectedThread, (session, fresh) => {
+    return this.turn$(text, options, 'stream', true, expectedThread, (frames$, session, fresh) => {
       const ids = { threadId: session.threadId, turnId: session.turnId };
-      const events$: Observable<TurnEvent> = framesDone(session).pipe(
+      const events$: Observable<TurnEvent> = frames$.pipe(
         mapDefined((frame) => eventOf(frame, session, ids)),
         concatWith(defer(() => this.result(session, false)).pipe(mapDefined((result) => ({ ...ids, type: 'completed' as const, result })))),
       );
@@ -88,8 +88,8 @@ export class TurnEngine {
   }
 
   result$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<ChatResult> {
-    return this.turn$(text, options, 'once', true, expectedThread, (session) =>
-      framesDone(session).pipe(ignoreElements(), concatWith(defer(() => this.result(session, true)))),
+    return this.turn$(text, options, 'once', true, expectedThread, (frames$, session) =>
+      frames$.pipe(ignoreElements(), concatWith(defer(() => this.result(session, true)))),
     );
   }
 
@@ -121,7 +121,8 @@ export class TurnEngine {
     mode: Mode,
     retain: boolean,
     expectedThread: string | undefined,
-    shape: (session: TurnSession, fresh: boolean) => Observable<R>,
+    /** Shapes the turn's frames (inactivity-guarded, ending with the turn) into the call's output. */
+    shape: (frames$: Observable<JsonRpcMessage>, session: TurnSession, fresh: boolean) => Observable<R>,
   ): Observable<R> {
     validateChatArgs(text, options);
     const host = this.host;
@@ -140,9 +141,9 @@ export class TurnEngine {
             scheduler: host.scheduler,
             isPaused: () => s.pendingApprovals.size > 0,
           }),
+          takeUntilTurnEnd(),
         );
-        sessionFrames.set(s, frames$);
-        inner = shape(s, fresh).subscribe({
+        inner = shape(frames$, s, fresh).subscribe({
           next: (v) => subscriber.next(v),
           error: (err) => {
             done = true;
@@ -260,11 +261,6 @@ export class TurnEngine {
     return { ...base, finalText: '', assistantItemId: null, completionSource: null };
   }
 }
-
-// The inactivity-guarded frames of a session, set by turn$ just before shaping.
-const sessionFrames = new WeakMap<TurnSession, Observable<JsonRpcMessage>>();
-const framesOf = (s: TurnSession) => sessionFrames.get(s)!;
-const framesDone = (s: TurnSession) => framesOf(s).pipe(takeUntilTurnEnd());
 
 /** Maps each value, dropping the ones that map to null (one operator, no inner observables). */
 function mapDefined<T, R>(fn: (value: T) => R | null): OperatorFunction<T, R> {
