@@ -3,22 +3,14 @@
  * params, odd server-request ids, unanswered requests), against the fake app-server
  * (spec/support/fake-server.js) run as a real child process.
  */
-import * as path from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import { CodexTimeoutError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
-import type { StdioOptions } from '../../src/options';
+import { fakeClients } from '../support/process-helpers';
 
-const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
-
-const clients: CodexClient[] = [];
-function fake(args: string[] = [], opts: StdioOptions = {}): CodexClient {
-  const c = CodexClient.connectStdio({ command: [process.execPath, FAKE, ...args], ...opts });
-  clients.push(c);
-  return c;
-}
+const { fake, closeAll } = fakeClients();
 function collect<T>(source: { subscribe(fn: (v: T) => void): unknown }): T[] {
   const out: T[] = [];
   source.subscribe((v) => out.push(v));
@@ -31,9 +23,7 @@ async function stats(client: CodexClient): Promise<{ counts: Record<string, numb
   };
 }
 
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+afterEach(closeAll);
 
 describe('garbage on stdout between valid frames', () => {
   it('completes the turn with the right (multi-byte) text and reports each bad line once', async () => {

@@ -2,22 +2,15 @@
  * Fault injection: approval and user-input handlers that throw or never settle. The fake app-server
  * echoes the client's answer to its server request as a `fake/answer {frame}` notification.
  */
-import * as path from 'node:path';
 import { filter, firstValueFrom, NEVER } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import type { Diagnostic } from '../../src/models';
 import type { StdioOptions } from '../../src/options';
+import { fakeClients } from '../support/process-helpers';
 
-const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
-const clients: CodexClient[] = [];
-function fake(opts: StdioOptions = {}): CodexClient {
-  const c = CodexClient.connectStdio({ command: [process.execPath, FAKE], ...opts });
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+const { fake: fakeWith, closeAll } = fakeClients();
+const fake = (opts: StdioOptions = {}) => fakeWith([], opts);
+afterEach(closeAll);
 
 /** Runs the turn and returns the answer the fake server received for its request. */
 async function answerTo(client: CodexClient, text: string): Promise<Record<string, unknown>> {

@@ -8,6 +8,7 @@ import { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTransportError, CodexTurnInactiveError } from '../../src/errors';
 import type { StdioOptions } from '../../src/options';
 import { StdioTransport } from '../../src/streams/stdio';
+import { isAlive } from '../support/process-helpers';
 
 const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
 const ZERO = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
@@ -37,14 +38,6 @@ async function resourcesBackTo(before: Record<string, number>): Promise<Record<s
     now = resources();
   }
   return now;
-}
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));

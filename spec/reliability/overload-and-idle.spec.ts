@@ -2,25 +2,16 @@
  * Fault injection: -32001 "overloaded" answers (retry with backoff for reads, none for turn/start)
  * and a turn whose `turn/completed` never comes although its thread went idle. Fake app-server.
  */
-import * as path from 'node:path';
 import { CodexClient } from '../../src/client';
 import { CodexProtocolError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
-import type { StdioOptions } from '../../src/options';
+import { fakeClients } from '../support/process-helpers';
 
-const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
-const clients: CodexClient[] = [];
-function fake(args: string[] = [], opts: StdioOptions = {}): CodexClient {
-  const c = CodexClient.connectStdio({ command: [process.execPath, FAKE, ...args], ...opts });
-  clients.push(c);
-  return c;
-}
+const { fake, closeAll } = fakeClients();
 async function counts(client: CodexClient): Promise<Record<string, number>> {
   return ((await client.request('fake/stats')) as { counts: Record<string, number> }).counts;
 }
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+afterEach(closeAll);
 
 describe('error -32001 (server overloaded)', () => {
   it('retries listModels with backoff and succeeds when the server fails twice, then answers', async () => {

@@ -8,6 +8,7 @@ import { CodexClient } from '../../src/client';
 import { CodexTransportError } from '../../src/errors';
 import { StdioTransport } from '../../src/streams/stdio';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
+import { isAlive } from '../support/process-helpers';
 
 const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
 const WATCHED = ['ProcessWrap', 'PipeWrap', 'Timeout'];
@@ -30,14 +31,6 @@ async function resourcesBackTo(before: Record<string, number>): Promise<Record<s
     now = resources(types);
   }
   return now;
-}
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 const ZERO = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
 

@@ -4,6 +4,7 @@ import { CodexTransportError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import { JsonRpcConnection } from '../../src/streams/connection';
 import { defaultStdioCommand, splitCommandLine, StdioTransport } from '../../src/streams/stdio';
+import { isAlive } from '../support/process-helpers';
 
 const ECHO = path.join(__dirname, '..', 'support', 'echo-server.js');
 const STUBBORN = path.join(__dirname, '..', 'support', 'stubborn-server.js');
@@ -14,15 +15,6 @@ async function settle<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown }>
     return { value: await p };
   } catch (error) {
     return { error };
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
