@@ -9,7 +9,7 @@ async function main(which: string): Promise<void> {
   const client = await rxFlood();
   try {
     const turns = which === 'one' ? 1 : 1_000;
-    const deltas = which === 'one' ? 100_000 : 100;
+    const deltas = Number(process.env.DELTAS ?? (which === 'one' ? 100_000 : 100));
     const items = 2;
     for (let round = 0; round < 4; round++) {
       const threads = await Promise.all(Array.from({ length: turns }, () => client.startThread()));

@@ -92,7 +92,7 @@ export class CodexClient extends ThreadMethods {
       inactivityTimeoutMs: options.inactivityTimeoutMs === undefined ? 180_000 : options.inactivityTimeoutMs,
       maxBufferedEvents: options.maxBufferedEvents ?? 100_000,
       maxSuspendedTurns: options.maxSuspendedTurns ?? 1_000,
-      ensureReady: () => this.ready(),
+      ensureReady: () => (this.initialized ? null : this.ready()),
       threadFor: (o) => this.threadFor(o),
       request: (method, params) => (method === 'turn/start' ? this.startTurnRequest(params) : this.connection.request(method, params)),
       interruptQuietly: (threadId, turnId) => {
@@ -327,12 +327,12 @@ export class CodexClient extends ThreadMethods {
     return result.thread.id;
   }
 
-  private async threadFor(options: ChatOptions): Promise<string> {
-    if (options.threadId === undefined) return (await this.startThread(options.threadConfig)).threadId;
-    if (options.threadConfig !== undefined || !this.knownThreads.has(options.threadId)) {
-      await this.resumeThread(options.threadId, { overrides: options.threadConfig });
-    }
-    return options.threadId;
+  /** The thread a turn runs on: a known thread as is (no round trip), else started or resumed. */
+  private threadFor(options: ChatOptions): string | Promise<string> {
+    const { threadId, threadConfig } = options;
+    if (threadId === undefined) return this.startThread(threadConfig).then((h) => h.threadId);
+    if (threadConfig === undefined && this.knownThreads.has(threadId)) return threadId;
+    return this.resumeThread(threadId, { overrides: threadConfig }).then(() => threadId);
   }
 
   // ---- routing --------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ interface Waiting {
 export class TurnRouter {
   private readonly byTurn = new Map<string, TurnSession>();
   private readonly waiting = new Map<string, Waiting>();
+  /** Sessions by thread (usually one), for thread-level notifications such as status changes. */
+  private readonly byThread = new Map<string, TurnSession[]>();
 
   /** Live sessions (for hygiene checks and close). */
   get size(): number {
@@ -40,8 +42,8 @@ export class TurnRouter {
 
   /** The first live session of a thread (threads run one turn at a time). */
   activeOnThread(threadId: string): TurnSession | undefined {
-    for (const s of this.byTurn.values()) if (s.threadId === threadId && !s.ended) return s;
-    return undefined;
+    const list = this.byThread.get(threadId);
+    return list?.find((s) => !s.ended);
   }
 
   /** Call before writing turn/start. */
@@ -62,6 +64,9 @@ export class TurnRouter {
   bind(expectation: TurnExpectation, turnId: string, mode: 'once' | 'stream', limits: SessionLimits): TurnSession {
     const session = new TurnSession(expectation.threadId, turnId, mode, limits);
     this.byTurn.set(turnId, session);
+    const list = this.byThread.get(session.threadId);
+    if (list) list.push(session);
+    else this.byThread.set(session.threadId, [session]);
     const w = this.waiting.get(expectation.threadId);
     if (w) {
       const mine: JsonRpcMessage[] = [];
@@ -73,7 +78,13 @@ export class TurnRouter {
   }
 
   remove(session: TurnSession): void {
-    if (this.byTurn.get(session.turnId) === session) this.byTurn.delete(session.turnId);
+    if (this.byTurn.get(session.turnId) !== session) return;
+    this.byTurn.delete(session.turnId);
+    const list = this.byThread.get(session.threadId);
+    if (!list) return;
+    const rest = list.filter((s) => s !== session);
+    if (rest.length) this.byThread.set(session.threadId, rest);
+    else this.byThread.delete(session.threadId);
   }
 
   /** Routes one frame; true when a turn took it. */
@@ -99,6 +110,7 @@ export class TurnRouter {
   failAll(err: Error): void {
     const all = [...this.byTurn.values()];
     this.byTurn.clear();
+    this.byThread.clear();
     this.waiting.clear();
     for (const s of all) s.fail(err);
   }

@@ -40,9 +40,10 @@ export interface EngineHost {
   readonly maxBufferedEvents: number;
   /** Most suspended (timed-out, resumable) turns kept; the oldest is dropped past it. */
   readonly maxSuspendedTurns: number;
-  ensureReady(): Promise<void>;
+  /** Null when the handshake is done (no promise per turn then). */
+  ensureReady(): Promise<void> | null;
   /** The thread a new turn runs on: starts, resumes or reuses one. */
-  threadFor(options: ChatOptions): Promise<string>;
+  threadFor(options: ChatOptions): string | Promise<string>;
   request(method: string, params: unknown): Promise<unknown>;
   /** Fire-and-forget interrupt (unsubscribe with `interruptOnUnsubscribe`). */
   interruptQuietly(threadId: string, turnId: string): void;
@@ -178,8 +179,10 @@ export class TurnEngine {
         }
       } else {
         const start = async () => {
-          await host.ensureReady();
-          const threadId = await host.threadFor(options);
+          const ready = host.ensureReady();
+          if (ready) await ready;
+          const thread = host.threadFor(options);
+          const threadId = typeof thread === 'string' ? thread : await thread;
           // Unsubscribed while the thread was being prepared: start no turn.
           if (subscriber.closed) return;
           const expectation = host.router.expect(threadId);
