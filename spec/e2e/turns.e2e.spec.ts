@@ -128,6 +128,19 @@ describe('turns against the real app-server', () => {
     expect(events.filter((e) => e.type === 'started' || e.type === 'completed')).toHaveLength(2);
   });
 
+  it('chatEvents: reasoning deltas stream before the thinking step and concatenate to its text', async () => {
+    const events = await lastValueFrom(client.chatEvents('REASON 4 weighing the options', cfg()).pipe(toArray()));
+    const deltas = events.filter((e): e is Extract<TurnEvent, { type: 'delta' }> => e.type === 'delta' && e.itemType === 'reasoning');
+    expect(deltas).toHaveLength(4);
+    const thinking = events.find((e): e is Extract<TurnEvent, { type: 'step' }> => e.type === 'step' && e.step.stepType === 'thinking');
+    expect(thinking!.step.text).toBe('weighing the options');
+    expect(deltas.map((d) => d.delta).join('')).toBe('weighing the options');
+    expect(new Set(deltas.map((d) => d.itemId))).toEqual(new Set([thinking!.step.itemId]));
+    expect(events.indexOf(thinking!)).toBeGreaterThan(events.indexOf(deltas[3]));
+    const last = events[events.length - 1] as Extract<TurnEvent, { type: 'completed' }>;
+    expect(last.result.finalText).toBe('Reasoned.');
+  });
+
   it('a failing model fails chatOnce and chat with CodexProtocolError carrying the turn', async () => {
     const err = await client.chatOnce('FAIL kaboom', cfg()).catch((e) => e);
     expect(err).toBeInstanceOf(CodexProtocolError);

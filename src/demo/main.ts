@@ -24,6 +24,8 @@ const demoScript: ModelScript = (req) => {
   if (!out) {
     return {
       delayMs: 400,
+      deltaChunks: 8,
+      deltaDelayMs: 40,
       items: [
         { type: 'reasoning', summary: 'The user wants a file written in the workspace. That needs a shell command, so I will ask first.' },
         { type: 'exec', command: DEMO_COMMAND, escalated: true, justification: 'Write demo.txt in the workspace', login: false },
@@ -35,7 +37,7 @@ const demoScript: ModelScript = (req) => {
     code === '0'
       ? 'Done. I ran the command and demo.txt now holds a greeting from codex-rx. Every word you just read arrived as a streamed delta.'
       : `The command did not run (${code === undefined ? 'it was declined' : `exit code ${code}`}), so I left the workspace as it was.`;
-  return { delayMs: 300, deltaChunks: 12, items: [{ type: 'message', text }] };
+  return { delayMs: 300, deltaChunks: 12, deltaDelayMs: 40, items: [{ type: 'message', text }] };
 };
 
 interface Ui {

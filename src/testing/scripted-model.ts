@@ -34,7 +34,15 @@ export type ReplyItem =
   | { type: 'patch'; patch: string; callId?: string };
 
 export type ModelReply =
-  | { items: ReplyItem[]; deltaChunks?: number; delayMs?: number; stallAfterCreatedMs?: number }
+  | {
+      items: ReplyItem[];
+      /** Stream each message (and reasoning summary) as this many deltas before its done event. */
+      deltaChunks?: number;
+      /** Pause between deltas (a visibly live stream for demos). */
+      deltaDelayMs?: number;
+      delayMs?: number;
+      stallAfterCreatedMs?: number;
+    }
   | { httpError: { status: number; message: string } }
   | { hang: true };
 
@@ -79,6 +87,7 @@ export function addFilePatch(path: string, content: string): string {
  * - `PATCH <path> <content>`→ apply_patch adding file <path> with the one line <content>.
  * - `THINK <text>`          → reasoning `Thinking about: <text>` then message `<text>`.
  * - `STREAM <n> <text>`     → message `<text>` streamed as n delta events.
+ * - `REASON <n> <text>`     → reasoning summary `<text>` streamed as n deltas, then message `Reasoned.`
  * - `ECHO <text>` or other  → message `Echo: <text>` streamed as 3 delta events.
  */
 export const defaultScript: ModelScript = (req) => {
@@ -124,6 +133,16 @@ export const defaultScript: ModelScript = (req) => {
     case 'STREAM': {
       const s = /^(\d+)\s*([\s\S]*)$/.exec(rest);
       return { deltaChunks: s ? Number(s[1]) : 3, items: [{ type: 'message', text: s ? s[2] : rest }] };
+    }
+    case 'REASON': {
+      const r = /^(\d+)\s*([\s\S]*)$/.exec(rest);
+      return {
+        deltaChunks: r ? Number(r[1]) : 3,
+        items: [
+          { type: 'reasoning', summary: r ? r[2] : rest },
+          { type: 'message', text: 'Reasoned.' },
+        ],
+      };
     }
     case 'ECHO':
       return { deltaChunks: 3, items: [{ type: 'message', text: `Echo: ${rest}` }] };
@@ -289,8 +308,23 @@ export async function startScriptedModel(options: { script?: ModelScript; port?:
         send('response.output_item.added', { output_index: outputIndex, item: { ...wire, content: [] } });
         for (const delta of splitChunks(item.text, reply.deltaChunks)) {
           send('response.output_text.delta', { item_id: wire.id, output_index: outputIndex, content_index: 0, delta });
+          if (reply.deltaDelayMs) await sleep(reply.deltaDelayMs);
+        }
+      } else if (item.type === 'reasoning' && reply.deltaChunks && reply.deltaChunks > 0) {
+        // The server turns these into item/reasoning/summaryTextDelta notifications.
+        send('response.output_item.added', { output_index: outputIndex, item: { ...wire, summary: [] } });
+        send('response.reasoning_summary_part.added', {
+          item_id: wire.id,
+          output_index: outputIndex,
+          summary_index: 0,
+          part: { type: 'summary_text', text: '' },
+        });
+        for (const delta of splitChunks(item.summary, reply.deltaChunks)) {
+          send('response.reasoning_summary_text.delta', { item_id: wire.id, output_index: outputIndex, summary_index: 0, delta });
+          if (reply.deltaDelayMs) await sleep(reply.deltaDelayMs);
         }
       }
+      if (closed || res.writableEnded) return;
       send('response.output_item.done', { output_index: outputIndex, item: wire });
       outputIndex++;
     }
