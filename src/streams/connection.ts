@@ -45,6 +45,9 @@ export function isSafeToRetry(method: string): boolean {
 
 interface Pending {
   readonly method: string;
+  /** When the request times out (epoch ms; Infinity: never). Used by the shared deadline timer. */
+  at: number;
+  timeoutMs: number;
   resolve(result: unknown): void;
   reject(err: Error): void;
 }
@@ -216,19 +219,20 @@ export class JsonRpcConnection {
     }
     const id = this.nextId++;
     const signal = opts.signal;
-    let timeout: Subscription | ReturnType<typeof setTimeout> | undefined;
+    let timeout: Subscription | undefined;
     let onAbort: (() => void) | undefined;
     const cleanup = () => {
       if (!this.pending.delete(id)) return;
-      if (timeout !== undefined) {
-        // A plain timer with the default scheduler: no Subscription and no setInterval per request.
-        if (this.options.scheduler) (timeout as Subscription).unsubscribe();
-        else clearTimeout(timeout as ReturnType<typeof setTimeout>);
-      }
+      timeout?.unsubscribe();
+      if (this.pending.size === 0) this.disarmDeadlines();
       if (onAbort) signal!.removeEventListener('abort', onAbort);
     };
-    this.pending.set(id, {
+    const timeoutMs = opts.timeoutMs === undefined ? (this.options.requestTimeoutMs ?? 30_000) : opts.timeoutMs;
+    const timed = timeoutMs !== null && timeoutMs !== Infinity;
+    const entry: Pending = {
       method,
+      at: Infinity,
+      timeoutMs: timed ? timeoutMs : Infinity,
       resolve: (result) => {
         cleanup();
         onResult(result);
@@ -237,12 +241,17 @@ export class JsonRpcConnection {
         cleanup();
         onError(err);
       },
-    });
-    const timeoutMs = opts.timeoutMs === undefined ? (this.options.requestTimeoutMs ?? 30_000) : opts.timeoutMs;
-    if (timeoutMs !== null && timeoutMs !== Infinity) {
-      const expire = () =>
-        this.pending.get(id)?.reject(new CodexTimeoutError(`request '${method}' timed out after ${timeoutMs} ms`, { method, timeoutMs }));
-      timeout = this.options.scheduler ? this.scheduler.schedule(expire, timeoutMs) : setTimeout(expire, timeoutMs);
+    };
+    this.pending.set(id, entry);
+    if (timed) {
+      if (this.options.scheduler) {
+        // A given scheduler (e.g. virtual time in marble tests) times each request itself.
+        timeout = this.scheduler.schedule(() => entry.reject(timeoutError(method, timeoutMs)), timeoutMs);
+      } else {
+        // Otherwise one shared timer serves every request: no timer object per request.
+        entry.at = Date.now() + timeoutMs;
+        if (entry.at < this.deadlineAt) this.armDeadlines(entry.at);
+      }
     }
     if (signal) {
       if (signal.aborted) {
@@ -260,6 +269,37 @@ export class JsonRpcConnection {
     }
     return cleanup;
   }
+
+  private deadlineTimer: ReturnType<typeof setTimeout> | null = null;
+  private deadlineAt = Infinity;
+
+  private armDeadlines(at: number): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(this.expireDue, Math.max(0, at - Date.now()));
+  }
+
+  private disarmDeadlines(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+  }
+
+  /** The shared timer fired: time out every request that is due, then re-arm for the next one. */
+  private readonly expireDue = (): void => {
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+    const now = Date.now();
+    const due: Pending[] = [];
+    let next = Infinity;
+    for (const p of this.pending.values()) {
+      if (p.at <= now) due.push(p);
+      else if (p.at < next) next = p.at;
+    }
+    for (const p of due) p.reject(timeoutError(p.method, p.timeoutMs));
+    // (A request sent meanwhile may have armed an earlier deadline already.)
+    if (next < this.deadlineAt && this.pending.size > 0) this.armDeadlines(next);
+  };
 
   /** Sends a notification. */
   notify(method: string, params?: unknown): void {
@@ -359,6 +399,10 @@ export class JsonRpcConnection {
   private closedError(): CodexTransportError {
     return new CodexTransportError(`connection is closed${this.closeReason ? `: ${this.closeReason.message}` : ''}`);
   }
+}
+
+function timeoutError(method: string, timeoutMs: number): CodexTimeoutError {
+  return new CodexTimeoutError(`request '${method}' timed out after ${timeoutMs} ms`, { method, timeoutMs });
 }
 
 function reasonInfo(e: CodexTransportError): { exitCode?: number | null; signal?: string | null; cause: unknown } {
