@@ -2,11 +2,13 @@
  * Profiling aid (not part of `npm run bench`): codex-rx alone on the flood server, one big turn
  * then 1,000 concurrent turns, printing client CPU per frame. Run with
  * `node --cpu-prof .bench-build/bench/profile-concurrent.js [one|conc]` after `npm run bench` compiled it.
+ * Env: DELTAS=n deltas per turn (default 100,000 for one, 100 for conc); NO_IDLE=1 turns the
+ * inactivity timeout off (to see its share).
  */
 import { framesPerTurn, rxChat, rxFlood } from './common';
 
 async function main(which: string): Promise<void> {
-  const client = await rxFlood();
+  const client = await rxFlood(process.env.NO_IDLE ? { inactivityTimeoutMs: null } : {});
   try {
     const turns = which === 'one' ? 1 : 1_000;
     const deltas = Number(process.env.DELTAS ?? (which === 'one' ? 100_000 : 100));
