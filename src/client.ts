@@ -85,7 +85,6 @@ export class CodexClient extends ThreadMethods {
       handlerTimeoutMs: options.handlerTimeoutMs === undefined ? 300_000 : options.handlerTimeoutMs,
     });
     this.approvalRequests$ = this.desk.approvalRequests$;
-    const self = this;
     this.engine = new TurnEngine({
       router: this.router,
       scheduler: options.scheduler,
@@ -94,11 +93,12 @@ export class CodexClient extends ThreadMethods {
       maxSuspendedTurns: options.maxSuspendedTurns ?? 1_000,
       ensureReady: () => (this.initialized ? null : this.ready()),
       threadFor: (o) => this.threadFor(o),
-      request: (method, params) => (method === 'turn/start' ? this.startTurnRequest(params) : this.connection.request(method, params)),
+      request: (method, params) => this.connection.request(method, params),
+      startTurn: (params) => this.startTurnRequest(params),
       interruptQuietly: (threadId, turnId) => {
         this.connection.request('turn/interrupt', { threadId, turnId }).catch(() => undefined);
       },
-      turnFinished: (s) => self.turnFinished(s),
+      turnFinished: (s) => this.turnFinished(s),
     });
     this.connection.onNotification = (n) => this.onNotification(n);
     this.connection.onServerRequest = (r) => this.onServerRequest(r);
@@ -391,8 +391,8 @@ export class CodexClient extends ThreadMethods {
   }
 
   /** turn/start for the engine: tracks the thread while the request is in flight (see onThreadStatus). */
-  private async startTurnRequest(params: unknown): Promise<unknown> {
-    const threadId = (params as { threadId: string }).threadId;
+  private async startTurnRequest(params: Record<string, unknown>): Promise<unknown> {
+    const threadId = params.threadId as string;
     this.startingThreads.set(threadId, (this.startingThreads.get(threadId) ?? 0) + 1);
     const done = () => {
       const left = (this.startingThreads.get(threadId) ?? 1) - 1;

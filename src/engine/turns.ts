@@ -45,6 +45,8 @@ export interface EngineHost {
   /** The thread a new turn runs on: starts, resumes or reuses one. */
   threadFor(options: ChatOptions): string | Promise<string>;
   request(method: string, params: unknown): Promise<unknown>;
+  /** Sends turn/start (the client tracks the thread while it is in flight). */
+  startTurn(params: Record<string, unknown>): Promise<unknown>;
   /** Fire-and-forget interrupt (unsubscribe with `interruptOnUnsubscribe`). */
   interruptQuietly(threadId: string, turnId: string): void;
   /** The turn ended or was abandoned: drop its pending approvals. */
@@ -195,7 +197,7 @@ export class TurnEngine {
             };
             if (options.user !== undefined) params.user = options.user;
             if (options.metadata !== undefined) params.metadata = options.metadata;
-            const result = await host.request('turn/start', params);
+            const result = await host.startTurn(params);
             if (!TurnStartResultCodec.is(result)) {
               throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
             }
