@@ -1,7 +1,7 @@
-import { from, isObservable, Observable, Subject, Subscription, take, timeout } from 'rxjs';
+import { Observable, of, Subject, Subscription, take } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
-import { interceptApprovals } from '../operators/intercept-approvals';
+import { fromHandler, interceptApprovals } from '../operators/intercept-approvals';
 import { approvalResponse } from '../protocol/approvals';
 import { ToolRequestUserInputParamsCodec } from '../protocol/codecs';
 import { ErrorCodes, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
@@ -93,16 +93,8 @@ export class ServerRequestDesk {
     this.pending.set(keyOf(request.requestId), entry);
     this.approvals.next(request);
     const handler = this.handler;
-    if (!handler) return this.options.manual ? entry.manual$ : from(['decline' as const]);
-    let out: ReturnType<ApprovalHandler>;
-    try {
-      out = handler(request);
-    } catch (err) {
-      return new Observable((sub) => sub.error(err));
-    }
-    const decision$ = isObservable(out) ? out : from(Promise.resolve(out));
-    const limit = this.options.handlerTimeoutMs;
-    return limit == null ? decision$ : decision$.pipe(timeout({ first: limit }));
+    if (!handler) return this.options.manual ? entry.manual$ : of('decline' as const);
+    return fromHandler(() => handler(request), this.options.handlerTimeoutMs);
   }
 
   private answer(id: JsonRpcId, reply: { result: unknown } | { error: { code: number; message: string } }): void {
@@ -181,15 +173,7 @@ export class ServerRequestDesk {
       questions: params.questions as UserInputRequest['questions'],
       raw: params as Record<string, unknown>,
     };
-    let out: ReturnType<UserInputHandler>;
-    try {
-      out = handler(req);
-    } catch (err) {
-      return fail(`user input handler failed: ${(err as Error)?.message ?? err}`);
-    }
-    let answers$ = isObservable(out) ? out : from(Promise.resolve(out));
-    const limit = this.options.handlerTimeoutMs;
-    if (limit != null) answers$ = answers$.pipe(timeout({ first: limit }));
+    const answers$ = fromHandler(() => handler(req), this.options.handlerTimeoutMs);
     let answered = false;
     this.subscription.add(
       answers$.pipe(take(1)).subscribe({

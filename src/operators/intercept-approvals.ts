@@ -1,5 +1,17 @@
-import { asyncScheduler, from, isObservable, of, Observable, OperatorFunction, SchedulerLike, Subscription, take, timeout } from 'rxjs';
-import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
+import {
+  asyncScheduler,
+  from,
+  isObservable,
+  of,
+  Observable,
+  OperatorFunction,
+  SchedulerLike,
+  Subscription,
+  take,
+  throwError,
+  timeout,
+} from 'rxjs';
+import type { ApprovalHandler, ApprovalRequest } from '../models';
 import { approvalResponse, isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
 
@@ -66,18 +78,7 @@ export function decide(
     config.onHandlerError?.(request, error);
     answer({ result: { decision: 'decline' } });
   };
-  let decision$: Observable<ApprovalDecision>;
-  try {
-    const out = handler(request);
-    // A plain decision is answered synchronously (so marble tests see it at its frame); only a
-    // Promise waits for its settlement.
-    decision$ = isObservable(out) ? out : isPromiseLike(out) ? from(out) : of(out);
-  } catch (err) {
-    declineBecause(err);
-    return Subscription.EMPTY;
-  }
-  const limit = config.handlerTimeoutMs;
-  if (limit != null) decision$ = decision$.pipe(timeout({ first: limit, scheduler: config.scheduler ?? asyncScheduler }));
+  const decision$ = fromHandler(() => handler(request), config.handlerTimeoutMs, config.scheduler);
   let answered = false;
   return decision$.pipe(take(1)).subscribe({
     next: (decision) => {
@@ -99,6 +100,26 @@ export function decide(
       if (!answered) declineBecause(new Error('approval handler completed without a decision'));
     },
   });
+}
+
+/**
+ * What a handler gave, as an Observable: a plain value at once (so marble tests see it at its
+ * frame), a Promise when it settles, an Observable as it is; a throw becomes an error, and
+ * `limitMs` (unless null) bounds the wait for the first value. Shared by every handler kind.
+ */
+export function fromHandler<T>(
+  call: () => T | PromiseLike<T> | Observable<T>,
+  limitMs?: number | null,
+  scheduler: SchedulerLike = asyncScheduler,
+): Observable<T> {
+  let out: T | PromiseLike<T> | Observable<T>;
+  try {
+    out = call();
+  } catch (err) {
+    return throwError(() => err);
+  }
+  const out$ = isObservable(out) ? out : isPromiseLike(out) ? from(out) : of(out);
+  return limitMs == null ? out$ : out$.pipe(timeout({ first: limitMs, scheduler }));
 }
 
 function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
