@@ -128,7 +128,7 @@ export class CodexClient extends ThreadMethods {
 
   /** Connects. Idempotent; rejects with `CodexTransportError` after `close()`. */
   async start(): Promise<this> {
-    if (this.closed) throw new CodexTransportError('client is closed');
+    if (this.closed) throw new CodexTransportError('client is closed', { code: 'closed' });
     await this.connection.start();
     return this;
   }

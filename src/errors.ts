@@ -27,15 +27,35 @@ export class CodexProtocolError extends CodexError {
   }
 }
 
-/** The transport failed, the server process exited, or the client is closed. */
+/**
+ * Which transport failure a `CodexTransportError` stands for:
+ * - `not-started`: the connection was used before `start()`.
+ * - `closed`: the client was closed (`close()`); work still pending fails with this.
+ * - `exited`: the server process exited, or closed its stdout (stdio).
+ * - `disconnected`: an established link dropped (socket closed or reset).
+ * - `connect-failed`: spawning or dialing failed, or did not finish in time.
+ * - `auth-failed`: the server refused the credentials (HTTP 401/403 at the upgrade).
+ * - `unresponsive`: the peer stopped reading what is sent, or stopped answering pings.
+ * - `restart-failed`: an automatic restart or reconnect gave up.
+ */
+export type TransportErrorCode =
+  'not-started' | 'closed' | 'exited' | 'disconnected' | 'connect-failed' | 'auth-failed' | 'unresponsive' | 'restart-failed';
+
+/** The transport failed, the server process exited, or the client is closed (see `code`). */
 export class CodexTransportError extends CodexError {
   override name = 'CodexTransportError';
+  /** Which failure this is. Default `disconnected` (for custom transports that give none). */
+  readonly code: TransportErrorCode;
   /** Exit code of the server process, when it exited. */
   readonly exitCode?: number | null;
   /** Signal that ended the server process, when one did. */
   readonly signal?: string | null;
-  constructor(message: string, info: { exitCode?: number | null; signal?: string | null; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    info: { code?: TransportErrorCode; exitCode?: number | null; signal?: string | null; cause?: unknown } = {},
+  ) {
     super(message, 'cause' in info ? { cause: info.cause } : undefined);
+    this.code = info.code ?? 'disconnected';
     if (info.exitCode !== undefined) this.exitCode = info.exitCode;
     if (info.signal !== undefined) this.signal = info.signal;
   }
@@ -67,8 +87,27 @@ export class CodexTurnInactiveError extends CodexTimeoutError {
   }
 }
 
+/** The caller aborted the work through an `AbortSignal`. */
+export class CodexAbortError extends CodexError {
+  override name = 'CodexAbortError';
+  /** The signal's `reason`, as given to `AbortController.abort(reason)`. */
+  readonly reason: unknown;
+  /** The request method that was aborted, or `turn` for a turn. */
+  readonly method?: string;
+  constructor(message: string, info: { reason?: unknown; method?: string } = {}) {
+    super(message, info.reason instanceof Error ? { cause: info.reason } : undefined);
+    this.reason = info.reason;
+    if (info.method !== undefined) this.method = info.method;
+  }
+}
+
 /** True when `err` is a codex-rx error of the given name (works across package copies). */
 export function isCodexError(err: unknown, name?: string): err is CodexError {
   if (!(err instanceof Error)) return false;
-  return name ? err.name === name : err.name.startsWith('Codex') && err instanceof Error;
+  return name ? err.name === name : err.name.startsWith('Codex');
+}
+
+/** True when `err` is a `CodexTransportError` (of the given code), across package copies. */
+export function isTransportError(err: unknown, code?: TransportErrorCode): err is CodexTransportError {
+  return isCodexError(err, 'CodexTransportError') && (code === undefined || (err as CodexTransportError).code === code);
 }

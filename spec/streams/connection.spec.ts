@@ -1,6 +1,6 @@
 import { Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../../src/errors';
+import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../src/protocol/messages';
 import { JsonRpcConnection } from '../../src/streams/connection';
@@ -356,9 +356,10 @@ describe('JsonRpcConnection over InMemoryTransport', () => {
     const ac = new AbortController();
     const p = settle(conn.request('thread/start', {}, { signal: ac.signal }));
     expect(conn.pendingCount).toBe(1);
-    ac.abort();
+    ac.abort('user left');
     const { error } = await p;
-    expect(error).toBeInstanceOf(CodexTimeoutError);
+    expect(error).toBeInstanceOf(CodexAbortError);
+    expect(error).toMatchObject({ name: 'CodexAbortError', method: 'thread/start', reason: 'user left' });
     expect(conn.pendingCount).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 import { asyncScheduler, merge, Observable, retry, SchedulerLike, Subject, Subscription, timer } from 'rxjs';
-import { CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
+import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import { asFrame } from '../protocol/codecs';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
@@ -115,7 +115,7 @@ export class JsonRpcConnection {
     this.inbound = this.transport.messages$.subscribe({
       next: (value) => this.dispatch(value),
       error: (err) => this.shutDown(asTransportError(err)),
-      complete: () => this.shutDown(new CodexTransportError('connection closed')),
+      complete: () => this.shutDown(new CodexTransportError('the server closed the connection', { code: 'disconnected' })),
     });
     try {
       await this.transport.start();
@@ -256,10 +256,10 @@ export class JsonRpcConnection {
     if (signal) {
       if (signal.aborted) {
         cleanup();
-        onError(new CodexTimeoutError(`request '${method}' aborted`, { method, timeoutMs: 0 }));
+        onError(abortError(method, signal));
         return noop;
       }
-      onAbort = () => this.pending.get(id)?.reject(new CodexTimeoutError(`request '${method}' aborted`, { method, timeoutMs: 0 }));
+      onAbort = () => this.pending.get(id)?.reject(abortError(method, signal));
       signal.addEventListener('abort', onAbort, { once: true });
     }
     try {
@@ -323,7 +323,7 @@ export class JsonRpcConnection {
 
   private write(frame: object): void {
     if (this.state === 'closed') throw this.closedError();
-    if (this.state === 'new') throw new CodexTransportError('connection is not started');
+    if (this.state === 'new') throw new CodexTransportError('connection is not started', { code: 'not-started' });
     this.transport.send(JSON.stringify(frame));
   }
 
@@ -376,7 +376,7 @@ export class JsonRpcConnection {
   /** Stops routing, fails every pending request, and closes the transport. Idempotent. */
   async close(): Promise<void> {
     const wasNew = this.state === 'new';
-    this.shutDown(new CodexTransportError('connection closed by the client'), true);
+    this.shutDown(new CodexTransportError('connection closed by the client', { code: 'closed' }), true);
     if (!wasNew || this.startPromise) await this.transport.close();
   }
 
@@ -397,16 +397,22 @@ export class JsonRpcConnection {
   }
 
   private closedError(): CodexTransportError {
-    return new CodexTransportError(`connection is closed${this.closeReason ? `: ${this.closeReason.message}` : ''}`);
+    return new CodexTransportError(`connection is closed${this.closeReason ? `: ${this.closeReason.message}` : ''}`, {
+      code: this.closeReason?.code ?? 'closed',
+    });
   }
+}
+
+function abortError(method: string, signal: AbortSignal): CodexAbortError {
+  return new CodexAbortError(`request '${method}' aborted`, { method, reason: signal.reason });
 }
 
 function timeoutError(method: string, timeoutMs: number): CodexTimeoutError {
   return new CodexTimeoutError(`request '${method}' timed out after ${timeoutMs} ms`, { method, timeoutMs });
 }
 
-function reasonInfo(e: CodexTransportError): { exitCode?: number | null; signal?: string | null; cause: unknown } {
-  return { exitCode: e.exitCode, signal: e.signal, cause: e };
+function reasonInfo(e: CodexTransportError): ConstructorParameters<typeof CodexTransportError>[1] {
+  return { code: e.code, exitCode: e.exitCode, signal: e.signal, cause: e };
 }
 
 const noop = () => undefined;

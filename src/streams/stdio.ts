@@ -89,14 +89,14 @@ export class StdioTransport implements Transport {
   }
 
   start(): Promise<void> {
-    if (this.closing && !this.startPromise) return Promise.reject(new CodexTransportError('stdio transport is closed'));
+    if (this.closing && !this.startPromise) return Promise.reject(new CodexTransportError('stdio transport is closed', { code: 'closed' }));
     return (this.startPromise ??= this.spawn());
   }
 
   private spawn(): Promise<void> {
     const [file, ...args] = this.command;
     const shown = this.command.join(' ');
-    if (!file) return Promise.reject(new CodexTransportError('stdio transport: empty command'));
+    if (!file) return Promise.reject(new CodexTransportError('stdio transport: empty command', { code: 'connect-failed' }));
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -109,7 +109,7 @@ export class StdioTransport implements Transport {
       };
       const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
       const timer = setTimeout(() => {
-        fail(new CodexTransportError(`'${shown}' did not spawn within ${timeoutMs} ms`));
+        fail(new CodexTransportError(`'${shown}' did not spawn within ${timeoutMs} ms`, { code: 'connect-failed' }));
         this.child?.kill('SIGKILL');
       }, timeoutMs);
       let child: ChildProcessWithoutNullStreams;
@@ -120,7 +120,7 @@ export class StdioTransport implements Transport {
           stdio: ['pipe', 'pipe', 'pipe'],
         }) as ChildProcessWithoutNullStreams;
       } catch (err) {
-        fail(new CodexTransportError(`cannot start '${shown}': ${(err as Error).message}`, { cause: err }));
+        fail(new CodexTransportError(`cannot start '${shown}': ${(err as Error).message}`, { code: 'connect-failed', cause: err }));
         return;
       }
       this.child = child;
@@ -138,7 +138,7 @@ export class StdioTransport implements Transport {
         else done();
       });
       child.once('error', (err) => {
-        const e = new CodexTransportError(`cannot start '${shown}': ${err.message}`, { cause: err });
+        const e = new CodexTransportError(`cannot start '${shown}': ${err.message}`, { code: 'connect-failed', cause: err });
         fail(e);
         if (!this.closing) this.messages.error(e);
       });
@@ -147,7 +147,7 @@ export class StdioTransport implements Transport {
       });
       child.once('exit', (code, signal) => {
         const how = signal ? `signal ${signal}` : `exit code ${code}`;
-        const err = new CodexTransportError(`'${shown}' exited with ${how}`, { exitCode: code, signal });
+        const err = new CodexTransportError(`'${shown}' exited with ${how}`, { code: 'exited', exitCode: code, signal });
         fail(err);
         // Let stdout drain before ending the stream ('close' fires after the pipes end).
         child.once('close', () => {
@@ -181,7 +181,7 @@ export class StdioTransport implements Transport {
   send(message: string): void {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null || !child.stdin.writable) {
-      throw new CodexTransportError('stdio transport is not connected');
+      throw new CodexTransportError('stdio transport is not connected', { code: this.child ? 'exited' : 'not-started' });
     }
     // Frames written in one tick leave in one system call (a burst of requests, or answers).
     if (!this.corked) {

@@ -55,14 +55,18 @@ export class WebSocketTransport implements Transport {
       // ws's own handshakeTimeout does not cover a server that accepts TCP and then stays silent
       // before answering the upgrade in every version; keep our own timer.
       const timer = setTimeout(
-        () => fail(new CodexTransportError(`WebSocket ${this.url}: no handshake within ${timeoutMs} ms`)),
+        () => fail(new CodexTransportError(`WebSocket ${this.url}: no handshake within ${timeoutMs} ms`, { code: 'connect-failed' })),
         timeoutMs,
       );
       socket.on('unexpected-response', (_req, res) => {
         const status = res.statusCode ?? 0;
-        const hint = status === 401 || status === 403 ? ' (check the token)' : '';
+        const auth = status === 401 || status === 403;
         res.resume();
-        fail(new CodexTransportError(`WebSocket ${this.url}: upgrade refused with HTTP ${status}${hint}`));
+        fail(
+          new CodexTransportError(`WebSocket ${this.url}: upgrade refused with HTTP ${status}${auth ? ' (check the token)' : ''}`, {
+            code: auth ? 'auth-failed' : 'connect-failed',
+          }),
+        );
       });
       socket.on('open', () => {
         open = true;
@@ -80,17 +84,17 @@ export class WebSocketTransport implements Transport {
         this.messages.next(value);
       });
       socket.on('error', (err) => {
-        if (!open) fail(new CodexTransportError(`WebSocket ${this.url}: ${err.message}`, { cause: err }));
+        if (!open) fail(new CodexTransportError(`WebSocket ${this.url}: ${err.message}`, { code: 'connect-failed', cause: err }));
       });
       socket.on('close', (code, reason) => {
         clearTimeout(timer);
         if (!open) {
-          reject(new CodexTransportError(`WebSocket ${this.url}: closed before the handshake (code ${code})`));
+          reject(new CodexTransportError(`WebSocket ${this.url}: closed before the handshake (code ${code})`, { code: 'connect-failed' }));
         } else if (this.closing) {
           this.messages.complete();
         } else {
           const why = reason.length ? `: ${reason.toString()}` : '';
-          this.messages.error(new CodexTransportError(`WebSocket ${this.url} closed (code ${code}${why})`));
+          this.messages.error(new CodexTransportError(`WebSocket ${this.url} closed (code ${code}${why})`, { code: 'disconnected' }));
         }
         this.diagnostics.complete();
       });
@@ -100,7 +104,7 @@ export class WebSocketTransport implements Transport {
   send(message: string): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) {
-      throw new CodexTransportError(`WebSocket ${this.url} is not connected`);
+      throw new CodexTransportError(`WebSocket ${this.url} is not connected`, { code: socket ? 'disconnected' : 'not-started' });
     }
     socket.send(message);
   }

@@ -90,7 +90,7 @@ export class InMemoryTransport implements Transport {
 
   start(): Promise<void> {
     if (this.state === 'ended') {
-      return Promise.reject(new CodexTransportError('in-memory transport is closed'));
+      return Promise.reject(new CodexTransportError('in-memory transport is closed', { code: 'closed' }));
     }
     if (this.state === 'open') return Promise.resolve();
     if (this.options.startError) {
@@ -114,9 +114,11 @@ export class InMemoryTransport implements Transport {
   }
 
   send(message: string): void {
-    if (this.state === 'new') throw new CodexTransportError('in-memory transport is not started');
+    if (this.state === 'new') throw new CodexTransportError('in-memory transport is not started', { code: 'not-started' });
     if (this.state === 'ended') {
-      throw new CodexTransportError(`in-memory transport is closed${this.endReason ? `: ${this.endReason.message}` : ''}`);
+      throw new CodexTransportError(`in-memory transport is closed${this.endReason ? `: ${this.endReason.message}` : ''}`, {
+        code: this.endReason?.code ?? 'closed',
+      });
     }
     let frame: Record<string, unknown>;
     try {
@@ -162,13 +164,13 @@ export class InMemoryTransport implements Transport {
 
   /** Kills the transport: `messages$` errors with `CodexTransportError` (wrapping `err`). */
   fail(err?: Error): void {
-    this.end(err ? asTransportError(err) : new CodexTransportError('in-memory transport failed'));
+    this.end(err ? asTransportError(err) : new CodexTransportError('in-memory transport failed', { code: 'disconnected' }));
   }
 
   /** Like a crashed server process: `messages$` errors with a `CodexTransportError` naming the exit code. */
   exit(code: number, signal: string | null = null): void {
     const how = signal ? `signal ${signal}` : `exit code ${code}`;
-    this.end(new CodexTransportError(`in-memory server exited with ${how}`, { exitCode: code, signal }));
+    this.end(new CodexTransportError(`in-memory server exited with ${how}`, { code: 'exited', exitCode: code, signal }));
   }
 
   /** Frames sent with the given method (requests and notifications). */
