@@ -1,16 +1,17 @@
 export { CodexClient } from './client';
 export { ThreadHandle } from './thread-handle';
-export type { ThreadChatOptions } from './thread-handle';
-export type { ChatOptions } from './engine/turns';
+export type { ThreadHost } from './thread-handle';
+export type { EngineStats } from './engine/engine';
 export type { UserInputAnswers, UserInputHandler, UserInputRequest } from './engine/server-requests';
-export type { ClientOptions, StdioOptions, WebSocketOptions } from './options';
+export type * from './options';
+export { DEFAULTS } from './defaults';
 export * from './errors';
 export type * from './models';
 export type { Transport } from './streams/transport';
 export { InvalidLine, ndjson } from './streams/ndjson';
 export type { NdjsonConfig } from './streams/ndjson';
-export { JsonRpcConnection, isSafeToRetry } from './streams/connection';
-export type { ConnectionOptions, RequestOptions, RetryPolicy } from './streams/connection';
+export { JsonRpcConnection } from './streams/connection';
+export { isSafeToRetry } from './streams/retry-policy';
 export type {
   JsonRpcErrorObject,
   JsonRpcErrorResponse,

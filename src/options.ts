@@ -1,12 +1,42 @@
+/**
+ * Every option interface of the public API. Defaults are in `DEFAULTS` (src/defaults.ts); the doc
+ * of each field names its default.
+ */
 import type { SchedulerLike } from 'rxjs';
-import type { RetryPolicy } from './streams/connection';
+import type { ChatContinuation, ThreadConfig, TurnOverrides } from './models';
 import type { StdioTransportOptions } from './streams/stdio';
 import type { WebSocketTransportOptions } from './streams/websocket';
 
-/** Options of a `CodexClient`. */
-export interface ClientOptions {
+/** Retry of requests the server refused with -32001 (overloaded). */
+export interface RetryPolicy {
+  /** Retries after the first attempt. Default 4. */
+  maxRetries?: number;
+  /** Delay before the first retry; doubles each time. Default 100 ms. */
+  baseDelayMs?: number;
+  /** Upper bound of one delay. Default 2,000 ms. */
+  maxDelayMs?: number;
+  /** Fraction of each delay that is random (0..1). Default 0.5. */
+  jitter?: number;
+  /** Which methods are safe to repeat. Default: reads and lists (see `isSafeToRetry`). */
+  isRetryable?: (method: string) => boolean;
+}
+
+/** Options of a `JsonRpcConnection` (and of the client, which builds one). */
+export interface ConnectionOptions {
   /** Default timeout of one request; `null` waits forever. Default 30,000 ms. */
   requestTimeoutMs?: number | null;
+  /**
+   * The one clock of the client: request deadlines, retry delays, inactivity, the idle grace, the
+   * cancel wait and handler timeouts all run on it. Default `asyncScheduler`; a `TestScheduler` or
+   * `VirtualTimeScheduler` runs them all in virtual time.
+   */
+  scheduler?: SchedulerLike;
+  /** Retry of overloaded (-32001) read requests; `false` disables it. */
+  retry?: RetryPolicy | false;
+}
+
+/** Options of a `CodexClient`. */
+export interface ClientOptions extends ConnectionOptions {
   /** A turn that sends nothing for this long errors with `CodexTurnInactiveError`; `null` = unbounded. Default 180,000 ms. */
   inactivityTimeoutMs?: number | null;
   /** Fail on protocol ambiguities (undecodable turn frames fail the turn) instead of reporting them. Default false. */
@@ -22,15 +52,153 @@ export interface ClientOptions {
   approvalMode?: 'auto' | 'manual';
   /** An approval or user-input handler that has not answered after this long: decline / error. Default 300,000 ms; `null` = no limit. */
   handlerTimeoutMs?: number | null;
-  /** Retry of overloaded (-32001) read requests; `false` disables it. */
-  retry?: RetryPolicy | false;
   /** After `thread/status/changed` to idle without `turn/completed`, wait this long, then read the thread and end the turn. Default 2,000 ms. */
   idleGraceMs?: number;
   /** `clientInfo` sent by `initialize`. Default: this package's name and version. */
   clientInfo?: { name: string; version: string; title?: string };
-  /** Scheduler of timeouts (a `TestScheduler` in marble tests). */
-  scheduler?: SchedulerLike;
 }
 
-export type StdioOptions = StdioTransportOptions & ClientOptions;
-export type WebSocketOptions = WebSocketTransportOptions & ClientOptions;
+/** Options of `CodexClient.connectStdio`: the transport's and the client's. */
+export interface StdioOptions extends StdioTransportOptions, ClientOptions {}
+
+/** Options of `CodexClient.connectWebSocket`: the transport's and the client's. */
+export interface WebSocketOptions extends WebSocketTransportOptions, ClientOptions {}
+
+/** Per-call options of `request`/`request$`. */
+export interface RequestOptions {
+  /** Overrides the client's `requestTimeoutMs`; `null` waits forever. */
+  timeoutMs?: number | null;
+  /** Aborting rejects the request at once with `CodexAbortError` (a late answer is dropped). */
+  signal?: AbortSignal;
+}
+
+/** Options of `initialize`. */
+export interface InitializeOptions {
+  /** Overrides the request timeout of the handshake. */
+  timeoutMs?: number | null;
+}
+
+/** Options of one chat call (`chat`, `chatEvents`, `chatOnce`). */
+export interface ChatOptions {
+  /** Run the turn on this thread; without it a new thread is started. */
+  threadId?: string;
+  /** Forwarded on turn/start as `user`. */
+  user?: string;
+  /** Forwarded on turn/start as `metadata`. */
+  metadata?: Record<string, unknown>;
+  /** Thread settings for the new thread, or applied by thread/resume to `threadId`. */
+  threadConfig?: ThreadConfig;
+  /** Per-turn overrides for turn/start. */
+  turnOverrides?: TurnOverrides;
+  /** Overrides the client's inactivity timeout for this call; `null` waits without limit. */
+  inactivityTimeoutMs?: number | null;
+  /** Resume a turn after `CodexTurnInactiveError` (no other option may be given then). */
+  continuation?: ChatContinuation;
+  /** Also interrupt the turn on the server when the subscriber unsubscribes mid-turn. */
+  interruptOnUnsubscribe?: boolean;
+}
+
+/** Options of a chat on a `ThreadHandle`: those of `ChatOptions` that do not pick the thread. */
+export type ThreadChatOptions = Omit<ChatOptions, 'threadId' | 'threadConfig'>;
+
+/** Options of `cancel`. */
+export interface CancelOptions {
+  /** How long to wait for the interrupted turn to end. Default: the client's `requestTimeoutMs`. */
+  timeoutMs?: number | null;
+}
+
+/** Options of `interruptTurn`. */
+export interface InterruptOptions {
+  /** The turn's thread; needed when the client does not know the turn. */
+  threadId?: string;
+  /** Overrides the request timeout. */
+  timeoutMs?: number | null;
+}
+
+/** Arguments of `steerTurn`. */
+export interface SteerTurnArgs {
+  threadId: string;
+  /** The running turn the input is meant for (the server refuses it for another). */
+  expectedTurnId: string;
+  /** The input items (protocol `UserInput`s). */
+  inputItems: object[];
+}
+
+/** Options of `resumeThread` and `forkThread`. */
+export interface ThreadOpenOptions {
+  /** Thread settings applied to the resumed or forked thread. */
+  overrides?: ThreadConfig;
+}
+
+/** Options of `readThread`. */
+export interface ReadThreadOptions {
+  /** Include the thread's turns. Default true. */
+  includeTurns?: boolean;
+}
+
+/** Options of `listThreads`. */
+export interface ListThreadsOptions {
+  archived?: boolean | null;
+  cursor?: string | null;
+  cwd?: string | string[] | null;
+  limit?: number | null;
+  modelProviders?: string[] | null;
+  sortKey?: 'created_at' | 'updated_at';
+  sortDirection?: 'asc' | 'desc';
+}
+
+/** Arguments of `startReview`. */
+export interface StartReviewArgs {
+  threadId: string;
+  /** The review target (protocol `ReviewTarget`). */
+  target: object;
+  delivery?: 'inline' | 'detached';
+}
+
+/** Options of `ThreadHandle.startReview`. */
+export type ThreadReviewOptions = Omit<StartReviewArgs, 'threadId' | 'target'>;
+
+/** Options of `listModels`. */
+export interface ListModelsOptions {
+  cursor?: string | null;
+  includeHidden?: boolean | null;
+  limit?: number | null;
+}
+
+/** Options of `readConfig`. */
+export interface ReadConfigOptions {
+  cwd?: string | null;
+  /** Include each config layer. Default false. */
+  includeLayers?: boolean;
+}
+
+/** Arguments of `writeConfigValue`. */
+export interface WriteConfigValueArgs {
+  keyPath: string;
+  value: unknown;
+  /** Default `upsert`. */
+  mergeStrategy?: 'replace' | 'upsert';
+  expectedVersion?: string | null;
+  filePath?: string | null;
+}
+
+/** Options of `batchWriteConfig`. */
+export interface BatchWriteConfigOptions {
+  expectedVersion?: string | null;
+  filePath?: string | null;
+}
+
+/** Options of `execCommand`. */
+export interface ExecCommandOptions {
+  cwd?: string | null;
+  sandboxPolicy?: object | null;
+  timeoutMs?: number | null;
+}
+
+/** Options of `approveApproval`. */
+export interface ApproveOptions {
+  /** Accept for the rest of the session (`acceptForSession`). */
+  forSession?: boolean;
+  /** Accept and amend the exec policy with this command prefix (command approvals only). */
+  execpolicyAmendment?: string[];
+}

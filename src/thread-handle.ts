@@ -1,17 +1,34 @@
 import type { Observable } from 'rxjs';
-import type { CodexClient } from './client';
-import type { ChatOptions } from './engine/turns';
 import type { ChatResult, ConversationStep, ThreadConfig, TurnEvent } from './models';
+import type { ChatOptions, ReadThreadOptions, ThreadChatOptions, ThreadOpenOptions, ThreadReviewOptions } from './options';
+import type { ResultOf } from './protocol/methods';
 
-/** Options of a chat on a handle: those of `ChatOptions` that do not pick the thread. */
-export type ThreadChatOptions = Omit<ChatOptions, 'threadId' | 'threadConfig'>;
+/**
+ * What a `ThreadHandle` needs from the client: turns bound to one thread and the thread methods.
+ * A narrow view, so the handle depends on no client class (and the client on no handle internals).
+ */
+export interface ThreadHost {
+  /** A turn on `threadId`; a continuation must belong to that thread. */
+  chat(threadId: string, text: string | undefined, options: ChatOptions): Observable<ConversationStep>;
+  chatEvents(threadId: string, text: string | undefined, options: ChatOptions): Observable<TurnEvent>;
+  chatOnce(threadId: string, text: string | undefined, options: ChatOptions): Promise<ChatResult>;
+  readThread(threadId: string, opts: ReadThreadOptions): Promise<ResultOf<'thread/read'>>;
+  forkThread(threadId: string, opts: ThreadOpenOptions): Promise<ThreadHandle>;
+  archiveThread(threadId: string): Promise<ResultOf<'thread/archive'>>;
+  unarchiveThread(threadId: string): Promise<ResultOf<'thread/unarchive'>>;
+  setThreadName(threadId: string, name: string): Promise<ResultOf<'thread/name/set'>>;
+  compactThread(threadId: string): Promise<ResultOf<'thread/compact/start'>>;
+  rollbackThread(threadId: string, opts: { numTurns: number }): Promise<ResultOf<'thread/revert'>>;
+  startReview(args: { threadId: string; target: object } & ThreadReviewOptions): Promise<ResultOf<'review/start'>>;
+  setThreadDefaults(threadId: string, overrides: ThreadConfig): Promise<ResultOf<'thread/resume'>>;
+}
 
 /** One thread's API, bound to its id. */
 export class ThreadHandle {
   private snapshot: Readonly<ThreadConfig>;
 
   constructor(
-    private readonly client: CodexClient,
+    private readonly host: ThreadHost,
     readonly threadId: string,
     defaults: ThreadConfig = {},
   ) {
@@ -29,52 +46,52 @@ export class ThreadHandle {
   }
 
   chat(text?: string, options: ThreadChatOptions = {}): Observable<ConversationStep> {
-    return this.client.chatOn(this.threadId, text, this.opts(options));
+    return this.host.chat(this.threadId, text, this.opts(options));
   }
 
   chatEvents(text?: string, options: ThreadChatOptions = {}): Observable<TurnEvent> {
-    return this.client.chatEventsOn(this.threadId, text, this.opts(options));
+    return this.host.chatEvents(this.threadId, text, this.opts(options));
   }
 
   chatOnce(text?: string, options: ThreadChatOptions = {}): Promise<ChatResult> {
-    return this.client.chatOnceOn(this.threadId, text, this.opts(options));
+    return this.host.chatOnce(this.threadId, text, this.opts(options));
   }
 
-  read(opts: { includeTurns?: boolean } = {}) {
-    return this.client.readThread(this.threadId, opts);
+  read(opts: ReadThreadOptions = {}) {
+    return this.host.readThread(this.threadId, opts);
   }
 
-  fork(opts: { overrides?: ThreadConfig } = {}): Promise<ThreadHandle> {
-    return this.client.forkThread(this.threadId, opts);
+  fork(opts: ThreadOpenOptions = {}): Promise<ThreadHandle> {
+    return this.host.forkThread(this.threadId, opts);
   }
 
   archive() {
-    return this.client.archiveThread(this.threadId);
+    return this.host.archiveThread(this.threadId);
   }
 
   unarchive() {
-    return this.client.unarchiveThread(this.threadId);
+    return this.host.unarchiveThread(this.threadId);
   }
 
   setName(name: string) {
-    return this.client.setThreadName(this.threadId, name);
+    return this.host.setThreadName(this.threadId, name);
   }
 
   compact() {
-    return this.client.compactThread(this.threadId);
+    return this.host.compactThread(this.threadId);
   }
 
   rollback(numTurns: number) {
-    return this.client.rollbackThread(this.threadId, { numTurns });
+    return this.host.rollbackThread(this.threadId, { numTurns });
   }
 
-  startReview(target: object, opts: { delivery?: 'inline' | 'detached' } = {}) {
-    return this.client.startReview({ threadId: this.threadId, target, ...opts });
+  startReview(target: object, opts: ThreadReviewOptions = {}) {
+    return this.host.startReview({ threadId: this.threadId, target, ...opts });
   }
 
   /** Applies settings to the thread (thread/resume) and merges them into `defaults`. */
-  async updateDefaults(overrides: ThreadConfig): Promise<unknown> {
-    const result = await this.client.setThreadDefaults(this.threadId, overrides);
+  async updateDefaults(overrides: ThreadConfig): Promise<ResultOf<'thread/resume'>> {
+    const result = await this.host.setThreadDefaults(this.threadId, overrides);
     this.snapshot = Object.freeze({ ...this.snapshot, ...overrides });
     return result;
   }

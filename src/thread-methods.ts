@@ -1,8 +1,19 @@
 import { CodexProtocolError } from './errors';
 import type { ThreadConfig } from './models';
+import type {
+  BatchWriteConfigOptions,
+  ExecCommandOptions,
+  ListModelsOptions,
+  ListThreadsOptions,
+  ReadConfigOptions,
+  ReadThreadOptions,
+  RequestOptions,
+  StartReviewArgs,
+  ThreadOpenOptions,
+  WriteConfigValueArgs,
+} from './options';
 import { compact, threadConfigParams } from './protocol/params';
 import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
-import type { RequestOptions } from './streams/connection';
 import type { ThreadHandle } from './thread-handle';
 
 type P<M extends ClientRequestMethod> = ParamsOf<M>;
@@ -13,44 +24,32 @@ type P<M extends ClientRequestMethod> = ParamsOf<M>;
  */
 export abstract class ThreadMethods {
   abstract request<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts?: RequestOptions): Promise<ResultOf<M>>;
+  /** Sends a request that opens a thread (remembered as known) and resolves with the thread's id. */
+  protected abstract openThread(method: 'thread/start' | 'thread/resume' | 'thread/fork', params: Record<string, unknown>): Promise<string>;
   protected abstract handle(threadId: string, defaults?: ThreadConfig): ThreadHandle;
-  protected abstract threadIdFrom(result: unknown, method: string): string;
 
   /** Starts a thread and returns its handle. */
   async startThread(config: ThreadConfig = {}): Promise<ThreadHandle> {
-    const result = await this.request('thread/start', threadConfigParams(config) as P<'thread/start'>);
-    return this.handle(this.threadIdFrom(result, 'thread/start'), config);
+    return this.handle(await this.openThread('thread/start', threadConfigParams(config)), config);
   }
 
   /** Loads an existing thread (optionally with new settings) and returns its handle. */
-  async resumeThread(threadId: string, opts: { overrides?: ThreadConfig } = {}): Promise<ThreadHandle> {
-    const params = { threadId, ...threadConfigParams(opts.overrides) } as P<'thread/resume'>;
-    const result = await this.request('thread/resume', params);
-    return this.handle(this.threadIdFrom(result, 'thread/resume'), opts.overrides ?? {});
+  async resumeThread(threadId: string, opts: ThreadOpenOptions = {}): Promise<ThreadHandle> {
+    const id = await this.openThread('thread/resume', { threadId, ...threadConfigParams(opts.overrides) });
+    return this.handle(id, opts.overrides ?? {});
   }
 
   /** Forks a thread and returns the new thread's handle. */
-  async forkThread(threadId: string, opts: { overrides?: ThreadConfig } = {}): Promise<ThreadHandle> {
+  async forkThread(threadId: string, opts: ThreadOpenOptions = {}): Promise<ThreadHandle> {
     const { personality: _p, ...forkable } = threadConfigParams(opts.overrides);
-    const result = await this.request('thread/fork', { threadId, ...forkable } as P<'thread/fork'>);
-    return this.handle(this.threadIdFrom(result, 'thread/fork'), opts.overrides ?? {});
+    return this.handle(await this.openThread('thread/fork', { threadId, ...forkable }), opts.overrides ?? {});
   }
 
-  readThread(threadId: string, opts: { includeTurns?: boolean } = {}): Promise<ResultOf<'thread/read'>> {
+  readThread(threadId: string, opts: ReadThreadOptions = {}): Promise<ResultOf<'thread/read'>> {
     return this.request('thread/read', { threadId, includeTurns: opts.includeTurns ?? true });
   }
 
-  listThreads(
-    opts: {
-      archived?: boolean | null;
-      cursor?: string | null;
-      cwd?: string | string[] | null;
-      limit?: number | null;
-      modelProviders?: string[] | null;
-      sortKey?: 'created_at' | 'updated_at';
-      sortDirection?: 'asc' | 'desc';
-    } = {},
-  ): Promise<ResultOf<'thread/list'>> {
+  listThreads(opts: ListThreadsOptions = {}): Promise<ResultOf<'thread/list'>> {
     return this.request('thread/list', compact({ ...opts }) as P<'thread/list'>);
   }
 
@@ -90,17 +89,15 @@ export abstract class ThreadMethods {
     return this.request('thread/resume', { threadId, ...threadConfigParams(overrides) } as P<'thread/resume'>);
   }
 
-  startReview(args: { threadId: string; target: object; delivery?: 'inline' | 'detached' }): Promise<ResultOf<'review/start'>> {
+  startReview(args: StartReviewArgs): Promise<ResultOf<'review/start'>> {
     return this.request('review/start', compact({ ...args }) as P<'review/start'>);
   }
 
-  listModels(
-    opts: { cursor?: string | null; includeHidden?: boolean | null; limit?: number | null } = {},
-  ): Promise<ResultOf<'model/list'>> {
+  listModels(opts: ListModelsOptions = {}): Promise<ResultOf<'model/list'>> {
     return this.request('model/list', compact({ ...opts }));
   }
 
-  readConfig(opts: { cwd?: string | null; includeLayers?: boolean } = {}): Promise<ResultOf<'config/read'>> {
+  readConfig(opts: ReadConfigOptions = {}): Promise<ResultOf<'config/read'>> {
     return this.request('config/read', { includeLayers: opts.includeLayers ?? false, ...compact({ cwd: opts.cwd }) });
   }
 
@@ -108,27 +105,15 @@ export abstract class ThreadMethods {
     return this.request('configRequirements/read');
   }
 
-  writeConfigValue(args: {
-    keyPath: string;
-    value: unknown;
-    mergeStrategy?: 'replace' | 'upsert';
-    expectedVersion?: string | null;
-    filePath?: string | null;
-  }): Promise<ResultOf<'config/value/write'>> {
+  writeConfigValue(args: WriteConfigValueArgs): Promise<ResultOf<'config/value/write'>> {
     return this.request('config/value/write', compact({ mergeStrategy: 'upsert', ...args }) as P<'config/value/write'>);
   }
 
-  batchWriteConfig(
-    edits: object[],
-    opts: { expectedVersion?: string | null; filePath?: string | null } = {},
-  ): Promise<ResultOf<'config/batchWrite'>> {
+  batchWriteConfig(edits: object[], opts: BatchWriteConfigOptions = {}): Promise<ResultOf<'config/batchWrite'>> {
     return this.request('config/batchWrite', compact({ edits, ...opts }) as P<'config/batchWrite'>);
   }
 
-  execCommand(
-    command: string[],
-    opts: { cwd?: string | null; sandboxPolicy?: object | null; timeoutMs?: number | null } = {},
-  ): Promise<ResultOf<'command/exec'>> {
+  execCommand(command: string[], opts: ExecCommandOptions = {}): Promise<ResultOf<'command/exec'>> {
     return this.request('command/exec', compact({ command, ...opts }) as P<'command/exec'>);
   }
 }

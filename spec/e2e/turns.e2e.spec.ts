@@ -197,8 +197,10 @@ describe('turns against the real app-server', () => {
       const c = err.continuation;
       expect(c.mode).toBe('once');
 
+      // caller mistakes are TypeErrors
       const wrongMode = await collect(client.chat(undefined, { continuation: c }));
-      expect(wrongMode.error).toBeInstanceOf(CodexProtocolError);
+      expect(wrongMode.error).toBeInstanceOf(TypeError);
+      expect((wrongMode.error as Error).message).toMatch(/mode 'once'/);
       expect(wrongMode.values).toEqual([]);
 
       expect(() => client.chat('more text', { continuation: c })).toThrow(TypeError);
@@ -207,7 +209,8 @@ describe('turns against the real app-server', () => {
 
       const unknown: ChatContinuation = { ...c, turnId: 'no-such-turn' };
       const unknownErr = await client.chatOnce(undefined, { continuation: unknown }).catch((e) => e);
-      expect(unknownErr).toBeInstanceOf(CodexProtocolError);
+      expect(unknownErr).toBeInstanceOf(TypeError);
+      expect(unknownErr.message).toMatch(/unknown turn no-such-turn/);
 
       // none of that consumed the suspended turn: it still resumes with its answer
       const r = await client.chatOnce(undefined, { continuation: c, inactivityTimeoutMs: null });
@@ -222,7 +225,8 @@ describe('turns against the real app-server', () => {
       expect(c.threadId).toBe(a.threadId);
 
       const wrong = await collect(b.chat(undefined, { continuation: c }));
-      expect(wrong.error).toBeInstanceOf(CodexProtocolError);
+      expect(wrong.error).toBeInstanceOf(TypeError);
+      expect((wrong.error as Error).message).toMatch(/does not belong to thread/);
       expect(wrong.values).toEqual([]);
 
       const rest = await lastValueFrom(a.chat(undefined, { continuation: c, inactivityTimeoutMs: null }).pipe(toArray()));
@@ -258,7 +262,7 @@ describe('turns against the real app-server', () => {
       expect(res.rawEvents[res.rawEvents.length - 1].method).toBe('turn/completed');
       expect(client.stats.turns).toBe(0);
       // cancelled: nothing left to resume
-      await expect(client.chatOnce(undefined, { continuation: c })).rejects.toBeInstanceOf(CodexProtocolError);
+      await expect(client.chatOnce(undefined, { continuation: c })).rejects.toBeInstanceOf(TypeError);
     });
   });
 

@@ -328,6 +328,7 @@ describe('turn engine: continuation after inactivity', () => {
 
     // the old continuation's events are gone: resuming from it would replay, so it is refused,
     // and so is a cursor from the future; neither costs the turn
+    await expect(collect(client.chat(undefined, { continuation: e1.continuation }))).rejects.toThrow(TypeError);
     await expect(collect(client.chat(undefined, { continuation: e1.continuation }))).rejects.toThrow(/cursor 2 is outside/);
     await expect(collect(client.chat(undefined, { continuation: { ...c2, cursor: 9 } }))).rejects.toThrow(/cursor 9 is outside/);
     expect(client.stats.turns).toBe(1);
@@ -339,8 +340,9 @@ describe('turn engine: continuation after inactivity', () => {
     expect(third.completed).toBe(true);
     expect(third.values.map((s) => [s.itemId, s.text])).toEqual([['c', 'third']]);
     expect(client.stats).toEqual(zeroStats);
-    // the ended turn is forgotten
-    await expect(collect(client.chat(undefined, { continuation: c2 }))).rejects.toThrow(CodexProtocolError);
+    // the ended turn is forgotten: resuming it is a caller mistake
+    await expect(collect(client.chat(undefined, { continuation: c2 }))).rejects.toThrow(TypeError);
+    await expect(collect(client.chat(undefined, { continuation: c2 }))).rejects.toThrow(/unknown turn turn-1/);
   });
 
   it('chatOnce resumes a once-continuation and returns the final text; modes cannot be mixed', async () => {
@@ -348,6 +350,7 @@ describe('turn engine: continuation after inactivity', () => {
     const err = (await caught(client.chatOnce('go'))) as CodexTurnInactiveError;
     expect(err).toBeInstanceOf(CodexTurnInactiveError);
     expect(err.continuation).toMatchObject({ mode: 'once', cursor: 2 });
+    await expect(collect(client.chat(undefined, { continuation: err.continuation }))).rejects.toThrow(TypeError);
     await expect(collect(client.chat(undefined, { continuation: err.continuation }))).rejects.toThrow(/mode 'once'/);
     transport.receive(itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem('z', 'final answer') }));
     transport.receive(turnCompleted({ threadId: 'thr-1', turnId: 'turn-1' }));

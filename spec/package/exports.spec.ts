@@ -66,7 +66,15 @@ describe('the built package', () => {
     expect(r.stdio).toBe('function');
     expect(r.errors).toEqual(['CodexError', 'CodexProtocolError', 'CodexTransportError', 'CodexTimeoutError', 'CodexTurnInactiveError']);
     expect(r.version).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
-    expect(r.ops).toEqual(['forTurn', 'inactivityTimeout', 'interceptApprovals', 'responseTo', 'takeUntilTurnEnd', 'toSteps']);
+    expect(r.ops).toEqual([
+      'forTurn',
+      'inactivityTimeout',
+      'interceptApprovals',
+      'responseTo',
+      'takeUntilTurnEnd',
+      'toSteps',
+      'toTurnEvents',
+    ]);
     expect(r.testing).toEqual(Array(6).fill('function'));
     expect(r.node).toEqual(Array(4).fill('function'));
   });

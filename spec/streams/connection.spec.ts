@@ -4,7 +4,7 @@ import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportE
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../src/protocol/messages';
 import { JsonRpcConnection } from '../../src/streams/connection';
-import type { ConnectionOptions } from '../../src/streams/connection';
+import type { ConnectionOptions } from '../../src/options';
 import { errorResponse, notification, response, serverRequest } from '../../src/testing/frames';
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
 import type { InMemoryTransportOptions } from '../../src/testing/in-memory-transport';

@@ -1,4 +1,4 @@
-import { Observable, of, Subject, Subscription, take } from 'rxjs';
+import { Observable, of, SchedulerLike, Subject, Subscription, take } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
 import { fromHandler, interceptApprovals } from '../operators/intercept-approvals';
@@ -29,22 +29,35 @@ interface PendingApproval {
 
 const keyOf = (id: JsonRpcId) => (typeof id === 'number' ? `n${id}` : `s${id}`);
 
+/** How the desk answers. */
+export interface DeskOptions {
+  /** Approvals without a handler wait for `respondApproval` instead of being declined. */
+  readonly manual: boolean;
+  /** A handler that has not answered after this long: decline / error reply; null = no limit. */
+  readonly handlerTimeoutMs: number | null;
+  /** The clock of those timeouts. */
+  readonly scheduler: SchedulerLike;
+}
+
 /**
  * Answers every server request: approvals through `interceptApprovals` (handler, manual mode or
- * decline), user input through its handler (or an error), anything else with -32601.
+ * decline), user input through its handler (or an error), anything else with -32601. It is the one
+ * record of pending approvals: a turn's inactivity clock pauses while it holds one of the turn's.
  */
 export class ServerRequestDesk {
   readonly approvalRequests$: Observable<ApprovalRequest>;
   private readonly approvals = new Subject<ApprovalRequest>();
   private readonly inbound = new Subject<JsonRpcMessage>();
   private readonly pending = new Map<string, PendingApproval>();
+  /** Pending approvals per turn id. */
+  private readonly pendingPerTurn = new Map<string, number>();
   private handler: ApprovalHandler | null = null;
   private userInputHandler: UserInputHandler | null = null;
   private readonly subscription = new Subscription();
 
   constructor(
     private readonly connection: JsonRpcConnection,
-    private readonly options: { manual: boolean; handlerTimeoutMs: number | null },
+    private readonly options: DeskOptions,
   ) {
     this.approvalRequests$ = this.approvals.asObservable();
     this.subscription.add(
@@ -54,6 +67,7 @@ export class ServerRequestDesk {
             (request) => this.decide(request),
             (id, reply) => this.answer(id, reply),
             {
+              scheduler: options.scheduler,
               // A request answered by hand or resolved by the server is no handler failure.
               onHandlerError: (request, error) =>
                 this.pending.has(keyOf(request.requestId)) &&
@@ -75,6 +89,11 @@ export class ServerRequestDesk {
     return this.pending.size;
   }
 
+  /** True while an approval request of `turnId` waits for an answer. */
+  hasPendingFor(turnId: string): boolean {
+    return this.pendingPerTurn.has(turnId);
+  }
+
   setApprovalHandler(handler: ApprovalHandler | null): void {
     this.handler = handler;
   }
@@ -90,18 +109,35 @@ export class ServerRequestDesk {
 
   private decide(request: ApprovalRequest): Observable<ApprovalDecision> {
     const entry: PendingApproval = { request, manual$: new Subject<ApprovalDecision>() };
-    this.pending.set(keyOf(request.requestId), entry);
+    this.addPending(keyOf(request.requestId), entry);
     this.approvals.next(request);
     const handler = this.handler;
     if (!handler) return this.options.manual ? entry.manual$ : of('decline' as const);
-    return fromHandler(() => handler(request), this.options.handlerTimeoutMs);
+    return fromHandler(() => handler(request), this.options.handlerTimeoutMs, this.options.scheduler);
+  }
+
+  private addPending(key: string, entry: PendingApproval): void {
+    this.pending.set(key, entry);
+    const turnId = entry.request.turnId;
+    this.pendingPerTurn.set(turnId, (this.pendingPerTurn.get(turnId) ?? 0) + 1);
+  }
+
+  /** Forgets a pending approval (answered, resolved or dropped); false when it was not pending. */
+  private removePending(key: string): boolean {
+    const entry = this.pending.get(key);
+    if (!entry) return false;
+    this.pending.delete(key);
+    const turnId = entry.request.turnId;
+    const left = (this.pendingPerTurn.get(turnId) ?? 1) - 1;
+    if (left > 0) this.pendingPerTurn.set(turnId, left);
+    else this.pendingPerTurn.delete(turnId);
+    entry.manual$.complete();
+    return true;
   }
 
   private answer(id: JsonRpcId, reply: { result: unknown } | { error: { code: number; message: string } }): void {
-    const key = keyOf(id);
     // Parse failures never reached `decide`; approvals answered manually or resolved are gone.
-    if ('result' in reply && !this.pending.has(key)) return;
-    this.pending.delete(key);
+    if (!this.removePending(keyOf(id)) && 'result' in reply) return;
     try {
       if ('result' in reply) this.connection.respond(id, reply.result);
       else this.connection.respondError(id, reply.error);
@@ -113,33 +149,21 @@ export class ServerRequestDesk {
   /** Answers an approval that is still pending; `CodexProtocolError` otherwise. */
   respondApproval(request: ApprovalRequest, decision: ApprovalDecision): void {
     const payload = approvalResponse(request, decision); // TypeError for an invalid decision
-    const key = keyOf(request.requestId);
-    const entry = this.pending.get(key);
-    if (!entry) {
+    if (!this.removePending(keyOf(request.requestId))) {
       throw new CodexProtocolError(`approval request ${request.requestId} is no longer pending (answered or resolved)`);
     }
-    this.pending.delete(key);
-    entry.manual$.complete();
     this.connection.respond(request.requestId, payload);
   }
 
   /** The server resolved (or dropped) request `id` itself. */
   resolved(id: JsonRpcId): void {
-    const key = keyOf(id);
-    const entry = this.pending.get(key);
-    if (!entry) return;
-    this.pending.delete(key);
-    entry.manual$.complete();
+    this.removePending(keyOf(id));
   }
 
   /** A turn ended: its pending approvals can no longer be answered. */
   dropTurn(turnId: string): void {
-    for (const [key, entry] of this.pending) {
-      if (entry.request.turnId === turnId) {
-        this.pending.delete(key);
-        entry.manual$.complete();
-      }
-    }
+    if (!this.pendingPerTurn.has(turnId)) return;
+    for (const [key, entry] of this.pending) if (entry.request.turnId === turnId) this.removePending(key);
   }
 
   private other(request: JsonRpcRequest): void {
@@ -173,7 +197,7 @@ export class ServerRequestDesk {
       questions: params.questions as UserInputRequest['questions'],
       raw: params as Record<string, unknown>,
     };
-    const answers$ = fromHandler(() => handler(req), this.options.handlerTimeoutMs);
+    const answers$ = fromHandler(() => handler(req), this.options.handlerTimeoutMs, this.options.scheduler);
     let answered = false;
     this.subscription.add(
       answers$.pipe(take(1)).subscribe({
@@ -200,8 +224,7 @@ export class ServerRequestDesk {
 
   dispose(): void {
     this.subscription.unsubscribe();
-    for (const entry of this.pending.values()) entry.manual$.complete();
-    this.pending.clear();
+    for (const key of [...this.pending.keys()]) this.removePending(key);
     this.approvals.complete();
   }
 }

@@ -13,9 +13,11 @@ interface Waiting {
 }
 
 /**
- * Routes turn frames to sessions by turn id (one `Map` lookup per frame, however many turns run).
- * While a `turn/start` is in flight on a thread, that thread's frames of unknown turns are held,
- * so that nothing the server sends before the response is lost.
+ * Routes turn frames to sessions by turn id: the fast path, one `Map` lookup per frame however
+ * many turns run (the `forTurn` operator does the same job as a filter, for users' own pipelines;
+ * a filter per turn would cost a test per frame per turn). While a `turn/start` is in flight on a
+ * thread, that thread's frames of unknown turns are held, so that nothing the server sends before
+ * the response is lost.
  */
 export class TurnRouter {
   private readonly byTurn = new Map<string, TurnSession>();
@@ -44,6 +46,11 @@ export class TurnRouter {
   activeOnThread(threadId: string): TurnSession | undefined {
     const list = this.byThread.get(threadId);
     return list?.find((s) => !s.ended);
+  }
+
+  /** True while a turn/start is in flight on the thread. */
+  isExpecting(threadId: string): boolean {
+    return this.waiting.has(threadId);
   }
 
   /** Call before writing turn/start. */

@@ -1,8 +1,7 @@
 import { CodexProtocolError } from '../errors';
-import type { ChatContinuation, RawEvent } from '../models';
-import { ItemCompletedParamsCodec } from '../protocol/codecs';
-import { deltaItemType } from '../protocol/items';
+import type { ChatContinuation, ChatResult } from '../models';
 import type { JsonRpcMessage } from '../protocol/messages';
+import { ResultCollector } from '../protocol/turn-result';
 
 /** Receives a session's frames while a subscriber is attached. */
 export interface SessionConsumer {
@@ -28,14 +27,10 @@ export class TurnSession {
   delivered = 0;
   /** The `turn/completed` frame, once it came. */
   terminal: JsonRpcMessage | null = null;
-  /** The last completed agent message of the turn. */
-  lastAgentMessage: { itemId: string | null; text: string } | null = null;
   /** Item ids already turned into steps, shared by every consumer of the turn. */
   readonly seenItemIds = new Set<string>();
-  /** Approval requests of this turn still waiting for an answer (pauses inactivity). */
-  readonly pendingApprovals = new Set<string | number>();
-  /** The turn's non-delta events, when `retainEvents`. */
-  readonly retained: RawEvent[] = [];
+  /** The last agent message and (when `retainEvents`) the non-delta events: the `ChatResult`. */
+  private collected: ResultCollector;
   /** The consumer timed out and may come back with a continuation. */
   suspended = false;
   private consumer: SessionConsumer | null = null;
@@ -50,8 +45,10 @@ export class TurnSession {
     readonly threadId: string,
     readonly turnId: string,
     public mode: 'once' | 'stream',
-    public limits: SessionLimits,
-  ) {}
+    private limits: SessionLimits,
+  ) {
+    this.collected = new ResultCollector(limits.retainEvents);
+  }
 
   get ended(): boolean {
     return this.terminal !== null;
@@ -65,13 +62,31 @@ export class TurnSession {
     return { threadId: this.threadId, turnId: this.turnId, cursor: this.delivered, mode: this.mode };
   }
 
+  /** The last completed agent message, if any. */
+  get lastAgentMessage(): { itemId: string | null; text: string } | null {
+    return this.collected.lastAgentMessage;
+  }
+
+  /** The turn's result so far, from its last completed agent message (no read fallback). */
+  result(): ChatResult {
+    return this.collected.result(this.threadId, this.turnId);
+  }
+
+  /** From now on, keep the non-delta events for a `ChatResult` too (a resume by chatOnce/chatEvents). */
+  retainEvents(): void {
+    if (this.limits.retainEvents) return;
+    this.limits = { ...this.limits, retainEvents: true };
+    const before = this.collected;
+    this.collected = new ResultCollector(true);
+    this.collected.lastAgentMessage = before.lastAgentMessage;
+  }
+
   push(frame: JsonRpcMessage): void {
-    const method = (frame as { method: string }).method;
-    if (method === 'turn/completed') {
+    if ((frame as { method: string }).method === 'turn/completed') {
       this.terminal = frame;
       for (const w of this.endWaiters.splice(0)) w.resolve();
-    } else if (method === 'item/completed') this.noteItem(frame);
-    if (this.limits.retainEvents && deltaItemType(method) === null) this.retained.push(frame as RawEvent);
+    }
+    this.collected.push(frame);
     if (this.consumer) {
       this.delivered++;
       this.consumer.next(frame);
@@ -85,16 +100,9 @@ export class TurnSession {
     this.buffer.push(frame);
   }
 
-  private noteItem(frame: JsonRpcMessage): void {
-    const params = (frame as { params?: unknown }).params;
-    if (!ItemCompletedParamsCodec.is(params) || params.item.type !== 'agentMessage') return;
-    const text = (params.item as { text?: unknown }).text;
-    if (typeof text === 'string') this.lastAgentMessage = { itemId: params.item.id ?? null, text };
-  }
-
   /**
    * Attaches a consumer from `cursor` on: replays the buffered events after it, then goes live.
-   * Throws `CodexProtocolError` when events after the cursor are no longer held.
+   * Throws when events after the cursor are no longer held (`CodexProtocolError`) or never were (`TypeError`).
    */
   attach(consumer: SessionConsumer, cursor = this.delivered): void {
     const problem = this.resumeProblem(cursor);
@@ -122,7 +130,7 @@ export class TurnSession {
    * Why a consumer cannot attach at `cursor`, or null. `fatal`: events were dropped, so no cursor
    * can ever resume the turn; otherwise only this cursor is wrong (stale or from the future).
    */
-  resumeProblem(cursor: number): { error: CodexProtocolError; fatal: boolean } | null {
+  resumeProblem(cursor: number): { error: Error; fatal: boolean } | null {
     if (this.overflow !== null) {
       const error = new CodexProtocolError(
         `turn ${this.turnId}: ${this.overflow} events were dropped while nobody listened ` +
@@ -131,7 +139,8 @@ export class TurnSession {
       return { error, fatal: true };
     }
     if (cursor < this.bufferStart || cursor > this.bufferStart + this.buffer.length) {
-      const error = new CodexProtocolError(
+      // A cursor this turn never handed out: a caller mistake.
+      const error = new TypeError(
         `turn ${this.turnId}: cursor ${cursor} is outside the events held (${this.bufferStart}..${this.bufferStart + this.buffer.length})`,
       );
       return { error, fatal: false };

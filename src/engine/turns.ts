@@ -1,56 +1,32 @@
-import { concatWith, defer, ignoreElements, Observable, OperatorFunction, SchedulerLike, Subscription } from 'rxjs';
-import { CodexProtocolError } from '../errors';
-import type { ChatContinuation, ChatResult, ConversationStep, RawEvent, ThreadConfig, TurnEvent, TurnOverrides } from '../models';
+import { concatWith, defer, ignoreElements, Observable, startWith, Subscription } from 'rxjs';
+import { CodexProtocolError, CodexTimeoutError } from '../errors';
+import type { CancelResult, ChatContinuation, ChatResult, ConversationStep, RawEvent, TurnEvent } from '../models';
+import type { CancelOptions, ChatOptions } from '../options';
 import { inactivityTimeout } from '../operators/inactivity-timeout';
 import { takeUntilTurnEnd } from '../operators/take-until-turn-end';
-import { stepOf } from '../operators/to-steps';
-import { isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
-import { ItemDeltaParamsCodec, TurnStartResultCodec } from '../protocol/codecs';
-import { deltaItemType } from '../protocol/items';
-import type { JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
+import { stepOf, toSteps } from '../operators/to-steps';
+import { toTurnEvents } from '../operators/to-turn-events';
+import { TurnStartResultCodec } from '../protocol/codecs';
+import type { JsonRpcMessage } from '../protocol/messages';
 import { turnOverrideParams } from '../protocol/params';
+import type { JsonRpcConnection } from '../streams/connection';
+import type { Handshake } from './handshake';
+import type { IdleRecovery } from './idle-recovery';
+import type { ServerRequestDesk } from './server-requests';
+import type { EngineSettings } from './settings';
+import type { ThreadRegistry } from './thread-registry';
 import type { TurnRouter } from './turn-router';
 import type { TurnSession } from './turn-session';
 
-/** Options of one chat call (see the API page). */
-export interface ChatOptions {
-  /** Run the turn on this thread; without it a new thread is started. */
-  threadId?: string;
-  /** Forwarded on turn/start as `user`. */
-  user?: string;
-  /** Forwarded on turn/start as `metadata`. */
-  metadata?: Record<string, unknown>;
-  /** Thread settings for the new thread, or applied by thread/resume to `threadId`. */
-  threadConfig?: ThreadConfig;
-  /** Per-turn overrides for turn/start. */
-  turnOverrides?: TurnOverrides;
-  /** Overrides the client's inactivity timeout for this call; `null` waits without limit. */
-  inactivityTimeoutMs?: number | null;
-  /** Resume a turn after `CodexTurnInactiveError` (no other option may be given then). */
-  continuation?: ChatContinuation;
-  /** Also interrupt the turn on the server when the subscriber unsubscribes mid-turn. */
-  interruptOnUnsubscribe?: boolean;
-}
-
-/** What the engine needs from the client. */
-export interface EngineHost {
+/** The engine's parts a turn uses. */
+export interface TurnEngineParts {
+  readonly settings: EngineSettings;
+  readonly connection: JsonRpcConnection;
+  readonly handshake: Handshake;
+  readonly threads: ThreadRegistry;
   readonly router: TurnRouter;
-  readonly scheduler: SchedulerLike | undefined;
-  readonly inactivityTimeoutMs: number | null;
-  readonly maxBufferedEvents: number;
-  /** Most suspended (timed-out, resumable) turns kept; the oldest is dropped past it. */
-  readonly maxSuspendedTurns: number;
-  /** Null when the handshake is done (no promise per turn then). */
-  ensureReady(): Promise<void> | null;
-  /** The thread a new turn runs on: starts, resumes or reuses one. */
-  threadFor(options: ChatOptions): string | Promise<string>;
-  request(method: string, params: unknown): Promise<unknown>;
-  /** Sends turn/start (the client tracks the thread while it is in flight). */
-  startTurn(params: Record<string, unknown>): Promise<unknown>;
-  /** Fire-and-forget interrupt (unsubscribe with `interruptOnUnsubscribe`). */
-  interruptQuietly(threadId: string, turnId: string): void;
-  /** The turn ended or was abandoned: drop its pending approvals. */
-  turnFinished(session: TurnSession): void;
+  readonly desk: ServerRequestDesk;
+  readonly recovery: IdleRecovery;
 }
 
 const CONTINUATION_EXCLUSIVE = ['threadId', 'user', 'metadata', 'threadConfig', 'turnOverrides'] as const;
@@ -67,55 +43,78 @@ export function validateChatArgs(text: string | undefined, options: ChatOptions)
 
 type Mode = 'once' | 'stream';
 
-/** Turns: starting, resuming, and shaping a turn's frames into steps, events or a result. */
+/**
+ * Turns: starting or resuming one, and shaping its frames with the operators (`inactivityTimeout`,
+ * `takeUntilTurnEnd`, then `toSteps`, `toTurnEvents` or a result) into what the caller asked for.
+ */
 export class TurnEngine {
   private readonly suspended = new Set<TurnSession>();
 
-  constructor(private readonly host: EngineHost) {}
+  constructor(private readonly parts: TurnEngineParts) {}
 
   steps$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<ConversationStep> {
-    return this.turn$(text, options, 'stream', false, expectedThread, (frames$, session) =>
-      frames$.pipe(mapDefined((frame) => stepOf(frame, session.seenItemIds))),
+    return this.turn$(text, options, 'stream', false, expectedThread, (frames$, s) =>
+      frames$.pipe(toSteps({ seenItemIds: s.seenItemIds })),
     );
   }
 
   events$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<TurnEvent> {
-    return this.turn$(text, options, 'stream', true, expectedThread, (frames$, session, fresh) => {
-      const ids = { threadId: session.threadId, turnId: session.turnId };
-      const events$: Observable<TurnEvent> = frames$.pipe(
-        mapDefined((frame) => eventOf(frame, session, ids)),
-        concatWith(defer(() => this.result(session, false)).pipe(mapDefined((result) => ({ ...ids, type: 'completed' as const, result })))),
-      );
-      return fresh ? events$.pipe(startWithEvent<TurnEvent>({ ...ids, type: 'started' })) : events$;
+    return this.turn$(text, options, 'stream', true, expectedThread, (frames$, s, fresh) => {
+      const events$ = frames$.pipe(toTurnEvents({ seenItemIds: s.seenItemIds, result: () => s.result() }));
+      return fresh ? events$.pipe(startWith<TurnEvent>({ threadId: s.threadId, turnId: s.turnId, type: 'started' })) : events$;
     });
   }
 
   result$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<ChatResult> {
-    return this.turn$(text, options, 'once', true, expectedThread, (frames$, session) =>
-      frames$.pipe(ignoreElements(), concatWith(defer(() => this.result(session, true)))),
+    return this.turn$(text, options, 'once', true, expectedThread, (frames$, s) =>
+      frames$.pipe(ignoreElements(), concatWith(defer(() => this.finalResult(s)))),
     );
   }
 
-  /** The session a continuation names, checked against mode and thread. */
-  sessionFor(c: ChatContinuation, mode: Mode | null, expectedThread?: string): TurnSession {
-    const session = this.host.router.get(c.turnId);
-    if (!session)
-      throw new CodexProtocolError(`unknown turn ${c.turnId}: nothing to resume (it ended, was cancelled, or belongs to another client)`);
-    if (session.threadId !== c.threadId || (expectedThread !== undefined && expectedThread !== c.threadId)) {
-      throw new CodexProtocolError(`continuation of thread ${c.threadId} does not belong to thread ${expectedThread ?? session.threadId}`);
+  /** Stops a timed-out turn (interrupting it unless it already ended) and returns what was unread. */
+  async cancel(continuation: ChatContinuation, opts: CancelOptions = {}): Promise<CancelResult> {
+    const session = this.sessionFor(continuation, null);
+    const wasCompleted = session.ended;
+    if (!wasCompleted) {
+      const ended = session.whenEnded();
+      const { threadId, turnId } = session;
+      await this.parts.connection.request('turn/interrupt', { threadId, turnId }, { timeoutMs: opts.timeoutMs });
+      const waitMs = opts.timeoutMs === undefined ? this.parts.settings.requestTimeoutMs : opts.timeoutMs;
+      await this.deadline(
+        ended,
+        waitMs,
+        () =>
+          new CodexTimeoutError(`turn ${turnId} did not end within ${waitMs} ms of turn/interrupt`, {
+            method: 'turn/interrupt',
+            timeoutMs: waitMs!,
+          }),
+      );
     }
-    if (mode && c.mode !== mode) {
-      throw new CodexProtocolError(`continuation of mode '${c.mode}' cannot resume a '${mode}' call`);
-    }
-    if (session.attached) throw new CodexProtocolError(`turn ${c.turnId} is already being consumed`);
-    return session;
+    const frames = session.unread(continuation.cursor);
+    const seen = new Set(session.seenItemIds);
+    const steps = frames.map((f) => stepOf(f, seen)).filter((s): s is ConversationStep => s !== null);
+    this.release(session);
+    return {
+      threadId: session.threadId,
+      turnId: session.turnId,
+      steps,
+      rawEvents: frames as RawEvent[],
+      wasCompleted,
+      wasInterrupted: !wasCompleted,
+    };
   }
 
-  /** Forgets a suspended session (cancel, or eviction). */
-  release(session: TurnSession): void {
-    this.suspended.delete(session);
-    this.host.router.remove(session);
-    this.host.turnFinished(session);
+  /** The session a continuation names, checked against mode and thread (`TypeError` for a misuse). */
+  private sessionFor(c: ChatContinuation, mode: Mode | null, expectedThread?: string): TurnSession {
+    const session = this.parts.router.get(c.turnId);
+    if (!session)
+      throw new TypeError(`unknown turn ${c.turnId}: nothing to resume (it ended, was cancelled, or belongs to another client)`);
+    if (session.threadId !== c.threadId || (expectedThread !== undefined && expectedThread !== c.threadId)) {
+      throw new TypeError(`continuation of thread ${c.threadId} does not belong to thread ${expectedThread ?? session.threadId}`);
+    }
+    if (mode && c.mode !== mode) throw new TypeError(`continuation of mode '${c.mode}' cannot resume a '${mode}' call`);
+    if (session.attached) throw new TypeError(`turn ${c.turnId} is already being consumed`);
+    return session;
   }
 
   private turn$<R>(
@@ -128,8 +127,8 @@ export class TurnEngine {
     shape: (frames$: Observable<JsonRpcMessage>, session: TurnSession, fresh: boolean) => Observable<R>,
   ): Observable<R> {
     validateChatArgs(text, options);
-    const host = this.host;
-    const idleMs = options.inactivityTimeoutMs !== undefined ? options.inactivityTimeoutMs : host.inactivityTimeoutMs;
+    const { settings, desk } = this.parts;
+    const idleMs = options.inactivityTimeoutMs !== undefined ? options.inactivityTimeoutMs : settings.inactivityTimeoutMs;
     return new Observable<R>((subscriber) => {
       let session: TurnSession | undefined;
       let inner: Subscription | undefined;
@@ -141,8 +140,9 @@ export class TurnEngine {
           return () => s.detach();
         }).pipe(
           inactivityTimeout(idleMs, () => s.continuation(), {
-            scheduler: host.scheduler,
-            isPaused: () => s.pendingApprovals.size > 0,
+            scheduler: settings.scheduler,
+            // An approval waits for a person: not inactivity.
+            isPaused: () => desk.hasPendingFor(s.turnId),
           }),
           takeUntilTurnEnd(),
         );
@@ -151,72 +151,28 @@ export class TurnEngine {
           error: (err) => {
             done = true;
             if ((err as Error)?.name === 'CodexTurnInactiveError' && !s.ended) this.suspend(s);
-            else this.finish(s);
+            else this.release(s);
             subscriber.error(err);
           },
           complete: () => {
             done = true;
-            this.finish(s);
+            this.release(s);
             subscriber.complete();
           },
         });
       };
 
       if (options.continuation) {
-        const c = options.continuation;
         try {
-          const s = this.sessionFor(c, mode, expectedThread);
-          const problem = s.resumeProblem(c.cursor);
-          if (problem) {
-            // A gap no continuation can close frees the turn; a wrong cursor leaves it resumable.
-            if (problem.fatal) this.release(s);
-            throw problem.error;
-          }
-          this.suspended.delete(s);
-          s.mode = mode;
-          if (retain) s.limits = { ...s.limits, retainEvents: true };
-          run(s, false, c.cursor);
+          run(this.resumable(options.continuation, mode, retain, expectedThread), false, options.continuation.cursor);
         } catch (err) {
           subscriber.error(err);
         }
       } else {
-        const start = async () => {
-          const ready = host.ensureReady();
-          if (ready) await ready;
-          const thread = host.threadFor(options);
-          const threadId = typeof thread === 'string' ? thread : await thread;
-          // Unsubscribed while the thread was being prepared: start no turn.
-          if (subscriber.closed) return;
-          const expectation = host.router.expect(threadId);
-          let turnId: string;
-          try {
-            const params: Record<string, unknown> = {
-              threadId,
-              input: [{ type: 'text', text }],
-              ...turnOverrideParams(options.turnOverrides),
-            };
-            if (options.user !== undefined) params.user = options.user;
-            if (options.metadata !== undefined) params.metadata = options.metadata;
-            const result = await host.startTurn(params);
-            if (!TurnStartResultCodec.is(result)) {
-              throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
-            }
-            turnId = result.turn.id;
-          } catch (err) {
-            host.router.unexpect(expectation);
-            throw err;
-          }
-          const s = host.router.bind(expectation, turnId, mode, {
-            maxBufferedEvents: host.maxBufferedEvents,
-            retainEvents: retain,
-          });
-          if (subscriber.closed) {
-            this.abandon(s, options);
-            return;
-          }
-          run(s, true);
-        };
-        start().catch((err) => subscriber.error(err));
+        this.start(text!, options, mode, retain, () => subscriber.closed).then(
+          (s) => s && run(s, true),
+          (err) => subscriber.error(err),
+        );
       }
       return () => {
         inner?.unsubscribe();
@@ -225,91 +181,102 @@ export class TurnEngine {
     });
   }
 
+  /** The suspended session a continuation resumes, made ready for `mode`. */
+  private resumable(c: ChatContinuation, mode: Mode, retain: boolean, expectedThread: string | undefined): TurnSession {
+    const s = this.sessionFor(c, mode, expectedThread);
+    const problem = s.resumeProblem(c.cursor);
+    if (problem) {
+      // A gap no continuation can close frees the turn; a wrong cursor leaves it resumable.
+      if (problem.fatal) this.release(s);
+      throw problem.error;
+    }
+    this.suspended.delete(s);
+    s.mode = mode;
+    if (retain) s.retainEvents();
+    return s;
+  }
+
+  /** Starts a turn: handshake, thread, turn/start; resolves with its session (null: the caller left meanwhile). */
+  private async start(text: string, options: ChatOptions, mode: Mode, retain: boolean, left: () => boolean): Promise<TurnSession | null> {
+    const { handshake, threads, router, recovery, connection, settings } = this.parts;
+    const ready = handshake.ready();
+    if (ready) await ready;
+    const thread = threads.threadFor(options);
+    const threadId = typeof thread === 'string' ? thread : await thread;
+    // Unsubscribed while the thread was being prepared: start no turn.
+    if (left()) return null;
+    const expectation = router.expect(threadId);
+    let turnId: string;
+    try {
+      const params: Record<string, unknown> = { threadId, input: [{ type: 'text', text }], ...turnOverrideParams(options.turnOverrides) };
+      if (options.user !== undefined) params.user = options.user;
+      if (options.metadata !== undefined) params.metadata = options.metadata;
+      const result = await connection.request('turn/start', params);
+      if (!TurnStartResultCodec.is(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
+      turnId = result.turn.id;
+    } catch (err) {
+      router.unexpect(expectation);
+      recovery.startFailed(threadId);
+      throw err;
+    }
+    const s = router.bind(expectation, turnId, mode, { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain });
+    recovery.bound(s);
+    if (left()) {
+      this.abandon(s, options);
+      return null;
+    }
+    return s;
+  }
+
   private suspend(s: TurnSession): void {
     s.suspended = true;
     this.suspended.add(s);
-    if (this.suspended.size > this.host.maxSuspendedTurns) {
+    if (this.suspended.size > this.parts.settings.maxSuspendedTurns) {
       const oldest = this.suspended.values().next().value as TurnSession;
       this.release(oldest);
     }
   }
 
-  private finish(s: TurnSession): void {
+  /** Forgets a session: its consumer finished, it was cancelled, or it was evicted. */
+  private release(s: TurnSession): void {
     this.suspended.delete(s);
-    this.host.router.remove(s);
-    this.host.turnFinished(s);
+    this.parts.router.remove(s);
+    this.parts.recovery.turnEnded(s.turnId);
+    if (s.ended) this.parts.desk.dropTurn(s.turnId);
   }
 
-  /** The subscriber left mid-turn: free the turn's state now (and interrupt, if asked). */
+  /**
+   * The subscriber left mid-turn: free the turn's state now (and interrupt, if asked). Approvals
+   * of the turn stay with the desk, which still answers them.
+   */
   private abandon(s: TurnSession, options: ChatOptions): void {
-    this.finish(s);
-    if (options.interruptOnUnsubscribe && !s.ended) this.host.interruptQuietly(s.threadId, s.turnId);
+    this.release(s);
+    if (options.interruptOnUnsubscribe && !s.ended) {
+      this.parts.connection.request('turn/interrupt', { threadId: s.threadId, turnId: s.turnId }).catch(() => undefined);
+    }
   }
 
-  /** The result of an ended turn; with `fallback`, reads the thread when no message completed. */
-  async result(s: TurnSession, fallback: boolean): Promise<ChatResult> {
-    const base = { threadId: s.threadId, turnId: s.turnId, rawEvents: s.retained as readonly RawEvent[] };
-    if (s.lastAgentMessage) {
-      return {
-        ...base,
-        finalText: s.lastAgentMessage.text,
-        assistantItemId: s.lastAgentMessage.itemId,
-        completionSource: 'item_completed',
-      };
-    }
-    if (fallback) {
-      const read = await this.host.request('thread/read', { threadId: s.threadId, includeTurns: true });
-      const found = lastAgentMessageOf(read, s.turnId);
-      if (found) return { ...base, finalText: found.text, assistantItemId: found.itemId, completionSource: 'thread_read_fallback' };
-      throw new CodexProtocolError(`turn ${s.turnId} completed without an assistant message`, { data: s.terminal });
-    }
-    return { ...base, finalText: '', assistantItemId: null, completionSource: null };
+  /** The result of an ended turn; reads the thread when no agent message completed. */
+  private async finalResult(s: TurnSession): Promise<ChatResult> {
+    const result = s.result();
+    if (result.completionSource !== null) return result;
+    const read = await this.parts.connection.request('thread/read', { threadId: s.threadId, includeTurns: true });
+    const found = lastAgentMessageOf(read, s.turnId);
+    if (!found) throw new CodexProtocolError(`turn ${s.turnId} completed without an assistant message`, { data: s.terminal });
+    return { ...result, finalText: found.text, assistantItemId: found.itemId, completionSource: 'thread_read_fallback' };
   }
-}
 
-/** Maps each value, dropping the ones that map to null (one operator, no inner observables). */
-function mapDefined<T, R>(fn: (value: T) => R | null): OperatorFunction<T, R> {
-  return (source) =>
-    new Observable<R>((sub) =>
-      source.subscribe({
-        next: (value) => {
-          const out = fn(value);
-          if (out !== null) sub.next(out);
-        },
-        error: (e) => sub.error(e),
-        complete: () => sub.complete(),
-      }),
-    );
-}
-
-/** Emits `first` on subscription, before anything the source replays synchronously. */
-function startWithEvent<T>(first: T): OperatorFunction<T, T> {
-  return (source) =>
-    new Observable<T>((sub) => {
-      sub.next(first);
-      return source.subscribe(sub);
+  /** `p`, or `error()` when it has not settled after `ms` on the engine's clock (null: no limit). */
+  private deadline<T>(p: Promise<T>, ms: number | null, error: () => Error): Promise<T> {
+    if (ms === null) return p;
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.parts.settings.scheduler.schedule(() => reject(error()), ms);
+      p.then(
+        (v) => (timer.unsubscribe(), resolve(v)),
+        (e) => (timer.unsubscribe(), reject(e)),
+      );
     });
-}
-
-function eventOf(frame: JsonRpcMessage, s: TurnSession, ids: { threadId: string; turnId: string }): TurnEvent | null {
-  const method = (frame as { method: string }).method;
-  const itemType = deltaItemType(method);
-  if (itemType !== null) {
-    const p = (frame as { params?: unknown }).params;
-    // A literal, not `{ ...ids, ... }`: V8's spread into a literal with more keys costs microseconds per delta.
-    return ItemDeltaParamsCodec.is(p)
-      ? { threadId: ids.threadId, turnId: ids.turnId, type: 'delta', itemId: p.itemId, itemType, delta: p.delta }
-      : null;
   }
-  if (method === 'item/completed') {
-    const step = stepOf(frame, s.seenItemIds);
-    return step ? { ...ids, type: 'step', step } : null;
-  }
-  if (isApprovalMethod(method) && (frame as JsonRpcRequest).id !== undefined) {
-    const parsed = parseApprovalRequest(frame as JsonRpcRequest);
-    return parsed.ok ? { ...ids, type: 'approval', request: parsed.request } : null;
-  }
-  return null;
 }
 
 /** The last agent message of `turnId` in a thread/read result. */

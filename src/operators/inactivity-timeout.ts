@@ -1,6 +1,7 @@
-import { asyncScheduler, MonoTypeOperatorFunction, Observable, SchedulerLike, Subscription } from 'rxjs';
+import { asyncScheduler, MonoTypeOperatorFunction, SchedulerLike, Subscription } from 'rxjs';
 import { CodexTurnInactiveError } from '../errors';
 import type { ChatContinuation } from '../models';
+import { guard, operate, operatorObserver } from './util/operate';
 
 /** Configuration of `inactivityTimeout()`. */
 export interface InactivityTimeoutConfig {
@@ -8,7 +9,7 @@ export interface InactivityTimeoutConfig {
   scheduler?: SchedulerLike;
   /**
    * While this returns true the deadline is not enforced (e.g. an approval waits for a person);
-   * the wait restarts from when it is checked.
+   * the wait restarts from when it is checked. A throw errors the stream.
    */
   isPaused?: () => boolean;
 }
@@ -16,23 +17,24 @@ export interface InactivityTimeoutConfig {
 /**
  * Errors with `CodexTurnInactiveError` (carrying `continuation()`) when `ms` pass without a value.
  * A value only moves the deadline (one timer, re-armed lazily when it fires early), so a stream of
- * many values costs no timer work per value. `ms` of null or Infinity disables it.
+ * many values costs no timer work per value. `ms` of null or Infinity disables it. A throw from
+ * `continuation` or `isPaused` errors the stream with that exception.
  */
 export function inactivityTimeout<T>(
   ms: number | null,
   continuation: () => ChatContinuation,
   config: InactivityTimeoutConfig = {},
 ): MonoTypeOperatorFunction<T> {
-  return (source) => {
-    if (ms === null || ms === Infinity) return source;
-    const scheduler = config.scheduler ?? asyncScheduler;
-    return new Observable<T>((subscriber) => {
-      let last = scheduler.now();
-      let timer: Subscription | undefined;
-      const arm = (delay: number) => {
-        timer = scheduler.schedule(check, delay);
-      };
-      const check = () => {
+  if (ms === null || ms === Infinity) return (source) => source;
+  const scheduler = config.scheduler ?? asyncScheduler;
+  return operate((source, subscriber) => {
+    let last = scheduler.now();
+    let timer: Subscription | undefined;
+    const arm = (delay: number) => {
+      timer = scheduler.schedule(check, delay);
+    };
+    const check = () =>
+      guard(subscriber, () => {
         const idle = scheduler.now() - last;
         if (config.isPaused?.()) {
           last = scheduler.now();
@@ -42,20 +44,17 @@ export function inactivityTimeout<T>(
         } else {
           arm(ms - idle);
         }
-      };
-      arm(ms);
-      const inner = source.subscribe({
-        next: (value) => {
-          last = scheduler.now();
-          subscriber.next(value);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
       });
-      return () => {
-        timer?.unsubscribe();
-        inner.unsubscribe();
-      };
-    });
-  };
+    arm(ms);
+    const inner = source.subscribe(
+      operatorObserver<T>(subscriber, (value) => {
+        last = scheduler.now();
+        subscriber.next(value);
+      }),
+    );
+    return () => {
+      timer?.unsubscribe();
+      inner.unsubscribe();
+    };
+  });
 }

@@ -2,6 +2,8 @@ export { responseTo } from './response-to';
 export { forTurn } from './for-turn';
 export { toSteps } from './to-steps';
 export type { ToStepsConfig } from './to-steps';
+export { toTurnEvents } from './to-turn-events';
+export type { ToTurnEventsConfig } from './to-turn-events';
 export { takeUntilTurnEnd } from './take-until-turn-end';
 export { inactivityTimeout } from './inactivity-timeout';
 export type { InactivityTimeoutConfig } from './inactivity-timeout';

@@ -14,6 +14,7 @@ import {
 import type { ApprovalHandler, ApprovalRequest } from '../models';
 import { approvalResponse, isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
+import { guard, operate, operatorObserver } from './util/operate';
 
 /** How `interceptApprovals` answers a request: a result, or a JSON-RPC error. */
 export type ApprovalReply = { result: { decision: unknown } } | { error: JsonRpcErrorObject };
@@ -39,32 +40,34 @@ export function interceptApprovals(
   respond: (id: JsonRpcId, reply: ApprovalReply) => void,
   config: InterceptApprovalsConfig = {},
 ): OperatorFunction<JsonRpcMessage, JsonRpcMessage> {
-  return (source) =>
-    new Observable<JsonRpcMessage>((subscriber) => {
-      const inFlight = new Subscription();
-      inFlight.add(
-        source.subscribe({
-          next: (frame) => {
-            const request = frame as JsonRpcRequest;
-            if (request.id === undefined || !('method' in frame) || !isApprovalMethod(request.method)) {
-              subscriber.next(frame);
-              return;
-            }
-            const parsed = parseApprovalRequest(request);
-            if (!parsed.ok) {
-              respond(request.id, {
-                error: { code: ErrorCodes.InvalidParams, message: `invalid ${request.method} params: ${parsed.field}` },
-              });
-              return;
-            }
-            inFlight.add(decide(handler, parsed.request, config, (reply) => respond(request.id, reply)));
-          },
-          error: (err) => subscriber.error(err),
-          complete: () => subscriber.complete(),
+  return operate((source, subscriber) => {
+    const inFlight = new Subscription();
+    // The caller's callbacks: an exception there errors this stream (never an unhandled error).
+    const onHandlerError = config.onHandlerError;
+    const guarded: InterceptApprovalsConfig = onHandlerError
+      ? { ...config, onHandlerError: (request, error) => guard(subscriber, () => onHandlerError(request, error)) }
+      : config;
+    inFlight.add(
+      source.subscribe(
+        operatorObserver<JsonRpcMessage>(subscriber, (frame) => {
+          const request = frame as JsonRpcRequest;
+          if (request.id === undefined || !('method' in frame) || !isApprovalMethod(request.method)) {
+            subscriber.next(frame);
+            return;
+          }
+          const parsed = parseApprovalRequest(request);
+          if (!parsed.ok) {
+            respond(request.id, {
+              error: { code: ErrorCodes.InvalidParams, message: `invalid ${request.method} params: ${parsed.field}` },
+            });
+            return;
+          }
+          inFlight.add(decide(handler, parsed.request, guarded, (reply) => guard(subscriber, () => respond(request.id, reply))));
         }),
-      );
-      return inFlight;
-    });
+      ),
+    );
+    return inFlight;
+  });
 }
 
 /** Runs `handler` for one request and answers exactly once. */

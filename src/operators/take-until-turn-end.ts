@@ -1,7 +1,8 @@
-import { Observable, OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import { TurnCompletedParamsCodec } from '../protocol/codecs';
 import type { JsonRpcMessage } from '../protocol/messages';
+import { operate, operatorObserver } from './util/operate';
 
 /**
  * Passes frames through the turn's `turn/completed` (inclusive), then completes. A turn that ended
@@ -9,25 +10,22 @@ import type { JsonRpcMessage } from '../protocol/messages';
  * `data` = the turn). Apply after `forTurn` (or to one turn's frames): the first `turn/completed` ends it.
  */
 export function takeUntilTurnEnd<T extends JsonRpcMessage>(): OperatorFunction<T, T> {
-  return (source) =>
-    new Observable<T>((subscriber) =>
-      source.subscribe({
-        next: (frame) => {
-          if ((frame as { method?: string }).method !== 'turn/completed') {
-            subscriber.next(frame);
-            return;
-          }
-          const failure = turnFailure(frame);
-          if (failure) subscriber.error(failure);
-          else {
-            subscriber.next(frame);
-            subscriber.complete();
-          }
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
+  return operate((source, subscriber) =>
+    source.subscribe(
+      operatorObserver<T>(subscriber, (frame) => {
+        if ((frame as { method?: string }).method !== 'turn/completed') {
+          subscriber.next(frame);
+          return;
+        }
+        const failure = turnFailure(frame);
+        if (failure) subscriber.error(failure);
+        else {
+          subscriber.next(frame);
+          subscriber.complete();
+        }
       }),
-    );
+    ),
+  );
 }
 
 /** The error a `turn/completed` frame stands for, or null when the turn completed. */

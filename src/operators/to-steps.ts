@@ -1,8 +1,9 @@
-import { Observable, OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { ConversationStep } from '../models';
 import { ItemCompletedParamsCodec } from '../protocol/codecs';
 import { itemToStep } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
+import { operate, operatorObserver } from './util/operate';
 
 /** Configuration of `toSteps()`. */
 export interface ToStepsConfig {
@@ -18,18 +19,15 @@ export interface ToStepsConfig {
  * `item/completed` for an id already seen yields nothing. Everything else is dropped.
  */
 export function toSteps(config: ToStepsConfig = {}): OperatorFunction<JsonRpcMessage, ConversationStep> {
-  return (source) =>
-    new Observable<ConversationStep>((subscriber) => {
-      const seen = config.seenItemIds ?? new Set<string>();
-      return source.subscribe({
-        next: (frame) => {
-          const step = stepOf(frame, seen);
-          if (step) subscriber.next(step);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-    });
+  return operate((source, subscriber) => {
+    const seen = config.seenItemIds ?? new Set<string>();
+    return source.subscribe(
+      operatorObserver<JsonRpcMessage>(subscriber, (frame) => {
+        const step = stepOf(frame, seen);
+        if (step) subscriber.next(step);
+      }),
+    );
+  });
 }
 
 /** The step of one frame, or null (not an item/completed, malformed, or a repeat). */

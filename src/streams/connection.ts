@@ -1,53 +1,18 @@
 import { asyncScheduler, merge, Observable, retry, SchedulerLike, Subject, Subscription, timer } from 'rxjs';
+import { DEFAULTS } from '../defaults';
 import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
+import type { ConnectionOptions, RequestOptions } from '../options';
 import { asFrame } from '../protocol/codecs';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
+import { Deadline, Deadlines } from './deadlines';
 import { InvalidLine } from './ndjson';
+import { isOverloaded, RetryPlan, retryPlan } from './retry-policy';
 import type { Transport } from './transport';
 
-/** Retry policy for requests the server refused with -32001 (overloaded). */
-export interface RetryPolicy {
-  /** Retries after the first attempt. Default 4. */
-  maxRetries?: number;
-  /** Delay before the first retry; doubles each time. Default 100 ms. */
-  baseDelayMs?: number;
-  /** Upper bound of one delay. Default 2,000 ms. */
-  maxDelayMs?: number;
-  /** Fraction of each delay that is random (0..1). Default 0.5. */
-  jitter?: number;
-  /** Which methods are safe to repeat. Default: reads and lists (see `isSafeToRetry`). */
-  isRetryable?: (method: string) => boolean;
-}
-
-/** Options of a `JsonRpcConnection`. */
-export interface ConnectionOptions {
-  /** Default timeout of one request; `null` waits forever. Default 30,000 ms. */
-  requestTimeoutMs?: number | null;
-  /** Scheduler of request timeouts and retry delays (a `TestScheduler` in marble tests). */
-  scheduler?: SchedulerLike;
-  /** Retry of overloaded (-32001) requests; `false` disables it. */
-  retry?: RetryPolicy | false;
-}
-
-/** Per-call options of `request`/`request$`. */
-export interface RequestOptions {
-  /** Overrides the connection's timeout; `null` waits forever. */
-  timeoutMs?: number | null;
-  /** Aborting rejects the request at once (a late answer is dropped). */
-  signal?: AbortSignal;
-}
-
-/** Methods that only read, so repeating them after -32001 cannot do harm twice. */
-export function isSafeToRetry(method: string): boolean {
-  return /(^|\/)(list|read|get|status)$/.test(method) || method === 'model/list';
-}
-
-interface Pending {
+interface Pending extends Deadline {
   readonly method: string;
-  /** When the request times out (epoch ms; Infinity: never). Used by the shared deadline timer. */
-  at: number;
-  timeoutMs: number;
+  readonly timeoutMs: number;
   resolve(result: unknown): void;
   reject(err: Error): void;
 }
@@ -75,6 +40,7 @@ export class JsonRpcConnection {
   private readonly pending = new Map<JsonRpcId, Pending>();
   private readonly closeListeners: Array<(err: CodexTransportError) => void> = [];
   private readonly scheduler: SchedulerLike;
+  private readonly deadlines: Deadlines<Pending>;
   private nextId = 1;
   private state: State = 'new';
   private startPromise: Promise<void> | null = null;
@@ -86,6 +52,7 @@ export class JsonRpcConnection {
     private readonly options: ConnectionOptions = {},
   ) {
     this.scheduler = options.scheduler ?? asyncScheduler;
+    this.deadlines = new Deadlines(this.scheduler);
     this.frames$ = this.frames.asObservable();
     this.diagnostics$ = merge(transport.diagnostics$, this.diagnostics);
   }
@@ -138,7 +105,7 @@ export class JsonRpcConnection {
    * overload retry), but without Observables in between: this is the hot path of the client.
    */
   request(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
-    const policy = this.retryPolicy(method);
+    const policy = this.retryPlan(method);
     if (!policy) return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject));
     return new Promise((resolve, reject) => {
       let attempt = 0;
@@ -171,7 +138,7 @@ export class JsonRpcConnection {
         (err) => subscriber.error(err),
       ),
     );
-    const policy = this.retryPolicy(method);
+    const policy = this.retryPlan(method);
     if (!policy) return once;
     return once.pipe(
       retry({
@@ -184,22 +151,8 @@ export class JsonRpcConnection {
     );
   }
 
-  /** How `method` is retried after -32001, or null when it is not. */
-  private retryPolicy(method: string): { maxRetries: number; delay(attempt: number): number } | null {
-    const policy = this.options.retry;
-    if (policy === false) return null;
-    const p = policy ?? {};
-    if (!(p.isRetryable ?? isSafeToRetry)(method)) return null;
-    const base = p.baseDelayMs ?? 100;
-    const max = p.maxDelayMs ?? 2_000;
-    const jitter = p.jitter ?? 0.5;
-    return {
-      maxRetries: p.maxRetries ?? 4,
-      delay: (attempt) => {
-        const full = Math.min(max, base * 2 ** (attempt - 1));
-        return full * (1 - jitter) + Math.random() * full * jitter;
-      },
-    };
+  private retryPlan(method: string): RetryPlan | null {
+    return retryPlan(this.options.retry, method);
   }
 
   /**
@@ -219,20 +172,19 @@ export class JsonRpcConnection {
     }
     const id = this.nextId++;
     const signal = opts.signal;
-    let timeout: Subscription | undefined;
     let onAbort: (() => void) | undefined;
+    const timeoutMs = opts.timeoutMs === undefined ? (this.options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs) : opts.timeoutMs;
+    const timed = timeoutMs !== null && timeoutMs !== Infinity;
     const cleanup = () => {
       if (!this.pending.delete(id)) return;
-      timeout?.unsubscribe();
-      if (this.pending.size === 0) this.disarmDeadlines();
+      this.deadlines.delete(entry);
       if (onAbort) signal!.removeEventListener('abort', onAbort);
     };
-    const timeoutMs = opts.timeoutMs === undefined ? (this.options.requestTimeoutMs ?? 30_000) : opts.timeoutMs;
-    const timed = timeoutMs !== null && timeoutMs !== Infinity;
     const entry: Pending = {
       method,
-      at: Infinity,
+      at: timed ? this.scheduler.now() + timeoutMs : Infinity,
       timeoutMs: timed ? timeoutMs : Infinity,
+      expire: () => entry.reject(timeoutError(method, entry.timeoutMs)),
       resolve: (result) => {
         cleanup();
         onResult(result);
@@ -242,23 +194,13 @@ export class JsonRpcConnection {
         onError(err);
       },
     };
-    this.pending.set(id, entry);
-    if (timed) {
-      if (this.options.scheduler) {
-        // A given scheduler (e.g. virtual time in marble tests) times each request itself.
-        timeout = this.scheduler.schedule(() => entry.reject(timeoutError(method, timeoutMs)), timeoutMs);
-      } else {
-        // Otherwise one shared timer serves every request: no timer object per request.
-        entry.at = Date.now() + timeoutMs;
-        if (entry.at < this.deadlineAt) this.armDeadlines(entry.at);
-      }
+    if (signal?.aborted) {
+      onError(abortError(method, signal));
+      return noop;
     }
+    this.pending.set(id, entry);
+    this.deadlines.add(entry);
     if (signal) {
-      if (signal.aborted) {
-        cleanup();
-        onError(abortError(method, signal));
-        return noop;
-      }
       onAbort = () => this.pending.get(id)?.reject(abortError(method, signal));
       signal.addEventListener('abort', onAbort, { once: true });
     }
@@ -269,37 +211,6 @@ export class JsonRpcConnection {
     }
     return cleanup;
   }
-
-  private deadlineTimer: ReturnType<typeof setTimeout> | null = null;
-  private deadlineAt = Infinity;
-
-  private armDeadlines(at: number): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineAt = at;
-    this.deadlineTimer = setTimeout(this.expireDue, Math.max(0, at - Date.now()));
-  }
-
-  private disarmDeadlines(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = null;
-    this.deadlineAt = Infinity;
-  }
-
-  /** The shared timer fired: time out every request that is due, then re-arm for the next one. */
-  private readonly expireDue = (): void => {
-    this.deadlineTimer = null;
-    this.deadlineAt = Infinity;
-    const now = Date.now();
-    const due: Pending[] = [];
-    let next = Infinity;
-    for (const p of this.pending.values()) {
-      if (p.at <= now) due.push(p);
-      else if (p.at < next) next = p.at;
-    }
-    for (const p of due) p.reject(timeoutError(p.method, p.timeoutMs));
-    // (A request sent meanwhile may have armed an earlier deadline already.)
-    if (next < this.deadlineAt && this.pending.size > 0) this.armDeadlines(next);
-  };
 
   /** Sends a notification. */
   notify(method: string, params?: unknown): void {
@@ -390,6 +301,7 @@ export class JsonRpcConnection {
     const failures = [...this.pending.values()];
     for (const p of failures) p.reject(new CodexTransportError(`${p.method}: ${reason.message}`, reasonInfo(reason)));
     this.pending.clear();
+    this.deadlines.clear();
     for (const listener of this.closeListeners.splice(0)) listener(reason);
     if (graceful) this.frames.complete();
     else this.frames.error(reason);
@@ -416,10 +328,6 @@ function reasonInfo(e: CodexTransportError): ConstructorParameters<typeof CodexT
 }
 
 const noop = () => undefined;
-
-function isOverloaded(err: unknown): boolean {
-  return err instanceof CodexProtocolError && err.code === ErrorCodes.ServerOverloaded;
-}
 
 function asTransportError(err: unknown): CodexTransportError {
   if (err instanceof CodexTransportError) return err;

@@ -1,0 +1,34 @@
+/**
+ * Every default of codex-rx in one table. Option docs name these values; code reads them from here
+ * (never a literal of its own), so a default is changed in one place.
+ */
+export const DEFAULTS = {
+  /** `ClientOptions.requestTimeoutMs`: one request's deadline. */
+  requestTimeoutMs: 30_000,
+  /** `ClientOptions.inactivityTimeoutMs`: a turn silent this long errors with `CodexTurnInactiveError`. */
+  inactivityTimeoutMs: 180_000,
+  /** `ClientOptions.handlerTimeoutMs`: an approval/user-input handler's time to answer. */
+  handlerTimeoutMs: 300_000,
+  /** `ClientOptions.idleGraceMs`: wait after an idle thread status before reading the thread. */
+  idleGraceMs: 2_000,
+  /** `ClientOptions.maxBufferedEvents`: events held for one suspended turn. */
+  maxBufferedEvents: 100_000,
+  /** `ClientOptions.maxSuspendedTurns`: timed-out turns kept for resuming. */
+  maxSuspendedTurns: 1_000,
+  /** `ClientOptions.approvalMode`. */
+  approvalMode: 'auto',
+  /** `ClientOptions.strict`. */
+  strict: false,
+  /** `RetryPolicy` of overloaded (-32001) read requests. */
+  retry: { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 2_000, jitter: 0.5 },
+  /** Transports: `connectTimeoutMs`, the wait for a spawn or a dial. */
+  connectTimeoutMs: 30_000,
+  /** stdio: `startupGraceMs`, how long a fresh process is watched for an early exit. */
+  startupGraceMs: 100,
+  /** stdio: `killGraceMs`, the wait after SIGTERM before SIGKILL. */
+  killGraceMs: 2_000,
+  /** stdio: the server's argv when neither `command` nor `CODEX_APP_SERVER_CMD` is given. */
+  stdioCommand: ['codex', 'app-server'] as readonly string[],
+  /** WebSocket: the URL when neither `url` nor `CODEX_APP_SERVER_WS_URL` is given. */
+  webSocketUrl: 'ws://127.0.0.1:8765',
+} as const;

@@ -1,0 +1,158 @@
+import type { Observable } from 'rxjs';
+import { CodexProtocolError } from '../errors';
+import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
+import type { InterruptOptions } from '../options';
+import {
+  explain,
+  ItemCompletedParamsCodec,
+  ServerRequestResolvedParamsCodec,
+  ThreadStatusChangedParamsCodec,
+  TurnCompletedParamsCodec,
+} from '../protocol/codecs';
+import { threadIdOf, turnIdOf } from '../protocol/items';
+import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
+import type { JsonRpcConnection } from '../streams/connection';
+import { Handshake } from './handshake';
+import { IdleRecovery, StoredTurn } from './idle-recovery';
+import { ServerRequestDesk, UserInputHandler } from './server-requests';
+import type { EngineSettings } from './settings';
+import { ThreadRegistry } from './thread-registry';
+import { TurnRouter } from './turn-router';
+import { TurnEngine } from './turns';
+
+/** Live routing state, for leak checks. */
+export interface EngineStats {
+  /** Turns with a session (running, or suspended after an inactivity timeout). */
+  readonly turns: number;
+  /** Threads with a turn/start in flight. */
+  readonly waitingThreads: number;
+  /** Requests awaiting an answer. */
+  readonly pendingRequests: number;
+  /** Approval requests awaiting an answer. */
+  readonly pendingApprovals: number;
+  /** Scheduled idle-without-turn/completed checks. */
+  readonly idleChecks: number;
+}
+
+/**
+ * The one owner of turn state. The connection hands it every notification and server request; it
+ * routes them to turns (router and sessions), answers server requests (the desk), ends turns the
+ * server forgot to end (idle recovery), and knows the threads this connection opened. The client
+ * composes it and stays off the frame path.
+ */
+export class CodexEngine {
+  readonly handshake: Handshake;
+  readonly threads: ThreadRegistry;
+  readonly turns: TurnEngine;
+  /** Every approval request (observational: the handler, or the manual answer, still decides). */
+  readonly approvalRequests$: Observable<ApprovalRequest>;
+  private readonly router = new TurnRouter();
+  private readonly desk: ServerRequestDesk;
+  private readonly recovery: IdleRecovery;
+
+  constructor(
+    private readonly connection: JsonRpcConnection,
+    private readonly settings: EngineSettings,
+  ) {
+    const { scheduler } = settings;
+    this.handshake = new Handshake(connection, settings.clientInfo);
+    this.threads = new ThreadRegistry((method, params) => this.handshake.request(method, params));
+    this.desk = new ServerRequestDesk(connection, {
+      manual: settings.approvalMode === 'manual',
+      handlerTimeoutMs: settings.handlerTimeoutMs,
+      scheduler,
+    });
+    this.approvalRequests$ = this.desk.approvalRequests$;
+    this.recovery = new IdleRecovery({
+      router: this.router,
+      scheduler,
+      graceMs: settings.idleGraceMs,
+      readTurns: (threadId) => this.readTurns(threadId),
+      report: (diagnostic) => connection.report(diagnostic),
+    });
+    this.turns = new TurnEngine({
+      settings,
+      connection,
+      handshake: this.handshake,
+      threads: this.threads,
+      router: this.router,
+      desk: this.desk,
+      recovery: this.recovery,
+    });
+    connection.onNotification = (n) => this.onNotification(n);
+    connection.onServerRequest = (r) => this.onServerRequest(r);
+    connection.onClose((err) => {
+      this.router.failAll(err);
+      this.recovery.dispose();
+      this.desk.dispose();
+    });
+  }
+
+  get stats(): EngineStats {
+    return {
+      turns: this.router.size,
+      waitingThreads: this.router.waitingThreads,
+      pendingRequests: this.connection.pendingCount,
+      pendingApprovals: this.desk.pendingCount,
+      idleChecks: this.recovery.size,
+    };
+  }
+
+  setApprovalHandler(handler: ApprovalHandler | null): void {
+    this.desk.setApprovalHandler(handler);
+  }
+
+  setUserInputHandler(handler: UserInputHandler | null): void {
+    this.desk.setUserInputHandler(handler);
+  }
+
+  /** Answers a pending approval (manual mode, or ahead of the handler). */
+  respondApproval(request: ApprovalRequest, decision: ApprovalDecision): void {
+    this.desk.respondApproval(request, decision);
+  }
+
+  /** Interrupts a running turn and resolves when the server acknowledged it. */
+  async interruptTurn(turnId: string, opts: InterruptOptions = {}): Promise<void> {
+    const threadId = opts.threadId ?? this.router.get(turnId)?.threadId;
+    if (!threadId) throw new TypeError(`interruptTurn: unknown turn ${turnId}; pass opts.threadId`);
+    await this.handshake.request('turn/interrupt', { threadId, turnId }, { timeoutMs: opts.timeoutMs });
+  }
+
+  private onNotification(n: JsonRpcNotification): void {
+    const turnId = turnIdOf(n);
+    if (n.method === 'item/completed' || n.method === 'turn/completed') this.checkTurnFrame(n, turnId);
+    // The fast path: a turn's frame goes to its session by id.
+    if (this.router.route(n, threadIdOf(n), turnId)) {
+      if (n.method === 'turn/completed') this.desk.dropTurn(turnId!);
+      return;
+    }
+    if (n.method === 'thread/status/changed') {
+      if (ThreadStatusChangedParamsCodec.is(n.params)) this.recovery.onThreadStatus(n.params.threadId, n.params.status.type);
+    } else if (n.method === 'serverRequest/resolved') {
+      if (ServerRequestResolvedParamsCodec.is(n.params)) this.desk.resolved(n.params.requestId);
+    } else if (n.method === 'turn/completed' && turnId !== undefined) {
+      this.desk.dropTurn(turnId);
+    }
+  }
+
+  /** A malformed item/turn completion is reported; with `strict` it also fails its turn. */
+  private checkTurnFrame(n: JsonRpcNotification, turnId: string | undefined): void {
+    const codec = n.method === 'item/completed' ? ItemCompletedParamsCodec : TurnCompletedParamsCodec;
+    if (codec.is(n.params)) return;
+    const error = new CodexProtocolError(`malformed ${n.method}: ${explain(codec, n.params)}`, { data: n });
+    this.connection.report({ kind: 'invalid-frame', message: error.message, detail: n, error });
+    if (this.settings.strict && turnId !== undefined) this.router.get(turnId)?.fail(error);
+  }
+
+  private onServerRequest(r: JsonRpcRequest): void {
+    // The desk first: it records a pending approval before the turn's consumers see the request.
+    this.desk.handle(r);
+    this.router.route(r, threadIdOf(r), turnIdOf(r));
+  }
+
+  private async readTurns(threadId: string): Promise<readonly StoredTurn[]> {
+    const read = (await this.connection.request('thread/read', { threadId, includeTurns: true })) as { thread?: { turns?: unknown } };
+    const turns = read?.thread?.turns;
+    return Array.isArray(turns) ? (turns as StoredTurn[]) : [];
+  }
+}

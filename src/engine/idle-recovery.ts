@@ -1,0 +1,95 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Diagnostic } from '../models';
+import type { TurnRouter } from './turn-router';
+import type { TurnSession } from './turn-session';
+
+/** A turn as `thread/read` reports it. */
+export interface StoredTurn {
+  readonly id?: string;
+  readonly status?: string;
+  readonly [key: string]: unknown;
+}
+
+/** What the recovery needs from the engine. */
+export interface IdleRecoveryDeps {
+  readonly router: TurnRouter;
+  readonly scheduler: SchedulerLike;
+  /** Wait after an idle status before reading the thread. */
+  readonly graceMs: number;
+  /** The turns the server stored for a thread. */
+  readTurns(threadId: string): Promise<readonly StoredTurn[]>;
+  report(diagnostic: Diagnostic): void;
+}
+
+/**
+ * Known server bug: a turn whose thread went idle but whose `turn/completed` never comes. After
+ * the grace period the thread is read and the turn ended from what it says. The idle status can
+ * come before the turn/start response (it often shares a read with it): then it is remembered for
+ * the thread, and the check starts once the turn is bound.
+ */
+export class IdleRecovery {
+  private readonly checks = new Map<string, Subscription>();
+  private readonly idleWhileStarting = new Set<string>();
+
+  constructor(private readonly deps: IdleRecoveryDeps) {}
+
+  /** Scheduled checks (for leak checks). */
+  get size(): number {
+    return this.checks.size;
+  }
+
+  /** A `thread/status/changed` notification. */
+  onThreadStatus(threadId: string, status: string): void {
+    if (status !== 'idle') {
+      this.idleWhileStarting.delete(threadId);
+      return;
+    }
+    const session = this.deps.router.activeOnThread(threadId);
+    if (session) this.arm(session);
+    else if (this.deps.router.isExpecting(threadId)) this.idleWhileStarting.add(threadId);
+  }
+
+  /** A turn/start answered and its session is bound. */
+  bound(session: TurnSession): void {
+    if (this.idleWhileStarting.delete(session.threadId) && !session.ended) this.arm(session);
+  }
+
+  /** A turn/start failed: no idle status is waited for on its thread any more (unless another is in flight). */
+  startFailed(threadId: string): void {
+    if (!this.deps.router.isExpecting(threadId)) this.idleWhileStarting.delete(threadId);
+  }
+
+  /** The turn ended or was let go. */
+  turnEnded(turnId: string): void {
+    this.checks.get(turnId)?.unsubscribe();
+    this.checks.delete(turnId);
+  }
+
+  dispose(): void {
+    for (const check of this.checks.values()) check.unsubscribe();
+    this.checks.clear();
+    this.idleWhileStarting.clear();
+  }
+
+  private arm(session: TurnSession): void {
+    const { turnId } = session;
+    if (this.checks.has(turnId)) return;
+    const check = this.deps.scheduler.schedule(() => {
+      this.checks.delete(turnId);
+      if (session.ended || this.deps.router.get(turnId) !== session) return;
+      this.deps
+        .readTurns(session.threadId)
+        .then((turns) => {
+          const turn = turns.find((t) => t.id === turnId);
+          if (!turn || session.ended || turn.status === 'inProgress') return;
+          this.deps.report({
+            kind: 'protocol',
+            message: `turn ${turnId}: thread went idle without turn/completed; ended from thread/read (${turn.status})`,
+          });
+          session.push({ method: 'turn/completed', params: { threadId: session.threadId, turn } });
+        })
+        .catch(() => undefined);
+    }, this.deps.graceMs);
+    this.checks.set(turnId, check);
+  }
+}

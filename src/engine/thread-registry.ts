@@ -1,0 +1,48 @@
+import { CodexProtocolError } from '../errors';
+import type { ChatOptions } from '../options';
+import { ThreadResultCodec } from '../protocol/codecs';
+import { threadConfigParams } from '../protocol/params';
+
+/** The methods that open a thread and answer `{thread: {id}}`. */
+export type ThreadOpenMethod = 'thread/start' | 'thread/resume' | 'thread/fork';
+
+type Request = (method: string, params?: unknown) => Promise<unknown>;
+
+/**
+ * The threads this connection has opened (started, resumed or forked): a turn on a known thread
+ * needs no `thread/resume` round trip first.
+ */
+export class ThreadRegistry {
+  private readonly known = new Set<string>();
+
+  constructor(private readonly request: Request) {}
+
+  get size(): number {
+    return this.known.size;
+  }
+
+  has(threadId: string): boolean {
+    return this.known.has(threadId);
+  }
+
+  /** Sends `method` and remembers the thread it answers with; resolves with its id. */
+  async open(method: ThreadOpenMethod, params: Record<string, unknown>): Promise<string> {
+    const result = await this.request(method, params);
+    if (!ThreadResultCodec.is(result)) throw new CodexProtocolError(`${method} answered without a thread id`, { data: result });
+    this.known.add(result.thread.id);
+    return result.thread.id;
+  }
+
+  /** The thread a new turn runs on: a known thread as is (no round trip), else started or resumed. */
+  threadFor(options: ChatOptions): string | Promise<string> {
+    const { threadId, threadConfig } = options;
+    if (threadId === undefined) return this.open('thread/start', threadConfigParams(threadConfig));
+    if (threadConfig === undefined && this.known.has(threadId)) return threadId;
+    return this.open('thread/resume', { threadId, ...threadConfigParams(threadConfig) });
+  }
+
+  /** Forgets every thread (the connection that opened them ended). */
+  clear(): void {
+    this.known.clear();
+  }
+}

@@ -1,0 +1,68 @@
+import type { OperatorFunction } from 'rxjs';
+import type { ChatResult, TurnEvent } from '../models';
+import { isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
+import { ItemDeltaParamsCodec } from '../protocol/codecs';
+import { deltaItemType } from '../protocol/items';
+import type { JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
+import { ResultCollector } from '../protocol/turn-result';
+import { stepOf } from './to-steps';
+import { operate, operatorObserver } from './util/operate';
+
+/** Configuration of `toTurnEvents()`. */
+export interface ToTurnEventsConfig {
+  /** Item ids already turned into steps (shared with `toSteps`, or a resumed turn). Default: a new set per subscription. */
+  seenItemIds?: Set<string>;
+  /**
+   * The result carried by the `completed` event, given the `turn/completed` frame. Default: built
+   * from the frames this subscription saw (the last completed agent message is the final text).
+   */
+  result?: (turnCompleted: JsonRpcMessage) => ChatResult;
+}
+
+/**
+ * One turn's frames → `TurnEvent`s for live UIs: text deltas → `delta`, `item/completed` → `step`
+ * (one per item id), approval requests → `approval`, `turn/completed` → `completed`. Other frames
+ * are dropped. It does not emit `started` (the client emits that when a turn starts, before any
+ * frame), and apply it after `takeUntilTurnEnd()`, which turns a failed turn into an error.
+ */
+export function toTurnEvents(config: ToTurnEventsConfig = {}): OperatorFunction<JsonRpcMessage, TurnEvent> {
+  return operate((source, subscriber) => {
+    const seen = config.seenItemIds ?? new Set<string>();
+    const seenHere = config.result ? null : new ResultCollector(true);
+    return source.subscribe(
+      operatorObserver<JsonRpcMessage>(subscriber, (frame) => {
+        seenHere?.push(frame);
+        const event = eventOf(frame, seen, config.result ?? ((f) => seenHere!.resultOf(f)));
+        if (event) subscriber.next(event);
+      }),
+    );
+  });
+}
+
+function eventOf(frame: JsonRpcMessage, seen: Set<string>, result: (frame: JsonRpcMessage) => ChatResult): TurnEvent | null {
+  const method = (frame as { method?: string }).method;
+  if (method === undefined) return null;
+  const itemType = deltaItemType(method);
+  if (itemType !== null) {
+    const p = (frame as { params?: unknown }).params;
+    // A literal, not a spread: V8's spread into a literal with more keys costs microseconds per delta.
+    return ItemDeltaParamsCodec.is(p)
+      ? { threadId: p.threadId, turnId: p.turnId, type: 'delta', itemId: p.itemId, itemType, delta: p.delta }
+      : null;
+  }
+  if (method === 'item/completed') {
+    const step = stepOf(frame, seen);
+    return step ? { threadId: step.threadId, turnId: step.turnId, type: 'step', step } : null;
+  }
+  if (method === 'turn/completed') {
+    const r = result(frame);
+    return { threadId: r.threadId, turnId: r.turnId, type: 'completed', result: r };
+  }
+  if (isApprovalMethod(method) && (frame as JsonRpcRequest).id !== undefined) {
+    const parsed = parseApprovalRequest(frame as JsonRpcRequest);
+    return parsed.ok
+      ? { threadId: parsed.request.threadId, turnId: parsed.request.turnId, type: 'approval', request: parsed.request }
+      : null;
+  }
+  return null;
+}

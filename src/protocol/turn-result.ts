@@ -1,0 +1,52 @@
+/** The parts of a turn that make its `ChatResult`, collected frame by frame. */
+import type { ChatResult, RawEvent } from '../models';
+import { deltaItemType } from './items';
+import type { JsonRpcMessage } from './messages';
+
+/** The last completed agent message of a turn: its final text. */
+export interface AgentMessageRef {
+  readonly itemId: string | null;
+  readonly text: string;
+}
+
+/**
+ * Collects what a `ChatResult` needs from one turn's frames: the last completed agent message and,
+ * when `keepEvents`, the non-delta frames (deltas are never kept: their text is in the completed
+ * items, so a long stream costs no memory).
+ */
+export class ResultCollector {
+  readonly rawEvents: RawEvent[] = [];
+  lastAgentMessage: AgentMessageRef | null = null;
+
+  constructor(private readonly keepEvents: boolean) {}
+
+  push(frame: JsonRpcMessage): void {
+    const method = (frame as { method?: string }).method;
+    if (method === undefined || deltaItemType(method) !== null) return;
+    if (this.keepEvents) this.rawEvents.push(frame as RawEvent);
+    if (method !== 'item/completed') return;
+    const item = (frame as { params?: { item?: { type?: unknown; id?: unknown; text?: unknown } } }).params?.item;
+    if (item?.type === 'agentMessage' && typeof item.text === 'string') {
+      this.lastAgentMessage = { itemId: typeof item.id === 'string' ? item.id : null, text: item.text };
+    }
+  }
+
+  /** The result so far (no read fallback): the last agent message, or an empty text. */
+  result(threadId: string, turnId: string): ChatResult {
+    const m = this.lastAgentMessage;
+    return {
+      threadId,
+      turnId,
+      finalText: m?.text ?? '',
+      rawEvents: this.rawEvents,
+      assistantItemId: m?.itemId ?? null,
+      completionSource: m ? 'item_completed' : null,
+    };
+  }
+
+  /** The result of the turn a `turn/completed` frame ended. */
+  resultOf(turnCompleted: JsonRpcMessage): ChatResult {
+    const params = (turnCompleted as { params?: { threadId?: unknown; turn?: { id?: unknown } } }).params;
+    return this.result(String(params?.threadId ?? ''), String(params?.turn?.id ?? ''));
+  }
+}
