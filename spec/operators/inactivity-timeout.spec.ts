@@ -118,3 +118,32 @@ class SchedulerProxy implements SchedulerLike {
     return asyncScheduler.schedule(work, delay, state);
   }
 }
+
+describe('inactivityTimeout: exceptions from the caller’s callbacks', () => {
+  it('a continuation() that throws errors the stream with that exception when the timeout fires', () => {
+    const boom = new Error('no continuation');
+    newScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('a----');
+      const out = source.pipe(
+        inactivityTimeout(3, () => {
+          throw boom;
+        }),
+      );
+      expectObservable(out).toBe('a--#', undefined, boom);
+    });
+  });
+
+  it('an isPaused() that throws errors the stream with that exception', () => {
+    const boom = new Error('cannot tell');
+    newScheduler().run(({ hot, expectObservable }) => {
+      const out = hot('-----').pipe(
+        inactivityTimeout(2, continuationCounter().make, {
+          isPaused: () => {
+            throw boom;
+          },
+        }),
+      );
+      expectObservable(out).toBe('--#', undefined, boom);
+    });
+  });
+});

@@ -263,3 +263,63 @@ describe('interceptApprovals', () => {
     expect(answers).toEqual([]);
   });
 });
+
+describe('interceptApprovals: exceptions from the caller’s callbacks', () => {
+  it('a respond that throws errors the stream with that exception (no unhandled error)', () => {
+    const boom = new Error('respond failed');
+    newScheduler().run(({ hot, expectObservable }) => {
+      const frames = hot<JsonRpcMessage>('-d-a-d|', {
+        d: agentDelta({ threadId: T, turnId: U, itemId: 'm', delta: 'x' }),
+        a: approvalRequest({ id: 0, threadId: T, turnId: U, itemId: 'c1', command: 'ls' }),
+      });
+      const out = frames.pipe(
+        interceptApprovals(
+          () => 'accept',
+          () => {
+            throw boom;
+          },
+        ),
+      );
+      expectObservable(out).toBe('-d-#', { d: agentDelta({ threadId: T, turnId: U, itemId: 'm', delta: 'x' }) }, boom);
+    });
+  });
+
+  it('a respond that throws for an invalid request errors the stream too', () => {
+    const boom = new Error('respond failed');
+    newScheduler().run(({ hot, expectObservable }) => {
+      const frames = hot<JsonRpcMessage>('-a|', { a: serverRequest(3, 'item/commandExecution/requestApproval', { threadId: T }) });
+      const out = frames.pipe(
+        interceptApprovals(
+          () => 'accept',
+          () => {
+            throw boom;
+          },
+        ),
+      );
+      expectObservable(out).toBe('-#', undefined, boom);
+    });
+  });
+
+  it('an onHandlerError that throws errors the stream, and the request is still answered decline', () => {
+    const { answers, respond } = recorder();
+    const boom = new Error('reporting failed');
+    newScheduler().run(({ hot, expectObservable }) => {
+      const frames = hot<JsonRpcMessage>('-a|', { a: approvalRequest({ id: 7, threadId: T, turnId: U, itemId: 'c1', command: 'ls' }) });
+      const out = frames.pipe(
+        interceptApprovals(
+          () => {
+            throw new Error('handler failed');
+          },
+          respond,
+          {
+            onHandlerError: () => {
+              throw boom;
+            },
+          },
+        ),
+      );
+      expectObservable(out).toBe('-#', undefined, boom);
+    });
+    expect(answers).toEqual([{ frame: 1, id: 7, reply: decision('decline') }]);
+  });
+});

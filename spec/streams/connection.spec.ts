@@ -7,6 +7,7 @@ import { JsonRpcConnection } from '../../src/streams/connection';
 import type { ConnectionOptions } from '../../src/options';
 import { errorResponse, notification, response, serverRequest } from '../../src/testing/frames';
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
+import { countingScheduler } from '../support/counting-scheduler';
 import type { InMemoryTransportOptions } from '../../src/testing/in-memory-transport';
 
 const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -391,11 +392,9 @@ describe('JsonRpcConnection over InMemoryTransport', () => {
 });
 
 describe('request timeouts on real timers (one shared timer)', () => {
-  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-
   it('times out each request at its own deadline, a shorter one sent later first, and answered ones never', async () => {
-    const { conn, transport, subs } = await setup({ requestTimeoutMs: 400 });
-    const before = timeouts();
+    const scheduler = countingScheduler();
+    const { conn, transport, subs } = await setup({ requestTimeoutMs: 400, scheduler });
     const order: string[] = [];
     const track = (name: string, p: Promise<unknown>) =>
       p.then(
@@ -405,25 +404,27 @@ describe('request timeouts on real timers (one shared timer)', () => {
     const slow = track('slow', conn.request('slow/one'));
     const answered = track('answered', conn.request('answered/one'));
     const fast = track('fast', conn.request('fast/one', undefined, { timeoutMs: 50 }));
+    // three requests, one timer
+    expect(scheduler.pending).toBe(1);
     const answeredId = transport.sent.find((f) => f.method === 'answered/one')!.id as number;
     transport.receive(response(answeredId, {}));
     await Promise.all([slow, answered, fast]);
     expect(order).toEqual(['answered:ok', 'fast:CodexTimeoutError:50', 'slow:CodexTimeoutError:400']);
     expect(conn.pendingCount).toBe(0);
     // Nothing pending: the shared timer is gone too.
-    expect(timeouts()).toBeLessThanOrEqual(before);
+    expect(scheduler.pending).toBe(0);
     subs.unsubscribe();
     await conn.close();
   });
 
   it('leaves no timer behind once every request is answered', async () => {
-    const { conn, transport, subs } = await setup({ requestTimeoutMs: 60_000 });
-    const before = timeouts();
+    const scheduler = countingScheduler();
+    const { conn, transport, subs } = await setup({ requestTimeoutMs: 60_000, scheduler });
     const p = conn.request('x/y');
-    expect(timeouts()).toBe(before + 1);
+    expect(scheduler.pending).toBe(1);
     transport.receive(response(transport.sent[transport.sent.length - 1].id as number, 7));
     await expect(p).resolves.toBe(7);
-    expect(timeouts()).toBe(before);
+    expect(scheduler.pending).toBe(0);
     subs.unsubscribe();
     await conn.close();
   });

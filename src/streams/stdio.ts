@@ -1,6 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import spawn from 'cross-spawn';
-import { Observable, Subject } from 'rxjs';
+import { asyncScheduler, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
+import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import { NdjsonDecoder } from './ndjson';
@@ -23,6 +24,8 @@ export interface StdioTransportOptions {
    * exits at once (bad arguments, bad config) rejects `start()` with its exit code. Default 100 ms (the real server exits on a bad flag after about 0.1 s; its handshake takes longer anyway).
    */
   startupGraceMs?: number;
+  /** Clock of those waits. Default `asyncScheduler` (the client passes its own). */
+  scheduler?: SchedulerLike;
 }
 
 /** Splits a command line like a POSIX shell would (quotes and backslashes; no expansion). */
@@ -62,7 +65,7 @@ export function splitCommandLine(line: string): string[] {
 
 export function defaultStdioCommand(env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = env.CODEX_APP_SERVER_CMD?.trim();
-  return fromEnv ? splitCommandLine(fromEnv) : ['codex', 'app-server'];
+  return fromEnv ? splitCommandLine(fromEnv) : [...DEFAULTS.stdioCommand];
 }
 
 /** Runs the app-server as a child process and speaks NDJSON over its stdin/stdout. */
@@ -76,9 +79,11 @@ export class StdioTransport implements Transport {
   private exited: Promise<void> | null = null;
   private closing = false;
   private startPromise: Promise<void> | null = null;
+  private readonly scheduler: SchedulerLike;
 
   constructor(private readonly options: StdioTransportOptions = {}) {
     this.command = options.command?.length ? [...options.command] : defaultStdioCommand();
+    this.scheduler = options.scheduler ?? asyncScheduler;
     this.messages$ = this.messages.asObservable();
     this.diagnostics$ = this.diagnostics.asObservable();
   }
@@ -99,16 +104,16 @@ export class StdioTransport implements Transport {
     if (!file) return Promise.reject(new CodexTransportError('stdio transport: empty command', { code: 'connect-failed' }));
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      let graceTimer: Subscription | undefined;
       const fail = (err: CodexTransportError) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        clearTimeout(graceTimer);
+        timer.unsubscribe();
+        graceTimer?.unsubscribe();
         reject(err);
       };
-      const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
-      const timer = setTimeout(() => {
+      const timeoutMs = this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+      const timer = this.scheduler.schedule(() => {
         fail(new CodexTransportError(`'${shown}' did not spawn within ${timeoutMs} ms`, { code: 'connect-failed' }));
         this.child?.kill('SIGKILL');
       }, timeoutMs);
@@ -130,11 +135,11 @@ export class StdioTransport implements Transport {
         const done = () => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
+          timer.unsubscribe();
           resolve();
         };
-        const grace = this.options.startupGraceMs ?? 100;
-        if (grace > 0) graceTimer = setTimeout(done, grace);
+        const grace = this.options.startupGraceMs ?? DEFAULTS.startupGraceMs;
+        if (grace > 0) graceTimer = this.scheduler.schedule(done, grace);
         else done();
       });
       child.once('error', (err) => {
@@ -208,12 +213,12 @@ export class StdioTransport implements Transport {
     }
     if (child.exitCode === null && child.signalCode === null) {
       child.stdin.end();
-      const grace = this.options.killGraceMs ?? 2_000;
-      const term = setTimeout(() => child.kill('SIGTERM'), Math.min(200, grace));
-      const kill = setTimeout(() => child.kill('SIGKILL'), grace);
+      const grace = this.options.killGraceMs ?? DEFAULTS.killGraceMs;
+      const term = this.scheduler.schedule(() => child.kill('SIGTERM'), Math.min(200, grace));
+      const kill = this.scheduler.schedule(() => child.kill('SIGKILL'), grace);
       await this.exited;
-      clearTimeout(term);
-      clearTimeout(kill);
+      term.unsubscribe();
+      kill.unsubscribe();
     } else {
       await this.exited;
     }

@@ -1,4 +1,5 @@
-import { Observable, Subject } from 'rxjs';
+import { asyncScheduler, Observable, SchedulerLike, Subject } from 'rxjs';
+import { DEFAULTS } from '../defaults';
 import WebSocket from 'ws';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
@@ -15,6 +16,8 @@ export interface WebSocketTransportOptions {
   headers?: Record<string, string>;
   /** How long `start()` waits for the handshake. Default 30,000 ms. */
   connectTimeoutMs?: number;
+  /** Clock of the connect and close waits. Default `asyncScheduler` (the client passes its own). */
+  scheduler?: SchedulerLike;
 }
 
 /** Speaks JSON-RPC to `codex app-server --listen ws://...`, one JSON text per WebSocket message. */
@@ -27,9 +30,11 @@ export class WebSocketTransport implements Transport {
   private startPromise: Promise<void> | null = null;
   private closing = false;
   readonly url: string;
+  private readonly scheduler: SchedulerLike;
 
   constructor(private readonly options: WebSocketTransportOptions = {}) {
-    this.url = options.url ?? process.env.CODEX_APP_SERVER_WS_URL ?? 'ws://127.0.0.1:8765';
+    this.url = options.url ?? process.env.CODEX_APP_SERVER_WS_URL ?? DEFAULTS.webSocketUrl;
+    this.scheduler = options.scheduler ?? asyncScheduler;
     this.messages$ = this.messages.asObservable();
     this.diagnostics$ = this.diagnostics.asObservable();
   }
@@ -42,19 +47,19 @@ export class WebSocketTransport implements Transport {
     const token = this.options.token ?? process.env.CODEX_APP_SERVER_TOKEN;
     const headers: Record<string, string> = { ...this.options.headers };
     if (token) headers.Authorization = `Bearer ${token}`;
-    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       let open = false;
       const socket = new WebSocket(this.url, { headers, perMessageDeflate: false, maxPayload: 1 << 30 });
       this.socket = socket;
       const fail = (err: CodexTransportError) => {
-        clearTimeout(timer);
+        timer.unsubscribe();
         if (!open) reject(err);
         socket.terminate();
       };
       // ws's own handshakeTimeout does not cover a server that accepts TCP and then stays silent
       // before answering the upgrade in every version; keep our own timer.
-      const timer = setTimeout(
+      const timer = this.scheduler.schedule(
         () => fail(new CodexTransportError(`WebSocket ${this.url}: no handshake within ${timeoutMs} ms`, { code: 'connect-failed' })),
         timeoutMs,
       );
@@ -70,7 +75,7 @@ export class WebSocketTransport implements Transport {
       });
       socket.on('open', () => {
         open = true;
-        clearTimeout(timer);
+        timer.unsubscribe();
         resolve();
       });
       socket.on('message', (data, isBinary) => {
@@ -87,7 +92,7 @@ export class WebSocketTransport implements Transport {
         if (!open) fail(new CodexTransportError(`WebSocket ${this.url}: ${err.message}`, { code: 'connect-failed', cause: err }));
       });
       socket.on('close', (code, reason) => {
-        clearTimeout(timer);
+        timer.unsubscribe();
         if (!open) {
           reject(new CodexTransportError(`WebSocket ${this.url}: closed before the handshake (code ${code})`, { code: 'connect-failed' }));
         } else if (this.closing) {
@@ -118,13 +123,18 @@ export class WebSocketTransport implements Transport {
       return;
     }
     await new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
-      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-      else {
-        socket.close(1000);
-        // A peer that never answers the close frame must not hold us.
-        setTimeout(() => socket.terminate(), 1_000).unref();
+      if (socket.readyState === WebSocket.CONNECTING) {
+        socket.once('close', () => resolve());
+        socket.terminate();
+        return;
       }
+      // A peer that never answers the close frame must not hold us.
+      const terminate = this.scheduler.schedule(() => socket.terminate(), 1_000);
+      socket.once('close', () => {
+        terminate.unsubscribe();
+        resolve();
+      });
+      socket.close(1000);
     });
   }
 }
