@@ -1,6 +1,6 @@
 import { filter, lastValueFrom, Observable, Subscription } from 'rxjs';
 import { CodexEngine, EngineStats } from './engine/engine';
-import type { UserInputHandler } from './engine/server-requests';
+import type { UserInputHandler } from './engine/user-input';
 import { engineSettings } from './engine/settings';
 import type {
   ApprovalDecision,

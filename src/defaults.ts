@@ -21,6 +21,11 @@ export const DEFAULTS = {
   strict: false,
   /** `RetryPolicy` of overloaded (-32001) read requests. */
   retry: { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 2_000, jitter: 0.5 },
+  /**
+   * Transports: `maxFrameBytes`, the longest inbound line or message. Well under V8's longest
+   * string (~512 MiB), and well over any frame the server sends in practice.
+   */
+  maxFrameBytes: 64 * 1024 * 1024,
   /** Transports: `connectTimeoutMs`, the wait for a spawn or a dial. */
   connectTimeoutMs: 30_000,
   /** stdio: `startupGraceMs`, how long a fresh process is watched for an early exit. */

@@ -2,7 +2,7 @@ export { CodexClient } from './client';
 export { ThreadHandle } from './thread-handle';
 export type { ThreadHost } from './thread-handle';
 export type { EngineStats } from './engine/engine';
-export type { UserInputAnswers, UserInputHandler, UserInputRequest } from './engine/server-requests';
+export type { UserInputAnswers, UserInputHandler, UserInputRequest } from './engine/user-input';
 export type * from './options';
 export { DEFAULTS } from './defaults';
 export * from './errors';

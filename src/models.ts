@@ -30,7 +30,7 @@ export interface ChatResult {
 }
 
 /** A raw inbound frame of a turn: a notification or a server request. */
-export type RawEvent = Readonly<{ method: string; params?: unknown; id?: string | number }>;
+export type RawEvent = Readonly<{ method: string; params?: unknown; id?: string | number | bigint }>;
 
 /** Resumes a turn after `CodexTurnInactiveError`. Plain data: serialise it freely. */
 export interface ChatContinuation {
@@ -91,8 +91,8 @@ export interface TurnOverrides {
 }
 
 interface ApprovalRequestBase {
-  /** The JSON-RPC id of the server's request (may be 0). */
-  readonly requestId: string | number;
+  /** The JSON-RPC id of the server's request (may be 0; a `bigint` beyond 2^53). */
+  readonly requestId: string | number | bigint;
   readonly threadId: string;
   readonly turnId: string;
   readonly itemId: string;
@@ -140,11 +140,12 @@ export type TurnEvent =
 export interface Diagnostic {
   /**
    * `stderr`: a line the server wrote to stderr; `invalid-json`: an inbound line that is not JSON;
+   * `oversized-frame`: an inbound line or message over `maxFrameBytes`, discarded (`detail`: its head);
    * `invalid-frame`: JSON that is not a JSON-RPC frame, or a routed frame whose params failed to
    * decode; `unmatched-response`: a response to no pending request; `handler-error`: an approval or
    * user-input handler failed; `protocol`: any other oddity.
    */
-  readonly kind: 'stderr' | 'invalid-json' | 'invalid-frame' | 'unmatched-response' | 'handler-error' | 'protocol';
+  readonly kind: 'stderr' | 'invalid-json' | 'oversized-frame' | 'invalid-frame' | 'unmatched-response' | 'handler-error' | 'protocol';
   readonly message: string;
   /** The offending line or frame, truncated to 1,000 characters for lines. */
   readonly detail?: unknown;

@@ -16,6 +16,9 @@
 //   fake/unknownId         -> first a response with id 999999, then the real one
 //   fake/duplicate         -> answered twice
 //   fake/exit {code}       -> exits with `code` without answering
+//   fake/huge {mb}         -> a response of about <mb> MB, written in 1 MB pieces
+//   fake/errorNull         -> {id, result: {ok: true}, error: null}
+//   fake/badError          -> {id, error: "boom"} (an error that is no error object)
 //   anything else          -> -32601
 // Turns: `turn/start` answers `{turn}`, then acts on the first word of the input text:
 //   ECHO <t>         deltas + item/completed "Echo: <t>" + idle + turn/completed
@@ -33,6 +36,13 @@
 //   USER_INPUT       item/tool/requestUserInput (id 0); echoes the answer, then completes
 //   SILENT_THEN <ms> <n> <t>  turn/started, silence for <ms>, then <n> deltas and ECHO-style end
 //   OVERLOADED       turn/start itself is answered with -32001
+//   DEEP <t>         an item/completed and a turn/completed nested 5,000 deep (malformed), then like ECHO
+//   HUGE <mb> <t>    a delta line of about <mb> MB, written in 1 MB pieces, then like ECHO
+//   HUGE_NO_NL <mb> <t>  <mb> MB of text without a newline, then a newline, then like ECHO
+//   BIGID            a server request whose id is 9007199254740993 (beyond 2^53), then like ECHO
+//   DUP_APPROVAL     two command approval requests that share id 5; echoes both answers, then completes
+//   CLOSE_STDOUT     turn/started, then closes stdout and stays alive
+//   GRANDCHILD_EXIT  turn/started, then starts a grandchild that holds stdout for 30 s and exits
 'use strict';
 
 const fs = require('node:fs');
@@ -112,6 +122,15 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
     handle(msg);
   }
 
+  /** Writes head, about `mb` MB of 'x', then tail, in 1 MB pieces, waiting for each to drain. */
+  async function writeHuge(head, mb, tail) {
+    const piece = 'x'.repeat(1024 * 1024);
+    await writeAndDrain(head);
+    for (let i = 0; i < mb; i++) await writeAndDrain(piece);
+    await writeAndDrain(tail);
+  }
+  const writeAndDrain = (text) => new Promise((resolve) => (write(text) === false && options.drain ? options.drain(resolve) : resolve()));
+
   function thread(id) {
     return {
       id,
@@ -176,6 +195,12 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
         return respond(msg.id, { copy: 2 });
       case 'fake/exit':
         return exit(p.code || 0);
+      case 'fake/huge':
+        return writeHuge(`{"id":${msg.id},"result":{"blob":"`, p.mb || 1, '"}}\n');
+      case 'fake/errorNull':
+        return send({ id: msg.id, result: { ok: true }, error: null });
+      case 'fake/badError':
+        return send({ id: msg.id, error: 'boom' });
       case 'turn/start':
         return startTurn(msg);
       default:
@@ -317,6 +342,74 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
         message('Echo: USER_INPUT');
         return finish();
       }
+      case 'DEEP': {
+        // Written by hand: JSON.stringify itself overflows the stack on such a value.
+        const deep = '['.repeat(5000) + ']'.repeat(5000);
+        write(`{"method":"item/completed","params":{"threadId":"${threadId}","turnId":"${turnId}","item":${deep}}}\n`);
+        write(`{"method":"turn/completed","params":{"threadId":"${threadId}","turn":${deep}}}\n`);
+        message('Echo: ' + rest.join(' '));
+        return finish();
+      }
+      case 'HUGE': {
+        const [mb, ...words] = rest;
+        await writeHuge(
+          `{"method":"item/agentMessage/delta","params":{"threadId":"${threadId}","turnId":"${turnId}","itemId":"huge","delta":"`,
+          Number(mb),
+          '"}}\n',
+        );
+        message('Echo: ' + words.join(' '));
+        return finish();
+      }
+      case 'HUGE_NO_NL': {
+        const [mb, ...words] = rest;
+        await writeHuge('', Number(mb), '\n');
+        message('Echo: ' + words.join(' '));
+        return finish();
+      }
+      case 'BIGID': {
+        write(`{"id":9007199254740993,"method":"fake/bigRequest","params":{"threadId":"${threadId}","turnId":"${turnId}"}}\n`);
+        await sleep(100);
+        message('Echo: BIGID');
+        return finish();
+      }
+      case 'DUP_APPROVAL': {
+        const answers = [];
+        const both = new Promise((resolve) => {
+          waiting.set('5', (a) => {
+            answers.push(a);
+            if (answers.length === 2) resolve();
+            else waiting.set('5', (b) => (answers.push(b), resolve()));
+          });
+        });
+        for (const itemId of ['dup_a', 'dup_b']) {
+          send({
+            id: 5,
+            method: 'item/commandExecution/requestApproval',
+            params: {
+              ...ids,
+              itemId,
+              reason: itemId,
+              command: 'echo ' + itemId,
+              cwd: '/tmp',
+              commandActions: [],
+              proposedExecpolicyAmendment: null,
+            },
+          });
+        }
+        await both;
+        for (const a of answers) notify('fake/answer', { frame: a });
+        message('Echo: DUP_APPROVAL');
+        return finish();
+      }
+      case 'CLOSE_STDOUT':
+        await sleep(50);
+        if (options.closeStdout) options.closeStdout();
+        return;
+      case 'GRANDCHILD_EXIT': {
+        await sleep(50);
+        if (options.spawnGrandchild) options.spawnGrandchild();
+        return exit(0);
+      }
       case 'SILENT_THEN': {
         const [ms, n, ...words] = rest;
         await sleep(Number(ms));
@@ -338,7 +431,16 @@ function runStdio() {
   const options = parseOptions(process.argv.slice(2), process.env);
   const fake = createFake(
     (chunk) => process.stdout.write(chunk),
-    options,
+    {
+      ...options,
+      drain: (resolve) => process.stdout.once('drain', resolve),
+      closeStdout: () => require('node:fs').closeSync(1),
+      // The grandchild inherits stdout (fd 1) and holds it open after this process is gone.
+      spawnGrandchild: () =>
+        require('node:child_process')
+          .spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: ['ignore', 'inherit', 'ignore'], detached: true })
+          .unref(),
+    },
     (code) => {
       // Flush what was written, then go.
       process.stdout.write('', () => process.exit(code));

@@ -1,33 +1,13 @@
-import { Observable, of, SchedulerLike, Subject, Subscription, take } from 'rxjs';
+import { concat, defer, from, Observable, of, SchedulerLike, Subject, Subscription, take } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
-import { fromHandler, interceptApprovals } from '../operators/intercept-approvals';
+import { ApprovalReply, fromHandler, interceptApprovals } from '../operators/intercept-approvals';
 import { approvalResponse } from '../protocol/approvals';
-import { ToolRequestUserInputParamsCodec } from '../protocol/codecs';
-import { ErrorCodes, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
+import { describeValue } from '../protocol/describe';
+import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
-
-/** One question of an `item/tool/requestUserInput` request. */
-export interface UserInputRequest {
-  readonly requestId: JsonRpcId;
-  readonly threadId: string;
-  readonly turnId: string;
-  readonly itemId: string | null;
-  readonly questions: ReadonlyArray<{ readonly id: string; readonly [key: string]: unknown }>;
-  readonly raw: Readonly<Record<string, unknown>>;
-}
-
-/** Answers by question id, each a list of answers. */
-export type UserInputAnswers = Record<string, string[]>;
-export type UserInputHandler = (request: UserInputRequest) => UserInputAnswers | Promise<UserInputAnswers> | Observable<UserInputAnswers>;
-
-interface PendingApproval {
-  readonly request: ApprovalRequest;
-  /** Emits the decision given through `respondApproval` (manual answers). */
-  readonly manual$: Subject<ApprovalDecision>;
-}
-
-const keyOf = (id: JsonRpcId) => (typeof id === 'number' ? `n${id}` : `s${id}`);
+import { PendingApprovals } from './pending-approvals';
+import { parseUserInputRequest, UserInputHandler, userInputResponse } from './user-input';
 
 /** How the desk answers. */
 export interface DeskOptions {
@@ -40,17 +20,17 @@ export interface DeskOptions {
 }
 
 /**
- * Answers every server request: approvals through `interceptApprovals` (handler, manual mode or
- * decline), user input through its handler (or an error), anything else with -32601. It is the one
- * record of pending approvals: a turn's inactivity clock pauses while it holds one of the turn's.
+ * Answers every server request, exactly once, whoever is subscribed to the turn: approvals through
+ * `interceptApprovals` (handler, manual mode or decline), user input through its handler (or an
+ * error), anything else with -32601. Its record of pending approvals is the only one: a turn's
+ * inactivity clock pauses while it holds one of the turn's.
  */
 export class ServerRequestDesk {
+  /** Every approval request; a late subscriber first gets those still pending. */
   readonly approvalRequests$: Observable<ApprovalRequest>;
   private readonly approvals = new Subject<ApprovalRequest>();
   private readonly inbound = new Subject<JsonRpcMessage>();
-  private readonly pending = new Map<string, PendingApproval>();
-  /** Pending approvals per turn id. */
-  private readonly pendingPerTurn = new Map<string, number>();
+  private readonly pending = new PendingApprovals();
   private handler: ApprovalHandler | null = null;
   private userInputHandler: UserInputHandler | null = null;
   private readonly subscription = new Subscription();
@@ -59,24 +39,23 @@ export class ServerRequestDesk {
     private readonly connection: JsonRpcConnection,
     private readonly options: DeskOptions,
   ) {
-    this.approvalRequests$ = this.approvals.asObservable();
+    this.approvalRequests$ = defer(() => concat(from(this.pending.requests()), this.approvals));
     this.subscription.add(
       this.inbound
         .pipe(
           interceptApprovals(
             (request) => this.decide(request),
-            (id, reply) => this.answer(id, reply),
+            (id, reply, request) => this.answer(id, reply, request),
             {
               scheduler: options.scheduler,
-              // A request answered by hand or resolved by the server is no handler failure.
+              // A request answered by hand or resolved by the server meanwhile is no handler failure.
               onHandlerError: (request, error) =>
-                this.pending.has(keyOf(request.requestId)) &&
-                connection.report({
-                  kind: 'handler-error',
-                  message: `approval handler failed for request ${request.requestId}; declined: ${(error as Error)?.message ?? error}`,
-                  error: error instanceof Error ? error : undefined,
-                  detail: request,
-                }),
+                this.pending.has(request) &&
+                this.report(
+                  `approval handler failed for request ${request.requestId}; declined: ${(error as Error)?.message ?? error}`,
+                  error,
+                  request,
+                ),
             },
           ),
         )
@@ -89,9 +68,14 @@ export class ServerRequestDesk {
     return this.pending.size;
   }
 
+  /** The approval requests waiting for an answer, oldest first. */
+  pendingRequests(): ApprovalRequest[] {
+    return this.pending.requests();
+  }
+
   /** True while an approval request of `turnId` waits for an answer. */
   hasPendingFor(turnId: string): boolean {
-    return this.pendingPerTurn.has(turnId);
+    return this.pending.hasTurn(turnId);
   }
 
   setApprovalHandler(handler: ApprovalHandler | null): void {
@@ -107,37 +91,52 @@ export class ServerRequestDesk {
     this.inbound.next(request);
   }
 
+  /** Answers an approval that is still pending; `CodexProtocolError` otherwise. */
+  respondApproval(request: ApprovalRequest, decision: ApprovalDecision): void {
+    const payload = approvalResponse(request, decision); // TypeError for an invalid decision
+    if (!this.pending.take(request)) {
+      throw new CodexProtocolError(`approval request ${describeValue(request.requestId)} is no longer pending (answered or resolved)`);
+    }
+    this.send(request.requestId, { result: payload });
+  }
+
+  /** The server resolved (or dropped) request `id` itself. */
+  resolved(id: JsonRpcId): void {
+    this.pending.takeId(id);
+  }
+
+  /** A turn ended: its pending approvals can no longer be answered. */
+  dropTurn(turnId: string): void {
+    this.pending.takeTurn(turnId);
+  }
+
+  /** The turn is being interrupted: its pending approvals are answered `cancel` now. */
+  cancelTurn(turnId: string): void {
+    for (const request of this.pending.takeTurn(turnId)) this.send(request.requestId, { result: approvalResponse(request, 'cancel') });
+  }
+
+  dispose(): void {
+    this.subscription.unsubscribe();
+    this.pending.clear();
+    this.approvals.complete();
+  }
+
   private decide(request: ApprovalRequest): Observable<ApprovalDecision> {
-    const entry: PendingApproval = { request, manual$: new Subject<ApprovalDecision>() };
-    this.addPending(keyOf(request.requestId), entry);
+    const entry = this.pending.add(request);
     this.approvals.next(request);
     const handler = this.handler;
     if (!handler) return this.options.manual ? entry.manual$ : of('decline' as const);
     return fromHandler(() => handler(request), this.options.handlerTimeoutMs, this.options.scheduler);
   }
 
-  private addPending(key: string, entry: PendingApproval): void {
-    this.pending.set(key, entry);
-    const turnId = entry.request.turnId;
-    this.pendingPerTurn.set(turnId, (this.pendingPerTurn.get(turnId) ?? 0) + 1);
+  private answer(id: JsonRpcId, reply: ApprovalReply, request: ApprovalRequest | null): void {
+    // An approval answered by hand or resolved meanwhile is not answered again. (A request whose
+    // params did not decode never became pending: its error reply always goes.)
+    if (request && !this.pending.take(request)) return;
+    this.send(id, reply);
   }
 
-  /** Forgets a pending approval (answered, resolved or dropped); false when it was not pending. */
-  private removePending(key: string): boolean {
-    const entry = this.pending.get(key);
-    if (!entry) return false;
-    this.pending.delete(key);
-    const turnId = entry.request.turnId;
-    const left = (this.pendingPerTurn.get(turnId) ?? 1) - 1;
-    if (left > 0) this.pendingPerTurn.set(turnId, left);
-    else this.pendingPerTurn.delete(turnId);
-    entry.manual$.complete();
-    return true;
-  }
-
-  private answer(id: JsonRpcId, reply: { result: unknown } | { error: { code: number; message: string } }): void {
-    // Parse failures never reached `decide`; approvals answered manually or resolved are gone.
-    if (!this.removePending(keyOf(id)) && 'result' in reply) return;
+  private send(id: JsonRpcId, reply: { result: unknown } | { error: JsonRpcErrorObject }): void {
     try {
       if ('result' in reply) this.connection.respond(id, reply.result);
       else this.connection.respondError(id, reply.error);
@@ -146,85 +145,51 @@ export class ServerRequestDesk {
     }
   }
 
-  /** Answers an approval that is still pending; `CodexProtocolError` otherwise. */
-  respondApproval(request: ApprovalRequest, decision: ApprovalDecision): void {
-    const payload = approvalResponse(request, decision); // TypeError for an invalid decision
-    if (!this.removePending(keyOf(request.requestId))) {
-      throw new CodexProtocolError(`approval request ${request.requestId} is no longer pending (answered or resolved)`);
-    }
-    this.connection.respond(request.requestId, payload);
-  }
-
-  /** The server resolved (or dropped) request `id` itself. */
-  resolved(id: JsonRpcId): void {
-    this.removePending(keyOf(id));
-  }
-
-  /** A turn ended: its pending approvals can no longer be answered. */
-  dropTurn(turnId: string): void {
-    if (!this.pendingPerTurn.has(turnId)) return;
-    for (const [key, entry] of this.pending) if (entry.request.turnId === turnId) this.removePending(key);
+  private report(message: string, error: unknown, detail: unknown): void {
+    this.connection.report({ kind: 'handler-error', message, error: error instanceof Error ? error : undefined, detail });
   }
 
   private other(request: JsonRpcRequest): void {
-    if (request.method === 'item/tool/requestUserInput') {
-      this.userInput(request);
-      return;
+    if (request.method === 'item/tool/requestUserInput') this.userInput(request);
+    else {
+      this.send(request.id, {
+        error: { code: ErrorCodes.MethodNotFound, message: `codex-rx has no handler for server request '${request.method}'` },
+      });
     }
-    this.connection.respondError(request.id, {
-      code: ErrorCodes.MethodNotFound,
-      message: `codex-rx has no handler for server request '${request.method}'`,
-    });
   }
 
-  private userInput(request: JsonRpcRequest): void {
-    const params = request.params;
-    const fail = (message: string, code: number = ErrorCodes.InternalError) => {
-      try {
-        this.connection.respondError(request.id, { code, message });
-      } catch {
-        /* closed */
-      }
-    };
-    if (!ToolRequestUserInputParamsCodec.is(params)) return fail('invalid item/tool/requestUserInput params', ErrorCodes.InvalidParams);
+  private userInput(frame: JsonRpcRequest): void {
+    const fail = (message: string, code: number = ErrorCodes.InternalError) => this.send(frame.id, { error: { code, message } });
+    const request = parseUserInputRequest(frame);
+    if (!request) return fail('invalid item/tool/requestUserInput params', ErrorCodes.InvalidParams);
     const handler = this.userInputHandler;
     if (!handler) return fail('codex-rx has no user input handler', ErrorCodes.MethodNotFound);
-    const req: UserInputRequest = {
-      requestId: request.id,
-      threadId: params.threadId,
-      turnId: params.turnId,
-      itemId: params.itemId ?? null,
-      questions: params.questions as UserInputRequest['questions'],
-      raw: params as Record<string, unknown>,
-    };
-    const answers$ = fromHandler(() => handler(req), this.options.handlerTimeoutMs, this.options.scheduler);
     let answered = false;
     this.subscription.add(
-      answers$.pipe(take(1)).subscribe({
-        next: (answers) => {
-          answered = true;
-          const body: Record<string, { answers: string[] }> = {};
-          for (const [id, list] of Object.entries(answers ?? {})) body[id] = { answers: [...list] };
-          try {
-            this.connection.respond(request.id, { answers: body });
-          } catch {
-            /* closed */
-          }
-        },
-        error: (err) => {
-          answered = true;
-          fail(`user input handler failed: ${(err as Error)?.message ?? err}`);
-        },
-        complete: () => {
-          if (!answered) fail('user input handler gave no answer');
-        },
-      }),
+      fromHandler(() => handler(request), this.options.handlerTimeoutMs, this.options.scheduler)
+        .pipe(take(1))
+        .subscribe({
+          next: (answers) => {
+            answered = true;
+            const response = userInputResponse(answers);
+            if (response.ok) this.send(frame.id, { result: response.result });
+            else {
+              this.report(
+                `user input handler gave an invalid answer to request ${describeValue(frame.id)}: ${response.reason}`,
+                undefined,
+                request,
+              );
+              fail(`user input handler gave an invalid answer: ${response.reason}`);
+            }
+          },
+          error: (err) => {
+            answered = true;
+            fail(`user input handler failed: ${(err as Error)?.message ?? describeValue(err)}`);
+          },
+          complete: () => {
+            if (!answered) fail('user input handler gave no answer');
+          },
+        }),
     );
-  }
-
-  dispose(): void {
-    this.subscription.unsubscribe();
-    for (const key of [...this.pending.keys()]) this.removePending(key);
-    this.approvals.complete();
   }
 }

@@ -31,13 +31,14 @@ export interface InterceptApprovalsConfig {
 
 /**
  * Takes command and file-change approval requests out of a frame stream, hands each (parsed) to
- * `handler`, and answers it through `respond`: the decision, or `decline` when the handler throws,
+ * `handler`, and answers it through `respond` (with the parsed request, or null for one whose params
+ * did not decode): the decision, or `decline` when the handler throws,
  * rejects, errors, completes without a value or gives an invalid decision. A request whose params
  * do not decode is answered with -32602 naming the field. Every other frame passes on untouched.
  */
 export function interceptApprovals(
   handler: ApprovalHandler,
-  respond: (id: JsonRpcId, reply: ApprovalReply) => void,
+  respond: (id: JsonRpcId, reply: ApprovalReply, request: ApprovalRequest | null) => void,
   config: InterceptApprovalsConfig = {},
 ): OperatorFunction<JsonRpcMessage, JsonRpcMessage> {
   return operate((source, subscriber) => {
@@ -57,12 +58,16 @@ export function interceptApprovals(
           }
           const parsed = parseApprovalRequest(request);
           if (!parsed.ok) {
-            respond(request.id, {
-              error: { code: ErrorCodes.InvalidParams, message: `invalid ${request.method} params: ${parsed.field}` },
-            });
+            respond(
+              request.id,
+              { error: { code: ErrorCodes.InvalidParams, message: `invalid ${request.method} params: ${parsed.field}` } },
+              null,
+            );
             return;
           }
-          inFlight.add(decide(handler, parsed.request, guarded, (reply) => guard(subscriber, () => respond(request.id, reply))));
+          inFlight.add(
+            decide(handler, parsed.request, guarded, (reply) => guard(subscriber, () => respond(request.id, reply, parsed.request))),
+          );
         }),
       ),
     );

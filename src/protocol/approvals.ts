@@ -1,6 +1,7 @@
 /** Approval requests: io-ts parsing into the public shapes, and decisions into protocol payloads. */
 import type { ApprovalDecision, ApprovalRequest } from '../models';
 import { CommandApprovalParamsCodec, FileChangeApprovalParamsCodec, firstInvalidField } from './codecs';
+import { describeValue } from './describe';
 import type { JsonRpcRequest } from './messages';
 
 export const COMMAND_APPROVAL_METHOD = 'item/commandExecution/requestApproval';
@@ -69,7 +70,7 @@ export function approvalResponse(request: ApprovalRequest, decision: ApprovalDec
   }
   const amendment = (decision as { acceptWithExecpolicyAmendment?: unknown } | null)?.acceptWithExecpolicyAmendment;
   if (!Array.isArray(amendment) || !amendment.every((s) => typeof s === 'string')) {
-    throw new TypeError(`invalid approval decision ${JSON.stringify(decision)}`);
+    throw new TypeError(`invalid approval decision ${describeValue(decision)}`);
   }
   if (request.kind !== 'command') {
     throw new TypeError('an execpolicy amendment applies to command approvals only, not to file changes');

@@ -5,6 +5,7 @@
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
+import { describeValue } from './describe';
 import type { JsonRpcMessage } from './messages';
 
 const optional = <P extends t.Props>(props: P, name: string) => t.partial(props, name);
@@ -86,9 +87,14 @@ export const ToolRequestUserInputParamsCodec = t.intersection(
   'ToolRequestUserInputParams',
 );
 
-/** Explains why `value` fails `codec`: the paths of the first few offending fields. */
+/** Explains why `value` fails `codec`: the paths of the first few offending fields. Never throws. */
 export function explain(codec: t.Decoder<unknown, unknown>, value: unknown): string {
-  const result = codec.decode(value);
+  let result: ReturnType<typeof codec.decode>;
+  try {
+    result = codec.decode(value);
+  } catch {
+    return 'undecodable';
+  }
   if (!isLeft(result)) return 'valid';
   return result.left
     .slice(0, 3)
@@ -98,7 +104,7 @@ export function explain(codec: t.Decoder<unknown, unknown>, value: unknown): str
         .filter((k) => k !== '' && !/^\d+$/.test(k))
         .join('.');
       const expected = e.context[e.context.length - 1]?.type.name ?? '?';
-      return `${path || '(root)'}: expected ${expected}, got ${short(e.value)}`;
+      return `${path || '(root)'}: expected ${expected}, got ${describeValue(e.value)}`;
     })
     .join('; ');
 }
@@ -112,11 +118,6 @@ export function firstInvalidField(codec: t.Decoder<unknown, unknown>, value: unk
   return keys.length ? keys.join('.') : '(params)';
 }
 
-function short(v: unknown): string {
-  const s = v === undefined ? 'undefined' : JSON.stringify(v);
-  return s.length > 80 ? s.slice(0, 77) + '...' : s;
-}
-
 /**
  * Classifies a parsed JSON value as a JSON-RPC frame by its keys (cheap), checking only the
  * matching envelope codec. Returns null when the value is no frame.
@@ -124,11 +125,12 @@ function short(v: unknown): string {
 export function asFrame(value: unknown): JsonRpcMessage | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const v = value as Record<string, unknown>;
+  const idOk = (id: unknown) => typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint';
   if (typeof v.method === 'string') {
     if (v.id === undefined) return v as unknown as JsonRpcMessage;
-    return typeof v.id === 'string' || typeof v.id === 'number' ? (v as unknown as JsonRpcMessage) : null;
+    return idOk(v.id) ? (v as unknown as JsonRpcMessage) : null;
   }
-  if ('error' in v) return JsonRpcErrorResponseCodec.is(v) ? v : null;
-  if ('result' in v) return JsonRpcResponseCodec.is(v) ? v : null;
+  // A response: the connection judges its error object (a malformed one still ends the request).
+  if (('result' in v || 'error' in v) && (idOk(v.id) || v.id === null)) return v as unknown as JsonRpcMessage;
   return null;
 }

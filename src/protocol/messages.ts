@@ -1,6 +1,7 @@
 /** JSON-RPC frame shapes as the codex app-server sends them (it omits `"jsonrpc":"2.0"`). */
 
-export type JsonRpcId = string | number;
+/** A request id. Server request ids beyond 2^53 are kept exact as `bigint`s. */
+export type JsonRpcId = string | number | bigint;
 
 /** A request from the server to the client (approvals, user input, ...). */
 export interface JsonRpcRequest {

@@ -3,10 +3,11 @@ import { DEFAULTS } from '../defaults';
 import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import type { ConnectionOptions, RequestOptions } from '../options';
-import { asFrame } from '../protocol/codecs';
+import { asFrame, JsonRpcErrorObjectCodec } from '../protocol/codecs';
+import { describeValue } from '../protocol/describe';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import { Deadline, Deadlines } from './deadlines';
-import { InvalidLine } from './ndjson';
+import { InvalidLine, OversizedFrame } from './frame-text';
 import { isOverloaded, RetryPlan, retryPlan } from './retry-policy';
 import type { Transport } from './transport';
 
@@ -235,10 +236,28 @@ export class JsonRpcConnection {
   private write(frame: object): void {
     if (this.state === 'closed') throw this.closedError();
     if (this.state === 'new') throw new CodexTransportError('connection is not started', { code: 'not-started' });
-    this.transport.send(JSON.stringify(frame));
+    this.transport.send(frameText(frame));
   }
 
+  /** One inbound value. Whatever it is, and whatever a sink does with it, the connection lives on. */
   private dispatch(value: unknown): void {
+    try {
+      this.route(value);
+    } catch (err) {
+      this.diagnostics.next({
+        kind: 'protocol',
+        message: `failed to handle an inbound frame: ${(err as Error)?.message ?? describeValue(err)}`,
+        error: err instanceof Error ? err : undefined,
+        detail: value,
+      });
+    }
+  }
+
+  private route(value: unknown): void {
+    if (value instanceof OversizedFrame) {
+      this.oversized(value);
+      return;
+    }
     if (value instanceof InvalidLine) {
       this.diagnostics.next({
         kind: 'invalid-json',
@@ -259,21 +278,43 @@ export class JsonRpcConnection {
       return;
     }
     const id = (frame as { id: JsonRpcId | null }).id;
-    const pending = id === null ? undefined : this.pending.get(id);
+    const pending = typeof id === 'number' || typeof id === 'string' ? this.pending.get(id) : undefined;
     if (!pending) {
       this.diagnostics.next({
         kind: 'unmatched-response',
-        message: `response to unknown or finished request id ${JSON.stringify(id)}`,
+        message: `response to unknown or finished request id ${describeValue(id)}`,
         detail: frame,
       });
       return;
     }
-    if ('error' in frame) {
-      const e = frame.error;
-      pending.reject(new CodexProtocolError(`${pending.method}: ${e.message} (code ${e.code})`, { code: e.code, data: e.data }));
+    // `{id, result, error: null}` is a result; an error of the wrong shape fails the request at once.
+    const error: unknown = (frame as { error?: unknown }).error;
+    if (error === undefined || error === null) pending.resolve((frame as { result?: unknown }).result);
+    else if (JsonRpcErrorObjectCodec.is(error)) {
+      pending.reject(
+        new CodexProtocolError(`${pending.method}: ${error.message} (code ${error.code})`, { code: error.code, data: error.data }),
+      );
     } else {
-      pending.resolve(frame.result);
+      pending.reject(
+        new CodexProtocolError(`${pending.method}: the server answered with a malformed error ${describeValue(error)}`, { data: frame }),
+      );
     }
+  }
+
+  /** A frame over `maxFrameBytes` was discarded: report it, and fail its request at once if it was a response. */
+  private oversized(f: OversizedFrame): void {
+    this.diagnostics.next({
+      kind: 'oversized-frame',
+      message: `inbound frame of ${f.bytes} bytes exceeds maxFrameBytes (${f.maxFrameBytes}); discarded`,
+      detail: f.head,
+    });
+    const response = /^\s*\{\s*"id"\s*:\s*(\d+)\s*,\s*"(?:result|error)"/.exec(f.head);
+    const pending = response ? this.pending.get(Number(response[1])) : undefined;
+    pending?.reject(
+      new CodexProtocolError(`${pending.method}: the response (${f.bytes} bytes) exceeds maxFrameBytes (${f.maxFrameBytes})`, {
+        data: { bytes: f.bytes, head: f.head },
+      }),
+    );
   }
 
   private handleServerRequest(request: JsonRpcRequest): void {
@@ -313,6 +354,15 @@ export class JsonRpcConnection {
       code: this.closeReason?.code ?? 'closed',
     });
   }
+}
+
+/** The JSON text of an outbound frame; an id beyond 2^53 (a bigint) is written exactly. */
+function frameText(frame: object): string {
+  const id = (frame as { id?: unknown }).id;
+  if (typeof id !== 'bigint') return JSON.stringify(frame);
+  const { id: _id, ...rest } = frame as { id: bigint };
+  const body = JSON.stringify(rest);
+  return body === '{}' ? `{"id":${id}}` : `{"id":${id},${body.slice(1)}`;
 }
 
 function abortError(method: string, signal: AbortSignal): CodexAbortError {

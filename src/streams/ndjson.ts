@@ -1,57 +1,67 @@
-import { Observable, OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { DEFAULTS } from '../defaults';
+import { operate, operatorObserver } from '../operators/util/operate';
+import { OversizedFrame, parseFrameText } from './frame-text';
+
+export { InvalidLine, OversizedFrame, parseFrameText } from './frame-text';
 
 const NEWLINE = 0x0a;
-
-/** An inbound line that is not JSON. Emitted by `ndjson()` in place of a value, never as an error. */
-export class InvalidLine {
-  constructor(
-    /** The line, truncated to 1,000 characters. */
-    readonly line: string,
-    /** The line's full length in characters. */
-    readonly length: number,
-    /** Why JSON.parse refused it. */
-    readonly reason: string,
-  ) {}
-}
+/** How much of an oversized line is kept to describe it. */
+const HEAD_CHARS = 1_000;
 
 /** Configuration of `ndjson()`. */
 export interface NdjsonConfig {
   /** Emit a last line that has no trailing newline when the source completes. Default true. */
   flushOnComplete?: boolean;
+  /**
+   * Longest line accepted, in bytes (UTF-16 code units for string chunks). A longer line is
+   * discarded as it streams, never held whole, and emitted as an `OversizedFrame`. Default 64 MiB.
+   */
+  maxFrameBytes?: number;
 }
 
 /**
  * Frames a byte (or string) stream as newline-delimited JSON: each complete line is parsed and
- * emitted; a line that is not JSON becomes an `InvalidLine`. Handles lines split across chunks,
- * several lines per chunk, UTF-8 sequences split across chunks (lines are decoded whole, and 0x0A
- * never occurs inside a multi-byte sequence), `\r\n`, blank lines (skipped) and lines of any length
- * (chunks of a long line are collected and joined once).
+ * emitted; a line that is not JSON becomes an `InvalidLine`, one longer than `maxFrameBytes` an
+ * `OversizedFrame`. Handles lines split across chunks, several lines per chunk, UTF-8 sequences
+ * split across chunks (lines are decoded whole, and 0x0A never occurs inside a multi-byte
+ * sequence), `\r\n` and blank lines (skipped).
  */
 export function ndjson(config: NdjsonConfig = {}): OperatorFunction<Uint8Array | string, unknown> {
   const flush = config.flushOnComplete !== false;
-  return (source) =>
-    new Observable<unknown>((subscriber) => {
-      const decoder = new NdjsonDecoder((value) => subscriber.next(value));
-      return source.subscribe({
-        next: (chunk) => decoder.push(chunk),
-        error: (err) => subscriber.error(err),
-        complete: () => {
+  return operate((source, subscriber) => {
+    const decoder = new NdjsonDecoder((value) => subscriber.next(value), config.maxFrameBytes);
+    return source.subscribe(
+      operatorObserver<Uint8Array | string>(
+        subscriber,
+        (chunk) => decoder.push(chunk),
+        () => {
           decoder.end(flush);
           subscriber.complete();
         },
-      });
-    });
+      ),
+    );
+  });
 }
 
 /**
  * The framing state machine behind `ndjson()`, for transports that read a Node stream directly
- * (no Observable hop per chunk). Emits parsed values and `InvalidLine`s through `emit`.
+ * (no Observable hop per chunk). Emits parsed values, `InvalidLine`s and `OversizedFrame`s
+ * through `emit`. Memory is bounded by `maxFrameBytes` plus one chunk.
  */
 export class NdjsonDecoder {
+  /** Bytes of the line not yet ended, and their total. */
   private parts: Buffer[] = [];
+  private partBytes = 0;
+  /** The same for string chunks. */
   private partial = '';
+  /** While an oversized line is discarded: its size so far and its first characters. */
+  private skipped: { bytes: number; head: string } | null = null;
 
-  constructor(private readonly emit: (value: unknown) => void) {}
+  constructor(
+    private readonly emit: (value: unknown) => void,
+    private readonly maxFrameBytes: number = DEFAULTS.maxFrameBytes,
+  ) {}
 
   push(chunk: Uint8Array | string): void {
     if (typeof chunk === 'string') this.onString(chunk);
@@ -61,10 +71,13 @@ export class NdjsonDecoder {
   /** The input ended: with `flush`, a last line without newline is emitted too. */
   end(flush = true): void {
     if (flush) {
+      if (this.skipped) this.endSkip(0);
       if (this.parts.length) this.line(Buffer.concat(this.parts).toString('utf8'));
       if (this.partial) this.line(this.partial);
     }
+    this.skipped = null;
     this.parts = [];
+    this.partBytes = 0;
     this.partial = '';
   }
 
@@ -72,57 +85,136 @@ export class NdjsonDecoder {
     const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
     const text = end === line.length ? line : line.slice(0, end);
     if (text.length === 0 || isBlank(text)) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      this.emit(new InvalidLine(text.slice(0, 1000), text.length, (err as Error).message));
-      return;
-    }
-    this.emit(value);
+    this.emit(parseFrameText(text));
   }
 
   private onBytes(chunk: Buffer): void {
+    let pos = 0;
+    if (this.skipped) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl === -1) {
+        this.skipped.bytes += chunk.length;
+        return;
+      }
+      this.endSkip(nl);
+      pos = nl + 1;
+    }
+    if (this.parts.length) {
+      // The held line ends in this chunk, or goes on.
+      const nl = chunk.indexOf(NEWLINE, pos);
+      if (nl === -1) {
+        this.hold(chunk, pos);
+        return;
+      }
+      if (this.partBytes + (nl - pos) > this.maxFrameBytes) {
+        this.startSkip(chunk, pos, nl);
+        this.endSkip(0);
+      } else {
+        this.parts.push(chunk.subarray(pos, nl));
+        this.line(Buffer.concat(this.parts).toString('utf8'));
+        this.parts = [];
+        this.partBytes = 0;
+      }
+      pos = nl + 1;
+    }
     const last = chunk.lastIndexOf(NEWLINE);
-    if (last === -1) {
-      // Copy: the producer may reuse the chunk's memory.
-      this.parts.push(Buffer.from(chunk));
+    if (last >= pos) {
+      if (last - pos <= this.maxFrameBytes) {
+        // Every complete line at once (0x0A never occurs inside a multi-byte sequence, so the cut
+        // is safe): one native decode per chunk rather than one per line; lines are cheap slices.
+        const text = chunk.toString('utf8', pos, last);
+        let start = 0;
+        let nl = text.indexOf('\n');
+        while (nl !== -1) {
+          this.line(text.slice(start, nl));
+          start = nl + 1;
+          nl = text.indexOf('\n', start);
+        }
+        this.line(start === 0 ? text : text.slice(start));
+      } else {
+        // A huge chunk: measure each line in bytes, decode only those within the limit.
+        while (pos <= last) {
+          const nl = chunk.indexOf(NEWLINE, pos);
+          if (nl - pos > this.maxFrameBytes) {
+            this.startSkip(chunk, pos, nl);
+            this.endSkip(0);
+          } else this.line(chunk.toString('utf8', pos, nl));
+          pos = nl + 1;
+        }
+      }
+      pos = last + 1;
+    }
+    if (pos < chunk.length) this.hold(chunk, pos);
+  }
+
+  /** Keeps the start of a line that goes on in the next chunk (a copy: the producer may reuse the chunk). */
+  private hold(chunk: Buffer, from: number): void {
+    const n = chunk.length - from;
+    if (this.partBytes + n > this.maxFrameBytes) {
+      this.startSkip(chunk, from, chunk.length);
       return;
     }
-    // Decode every complete line of the chunk at once (0x0A never occurs inside a multi-byte
-    // sequence, so the cut is safe), then split the string: one native decode per chunk rather
-    // than one per line, and the lines are cheap slices of it.
-    let text: string;
-    if (this.parts.length === 0) text = chunk.toString('utf8', 0, last);
-    else {
-      this.parts.push(chunk.subarray(0, last));
-      text = Buffer.concat(this.parts).toString('utf8');
-      this.parts = [];
-    }
-    let start = 0;
-    let nl = text.indexOf('\n');
-    while (nl !== -1) {
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    this.line(start === 0 ? text : text.slice(start));
-    if (last + 1 < chunk.length) this.parts.push(Buffer.from(chunk.subarray(last + 1)));
+    this.parts.push(Buffer.from(chunk.subarray(from)));
+    this.partBytes += n;
+  }
+
+  /** The line held so far plus `chunk[from, to)` is too long: keep its head, drop the rest. */
+  private startSkip(chunk: Buffer, from: number, to: number): void {
+    const head = Buffer.concat([...this.parts, chunk.subarray(from, Math.min(to, from + HEAD_CHARS * 4))])
+      .toString('utf8')
+      .slice(0, HEAD_CHARS);
+    this.skipped = { bytes: this.partBytes + (to - from), head };
+    this.parts = [];
+    this.partBytes = 0;
+  }
+
+  /** The oversized line ends after `more` further bytes. */
+  private endSkip(more: number): void {
+    const { bytes, head } = this.skipped!;
+    this.skipped = null;
+    this.emit(new OversizedFrame(head, bytes + more, this.maxFrameBytes));
   }
 
   private onString(chunk: string): void {
     let start = 0;
+    if (this.skipped) {
+      const nl = chunk.indexOf('\n');
+      if (nl === -1) {
+        this.skipped.bytes += chunk.length;
+        return;
+      }
+      this.endSkip(nl);
+      start = nl + 1;
+    }
     let nl = chunk.indexOf('\n', start);
     while (nl !== -1) {
       const piece = chunk.slice(start, nl);
-      if (this.partial) {
+      if (this.partial.length + piece.length > this.maxFrameBytes) {
+        this.emit(
+          new OversizedFrame(
+            (this.partial + piece.slice(0, HEAD_CHARS)).slice(0, HEAD_CHARS),
+            this.partial.length + piece.length,
+            this.maxFrameBytes,
+          ),
+        );
+        this.partial = '';
+      } else if (this.partial) {
         this.line(this.partial + piece);
         this.partial = '';
       } else this.line(piece);
       start = nl + 1;
       nl = chunk.indexOf('\n', start);
     }
-    if (start < chunk.length) this.partial += chunk.slice(start);
+    if (start < chunk.length) {
+      const rest = chunk.length - start;
+      if (this.partial.length + rest > this.maxFrameBytes) {
+        this.skipped = {
+          bytes: this.partial.length + rest,
+          head: (this.partial + chunk.slice(start, start + HEAD_CHARS)).slice(0, HEAD_CHARS),
+        };
+        this.partial = '';
+      } else this.partial += chunk.slice(start);
+    }
   }
 }
 

@@ -26,6 +26,11 @@ export interface StdioTransportOptions {
   startupGraceMs?: number;
   /** Clock of those waits. Default `asyncScheduler` (the client passes its own). */
   scheduler?: SchedulerLike;
+  /**
+   * Longest stdout line accepted, in bytes. A longer line is discarded as it streams (never held
+   * whole) and reported as an `oversized-frame` diagnostic; the connection goes on. Default 64 MiB.
+   */
+  maxFrameBytes?: number;
 }
 
 /** Splits a command line like a POSIX shell would (quotes and backslashes; no expansion). */
@@ -163,7 +168,7 @@ export class StdioTransport implements Transport {
       });
 
       // A direct listener: one framing step per chunk, no Observable hops before the Subject.
-      const decoder = new NdjsonDecoder((value) => this.messages.next(value));
+      const decoder = new NdjsonDecoder((value) => this.messages.next(value), this.options.maxFrameBytes);
       child.stdout.on('data', (chunk: Buffer) => decoder.push(chunk));
       // The end flushes a last line without newline (before 'close' ends messages$).
       child.stdout.once('end', () => decoder.end());

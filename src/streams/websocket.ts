@@ -3,7 +3,7 @@ import { DEFAULTS } from '../defaults';
 import WebSocket from 'ws';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
-import { InvalidLine } from './ndjson';
+import { parseFrameText } from './frame-text';
 import type { Transport } from './transport';
 
 /** Options of the WebSocket transport. */
@@ -18,6 +18,12 @@ export interface WebSocketTransportOptions {
   connectTimeoutMs?: number;
   /** Clock of the connect and close waits. Default `asyncScheduler` (the client passes its own). */
   scheduler?: SchedulerLike;
+  /**
+   * Longest inbound message accepted, in bytes (ws's `maxPayload`). WebSocket cannot skip one
+   * message and go on: a longer one is refused before it is buffered, reported as an
+   * `oversized-frame` diagnostic, and the link closes (code 1009). Default 64 MiB.
+   */
+  maxFrameBytes?: number;
 }
 
 /** Speaks JSON-RPC to `codex app-server --listen ws://...`, one JSON text per WebSocket message. */
@@ -50,7 +56,8 @@ export class WebSocketTransport implements Transport {
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       let open = false;
-      const socket = new WebSocket(this.url, { headers, perMessageDeflate: false, maxPayload: 1 << 30 });
+      const maxPayload = this.options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
+      const socket = new WebSocket(this.url, { headers, perMessageDeflate: false, maxPayload });
       this.socket = socket;
       const fail = (err: CodexTransportError) => {
         timer.unsubscribe();
@@ -80,15 +87,16 @@ export class WebSocketTransport implements Transport {
       });
       socket.on('message', (data, isBinary) => {
         const text = isBinary || !Array.isArray(data) ? data.toString() : Buffer.concat(data).toString('utf8');
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch (err) {
-          value = new InvalidLine(text.slice(0, 1000), text.length, (err as Error).message);
-        }
-        this.messages.next(value);
+        this.messages.next(parseFrameText(text));
       });
       socket.on('error', (err) => {
+        if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          this.diagnostics.next({
+            kind: 'oversized-frame',
+            message: `inbound WebSocket message exceeds maxFrameBytes (${maxPayload}); the link closes`,
+            error: err,
+          });
+        }
         if (!open) fail(new CodexTransportError(`WebSocket ${this.url}: ${err.message}`, { code: 'connect-failed', cause: err }));
       });
       socket.on('close', (code, reason) => {

@@ -268,7 +268,7 @@ export function errorNotification(args: {
 /** `serverRequest/resolved {threadId, requestId}` (after an answer, or when the server drops the request). */
 export function serverRequestResolved(args: {
   threadId: string;
-  requestId: JsonRpcId;
+  requestId: string | number;
 }): NotificationFrame<ServerRequestResolvedNotification, 'serverRequest/resolved'> {
   return notification('serverRequest/resolved', { threadId: args.threadId, requestId: args.requestId });
 }

@@ -1,7 +1,7 @@
 import { isObservable, Observable, Subject, Subscription } from 'rxjs';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
-import { InvalidLine, ndjson } from '../streams/ndjson';
+import { InvalidLine, ndjson, OversizedFrame } from '../streams/ndjson';
 import type { Transport } from '../streams/transport';
 
 /**
@@ -31,6 +31,8 @@ export interface InMemoryTransportOptions {
   autoRespondMode?: 'microtask' | 'sync';
   /** Makes `start()` reject with this (wrapped in `CodexTransportError` unless it is one). */
   startError?: Error;
+  /** Longest raw line accepted (see `NdjsonConfig.maxFrameBytes`). Default 64 MiB. */
+  maxFrameBytes?: number;
 }
 
 /**
@@ -70,7 +72,9 @@ export class InMemoryTransport implements Transport {
     this.messages$ = this.messages.asObservable();
     this.diagnostics$ = this.diagnostics.asObservable();
     this.sent$ = this.sentSubject.asObservable();
-    this.rawSubscription = this.raw.pipe(ndjson()).subscribe((value) => this.messages.next(value));
+    this.rawSubscription = this.raw
+      .pipe(ndjson({ maxFrameBytes: this.options.maxFrameBytes }))
+      .subscribe((value) => this.messages.next(value));
   }
 
   /** `start()` was called and succeeded. Stays true after the end. */
@@ -191,7 +195,7 @@ export class InMemoryTransport implements Transport {
     if (this.state !== 'open') return;
     if (typeof value === 'string') this.raw.next(value + '\n');
     else if (value instanceof Uint8Array) this.raw.next(value);
-    else if (value instanceof InvalidLine) this.messages.next(value);
+    else if (value instanceof InvalidLine || value instanceof OversizedFrame) this.messages.next(value);
     else this.messages.next(roundTrip(value));
   }
 

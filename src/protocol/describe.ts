@@ -1,0 +1,48 @@
+/**
+ * Short, bounded text of any value for diagnostics and error messages. Never throws and never
+ * walks more than it prints: a frame nested 100,000 deep, a cycle, a BigInt or a getter that throws
+ * all give a short text (where `JSON.stringify` would throw or run for long).
+ */
+export function describeValue(value: unknown, maxChars = 80): string {
+  const out: string[] = [];
+  let used = 0;
+  const emit = (s: string): boolean => {
+    if (used >= maxChars) return false;
+    out.push(s);
+    used += s.length;
+    return used < maxChars;
+  };
+  const walk = (v: unknown, depth: number): boolean => {
+    if (v === undefined) return emit('undefined');
+    if (v === null || typeof v === 'boolean' || typeof v === 'number') return emit(String(v));
+    if (typeof v === 'bigint') return emit(`${v}n`);
+    if (typeof v === 'string') return emit(JSON.stringify(v.length > maxChars ? v.slice(0, maxChars) : v));
+    if (typeof v !== 'object') return emit(`[${typeof v}]`);
+    if (depth >= MAX_DEPTH) return emit(Array.isArray(v) ? '[…]' : '{…}');
+    if (Array.isArray(v)) {
+      if (!emit('[')) return false;
+      for (let i = 0; i < v.length; i++) {
+        if ((i > 0 && !emit(',')) || !walk(v[i], depth + 1)) return false;
+      }
+      return emit(']');
+    }
+    if (!emit('{')) return false;
+    let first = true;
+    for (const key in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+      if ((!first && !emit(',')) || !emit(`${JSON.stringify(key)}:`) || !walk((v as Record<string, unknown>)[key], depth + 1)) return false;
+      first = false;
+    }
+    return emit('}');
+  };
+  try {
+    walk(value, 0);
+  } catch {
+    emit('[unprintable]');
+  }
+  const text = out.join('');
+  return text.length > maxChars ? text.slice(0, maxChars - 3) + '...' : text;
+}
+
+/** How deep `describeValue` looks before it writes `…`. */
+const MAX_DEPTH = 12;
