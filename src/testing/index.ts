@@ -4,3 +4,4 @@
  */
 export * from './in-memory-transport';
 export * from './frames';
+export * from './virtual-time';
