@@ -5,3 +5,4 @@
 export * from './in-memory-transport';
 export * from './frames';
 export * from './virtual-time';
+export * from './fake-server';
