@@ -372,7 +372,7 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
 
   it('chatOnce without an agentMessage item falls back to thread/read', async () => {
     const { client, transport } = fakeServer({
-      script: (t) => void t.completeItem(reasoningItem('r', ['hmm'])),
+      script: (t) => t.completeItem(reasoningItem('r', ['hmm'])),
       readThread: ({ threadId }) => ({
         thread: threadObject(threadId, {
           turns: [

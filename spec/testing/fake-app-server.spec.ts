@@ -184,12 +184,12 @@ describe('FakeAppServer: scripted turns', () => {
 
   it('onNextTurn scripts one turn, onTurn the later ones; a thread runs its turns in order', async () => {
     const { server, client } = setup();
-    server.onNextTurn((t) => void t.message('first')).onNextTurn((t) => void t.message('second'));
+    server.onNextTurn((t) => t.message('first')).onNextTurn((t) => t.message('second'));
     const thread = await client.startThread();
     expect((await thread.chatOnce('a')).finalText).toBe('first');
     expect((await thread.chatOnce('b')).finalText).toBe('second');
     expect((await thread.chatOnce('c')).finalText).toBe('Echo: c');
-    server.onTurn((t) => void t.message(t.text.toUpperCase()));
+    server.onTurn((t) => t.message(t.text.toUpperCase()));
     expect((await thread.chatOnce('d')).finalText).toBe('D');
     expect(server.turns.map((t) => [t.threadId, t.turnId])).toEqual([
       ['thr-1', 'turn-1'],
@@ -238,7 +238,12 @@ describe('FakeAppServer: scripted turns', () => {
   });
 
   it('frames of a turn replay as marble values (record once with the fake, then test operators in virtual time)', async () => {
-    const { server, client } = setup({ script: (t) => void (t.reasoning('hmm', { id: 'r' }), t.message('ok', { id: 'm' })) });
+    const { server, client } = setup({
+      script: (t) => {
+        t.reasoning('hmm', { id: 'r' });
+        t.message('ok', { id: 'm' });
+      },
+    });
     await client.chatOnce('x');
     const items = server.sent.filter((f) => (f as { method?: string }).method === 'item/completed').slice(1); // without the user's message
     newScheduler().run(({ cold, expectObservable }) => {
@@ -558,7 +563,10 @@ describe('FakeAppServer: timing and faults', () => {
   it('keepOpen(): the turn runs on after the script until the test ends it', async () => {
     const { server, client } = setup({
       routineFrames: { userMessage: false },
-      script: (turn) => void (turn.message('partial'), turn.keepOpen()),
+      script: (turn) => {
+        turn.message('partial');
+        turn.keepOpen();
+      },
     });
     const steps: Array<string | null> = [];
     const done = new Promise<void>((resolve) => client.chat('go').subscribe({ next: (s) => steps.push(s.text), complete: resolve }));

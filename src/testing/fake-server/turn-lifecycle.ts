@@ -180,13 +180,13 @@ export class TurnLifecycle {
   // ---- for the server -----------------------------------------------------------------------------
 
   /** @internal Runs the script: opens the turn after its synchronous part, completes it when it returns. */
-  run(script: (turn: this) => void | Promise<void>, reportError: (err: unknown) => void): void {
+  run(script: (turn: this) => unknown, reportError: (err: unknown) => void): void {
     const failed = (err: unknown) => {
       if (err instanceof FakeTurnEndedError) return;
       reportError(err);
       this.fail(`FakeAppServer: the turn script threw: ${err instanceof Error ? err.message : String(err)}`);
     };
-    let done: void | Promise<void>;
+    let done: unknown;
     try {
       done = script(this);
     } catch (err) {

@@ -33,11 +33,11 @@ import { TurnLifecycle } from './turn-lifecycle';
 import { FakeRpcError, type ClientAnswer } from './types';
 
 /**
- * A turn's script. Whatever it sends goes to the client in order; when it returns (or its Promise
- * resolves) the turn completes, unless it ended the turn itself or called `turn.keepOpen()`. A
- * script that throws fails the turn with the error's message.
+ * A turn's script. Whatever it sends goes to the client in order; when it returns (or the Promise
+ * it returns resolves; any other value is ignored) the turn completes, unless it ended the turn
+ * itself or called `turn.keepOpen()`. A script that throws fails the turn with the error's message.
  */
-export type TurnScript = (turn: FakeTurn) => void | Promise<void>;
+export type TurnScript = (turn: FakeTurn) => unknown;
 
 /** The default script: one agent message `Echo: <the user's text>`. */
 export const echoScript: TurnScript = (turn) => {
