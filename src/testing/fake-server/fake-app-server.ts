@@ -90,6 +90,7 @@ export class FakeAppServer {
   private script: TurnScript;
   private readonly optedOut = new Set<string>();
   private initializeAnswered = false;
+  private clientMade = false;
   private serverRequestCount = 0;
   private turnCount = 0;
   private itemCount = 0;
@@ -118,8 +119,10 @@ export class FakeAppServer {
     };
   }
 
-  /** A client on this server's connection (one per server), with the server's scheduler unless `options` give one. */
+  /** The client on this server's connection (one per server), with the server's scheduler unless `options` give one. */
   client(options: ClientOptions = {}): CodexClient {
+    if (this.clientMade) throw new Error('FakeAppServer: one client per server (it has one connection); make another FakeAppServer');
+    this.clientMade = true;
     return new CodexClient(this.transport, { scheduler: this.options.scheduler, ...options });
   }
 
@@ -298,6 +301,8 @@ export class FakeAppServer {
     const answer = new Promise<ClientAnswer>((resolve, reject) => {
       this.pendingAnswers.set(JSON.stringify(frame.id), { record, resolve, reject });
     });
+    // A request nobody awaits may be dropped (its turn ended, the connection closed): not an unhandled rejection.
+    answer.catch(() => undefined);
     this.deliver(frame);
     return { id: frame.id, answer };
   }

@@ -93,6 +93,8 @@ export const BUILT_IN_METHODS: Readonly<Record<string, BuiltIn>> = {
       running.steer(Array.isArray(p.input) ? p.input : []);
       call.respond({ turn: turnObject(running.turnId) });
     } else {
+      // cwd, model and approval policy given here apply to this turn and the thread's next ones
+      call.store.configure(thread, { cwd: p.cwd, model: p.model, approvalPolicy: p.approvalPolicy });
       call.startTurn(thread, p);
     }
   },

@@ -148,7 +148,7 @@ export class TurnLifecycle {
   /** An `error` notification that does not end the turn (`willRetry` true by default: the server retries). */
   error(message: string, opts: { willRetry?: boolean; codexErrorInfo?: TurnError['codexErrorInfo'] } = {}): void {
     this.live();
-    this.emit(errorNotification({ threadId: this.threadId, turnId: this.turnId, message, willRetry: opts.willRetry ?? true, ...opts }));
+    this.emit(errorNotification({ ...opts, threadId: this.threadId, turnId: this.turnId, message, willRetry: opts.willRetry ?? true }));
   }
 
   /** Ends the turn as `interrupted`, as `turn/interrupt` does: pending server requests are dropped, the script's waits reject. */
@@ -229,15 +229,16 @@ export class TurnLifecycle {
   protected abortable<T>(start: (resolve: (value: T) => void) => () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.ended && this.record.status === 'interrupted') return reject(new FakeTurnEndedError(this.turnId, 'interrupted'));
+      let stop = () => {};
       const abort = (err: Error) => {
         stop();
         reject(err);
       };
-      const stop = start((value) => {
+      this.aborts.add(abort);
+      stop = start((value) => {
         this.aborts.delete(abort);
         resolve(value);
       });
-      this.aborts.add(abort);
     });
   }
 
@@ -251,8 +252,9 @@ export class TurnLifecycle {
     this.host.deliver(value);
   }
 
-  /** Keeps the turn's state in line with a frame it sends, whoever built it. */
+  /** Keeps the turn's state in line with a frame it sends, whoever built it (a raw line too, when it is JSON). */
   private observe(value: InboundValue): void {
+    if (typeof value === 'string') value = parseOrNull(value) ?? '';
     if (typeof value !== 'object' || value === null) return;
     const frame = value as { id?: unknown; method?: unknown; params?: Record<string, any> };
     if (frame.method === undefined && frame.id === this.requestId) this.responded = true;
@@ -266,5 +268,14 @@ export class TurnLifecycle {
     } else if (frame.method === 'turn/completed' && !this.ended) {
       this.markEnded(p.turn?.status ?? 'completed', p.turn?.error ?? null);
     }
+  }
+}
+
+function parseOrNull(line: string): object | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' ? value : null;
+  } catch {
+    return null;
   }
 }

@@ -47,15 +47,21 @@ export const echoScript: TurnScript = (turn) => {
 /** A decision as the client sends it (`accept`, `decline`, `{acceptWithExecpolicyAmendment: {execpolicy_amendment}}`, ...). */
 export type WireApprovalDecision = CommandExecutionApprovalDecision;
 
-/** A command approval to ask for (`item/commandExecution/requestApproval`); unset fields are null. */
+/** A command approval to ask for (`item/commandExecution/requestApproval`); unset fields are sent as null. */
 export interface CommandApprovalSpec {
+  /** `command` (the default). */
   kind?: 'command';
   /** The command item the approval is about. Default: a fresh item id. */
   itemId?: string;
+  /** The command line to approve. */
   command?: string;
+  /** Where it would run. */
   cwd?: string;
+  /** Why the model asks (its justification). */
   reason?: string;
+  /** The parsed command, as the server describes it. */
   commandActions?: CommandExecutionRequestApprovalParams['commandActions'];
+  /** An exec-policy rule the client may accept with the command. */
   proposedExecpolicyAmendment?: string[];
   /** Sent only when given (the real server sends it for commands). */
   availableDecisions?: unknown[];
@@ -64,9 +70,56 @@ export interface CommandApprovalSpec {
 /** A file change approval to ask for (`item/fileChange/requestApproval`). */
 export interface FileChangeApprovalSpec {
   kind: 'fileChange';
+  /** The file change item the approval is about. Default: a fresh item id. */
   itemId?: string;
+  /** Why the model asks. */
   reason?: string;
+  /** A directory the change would be allowed to write under for the session. */
   grantRoot?: string;
+}
+
+/** Options of `turn.message()`. */
+export interface MessageOptions {
+  /** The item id. Default: a fresh one. */
+  id?: string;
+  /** `item/agentMessage/delta` chunks (they should concatenate to the text); `true` (default): the text as one; `false`: none. */
+  deltas?: boolean | string[];
+  /** The message's `phase` (`commentary`, `final_answer`, ...). Default null. */
+  phase?: AgentMessageItem['phase'];
+}
+
+/** Options of `turn.reasoning()`. */
+export interface ReasoningOptions {
+  /** The item id. Default: a fresh one. */
+  id?: string;
+  /** The raw reasoning parts (`content`). Default none. */
+  content?: string[];
+  /** One `item/reasoning/summaryTextDelta` per summary part (default), or none with `false`. */
+  deltas?: boolean;
+}
+
+/** Options of `turn.command()`. */
+export interface CommandOptions {
+  /** The item id. Default: a fresh one. */
+  id?: string;
+  /** The command's output (`aggregatedOutput`). Default ''. */
+  output?: string;
+  /** Default 0. */
+  exitCode?: number;
+  /** Default `/tmp`. */
+  cwd?: string;
+  /** `item/commandExecution/outputDelta` chunks; `true` (default): the output as one; `false`: none. */
+  deltas?: boolean | string[];
+  /** Default `completed` for exit code 0, else `failed` (`declined` for a command the user refused). */
+  status?: CommandExecutionStatus;
+}
+
+/** Options of `turn.fileChange()`. */
+export interface FileChangeOptions {
+  /** The item id. Default: a fresh one. */
+  id?: string;
+  /** Default `completed`. */
+  status?: PatchApplyStatus;
 }
 
 /**
@@ -84,7 +137,7 @@ export class FakeTurn extends TurnLifecycle {
   // ---- items --------------------------------------------------------------------------------------
 
   /** An agent message: `item/started`, its deltas (default: the whole text as one), `item/completed`. */
-  message(text: string, opts: { id?: string; deltas?: boolean | string[]; phase?: AgentMessageItem['phase'] } = {}): AgentMessageItem {
+  message(text: string, opts: MessageOptions = {}): AgentMessageItem {
     this.live();
     const item = agentMessageItem(opts.id ?? this.host.itemId(), text, opts.phase === undefined ? {} : { phase: opts.phase });
     this.startItem({ ...item, text: '' });
@@ -94,7 +147,7 @@ export class FakeTurn extends TurnLifecycle {
   }
 
   /** A reasoning item: `item/started`, one summary delta per part (unless `deltas: false`), `item/completed`. */
-  reasoning(summary: string | string[], opts: { id?: string; content?: string[]; deltas?: boolean } = {}): ReasoningItem {
+  reasoning(summary: string | string[], opts: ReasoningOptions = {}): ReasoningItem {
     this.live();
     const parts = typeof summary === 'string' ? [summary] : summary;
     const item = reasoningItem(opts.id ?? this.host.itemId(), parts, opts.content ?? []);
@@ -108,17 +161,7 @@ export class FakeTurn extends TurnLifecycle {
   }
 
   /** A command run: `item/started` (inProgress), its output deltas (default: the output as one), `item/completed`. */
-  command(
-    command: string,
-    opts: {
-      id?: string;
-      output?: string;
-      exitCode?: number;
-      cwd?: string;
-      deltas?: boolean | string[];
-      status?: CommandExecutionStatus;
-    } = {},
-  ): CommandExecutionItem {
+  command(command: string, opts: CommandOptions = {}): CommandExecutionItem {
     this.live();
     const output = opts.output ?? '';
     const exitCode = opts.exitCode ?? 0;
@@ -135,7 +178,7 @@ export class FakeTurn extends TurnLifecycle {
   }
 
   /** A file change: `item/started` (inProgress), `item/completed` (completed unless `status` says otherwise). */
-  fileChange(changes: FileChangeSpec[], opts: { id?: string; status?: PatchApplyStatus } = {}): FileChangeItem {
+  fileChange(changes: FileChangeSpec[], opts: FileChangeOptions = {}): FileChangeItem {
     this.live();
     const item = fileChangeItem(opts.id ?? this.host.itemId(), changes, { status: opts.status ?? 'completed' });
     this.startItem({ ...item, status: 'inProgress' });
