@@ -1,7 +1,7 @@
 import { CodexTurnInactiveError } from '../../src/errors';
 import type { TurnEvent } from '../../src/models';
 import { flushMicrotasks, FakeTurnEndedError } from '../../src/testing';
-import { virtualClock } from '../support/marbles';
+import { newScheduler, virtualClock } from '../support/marbles';
 import { caught, closeClients, collect, fakeApp, later, wire } from '../support/fake-app';
 
 afterEach(closeClients);
@@ -31,6 +31,27 @@ describe('FakeAppServer: timing and faults', () => {
     await clock.advance(1);
     expect([steps, completed]).toEqual([['first', 'second'], true]);
     expect(clock.now()).toBe(5_000);
+  });
+
+  it('a TestScheduler outside run() is a virtual clock too', async () => {
+    const clock = virtualClock(newScheduler());
+    const { server, client } = fakeApp(
+      {
+        scheduler: clock.scheduler,
+        routineFrames: { userMessage: false },
+        script: async (turn) => {
+          await turn.wait(250);
+          turn.message('after 250 ms');
+        },
+      },
+      { requestTimeoutMs: 60_000 },
+    );
+    const result = later(client.chatOnce('go'));
+    await clock.advance(249);
+    expect(server.turns[0]!.status).toBe('inProgress');
+    await clock.advance(1);
+    expect((await result).finalText).toBe('after 250 ms');
+    expect(clock.now()).toBe(250);
   });
 
   it('a silent script times out the client in virtual time; the continuation gets the rest', async () => {
