@@ -1,18 +1,15 @@
-import { filter, lastValueFrom, map, OperatorFunction, toArray } from 'rxjs';
+import { filter, lastValueFrom, map, OperatorFunction, toArray, VirtualTimeScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { CodexClient, type ConversationStep } from 'codex-rx';
+import type { ConversationStep } from 'codex-rx';
 import { toSteps } from 'codex-rx/operators';
 import {
+  advanceVirtualTime,
   agentMessageItem,
   commandExecutionItem,
-  InMemoryTransport,
+  FakeAppServer,
   itemCompleted,
   reasoningItem,
-  response,
-  threadObject,
-  turnCompleted,
-  turnObject,
-  turnStarted,
+  type TurnScript,
 } from 'codex-rx/testing';
 
 // ---- the code under test: your own operator, used on client.chat() -----------------------------
@@ -34,6 +31,14 @@ const thinking = itemCompleted({ threadId, turnId, item: reasoningItem('r1', ['L
 const ranTests = itemCompleted({ threadId, turnId, item: commandExecutionItem('c1', 'npm test', { exitCode: 1 }) });
 const answer = itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'One test fails: parser.spec.ts') });
 
+// ---- the same turn, as a script of the fake app-server -----------------------------------------
+
+const failingTests: TurnScript = (turn) => {
+  turn.reasoning('Looking at the tests');
+  turn.command('npm test', { output: 'FAIL parser.spec.ts', exitCode: 1 });
+  turn.message('One test fails: parser.spec.ts');
+};
+
 describe('transcript()', () => {
   it('turns steps into lines, in virtual time (marbles)', () => {
     const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -48,36 +53,66 @@ describe('transcript()', () => {
     });
   });
 
-  it('works on client.chat() over an in-memory server', async () => {
-    // A scripted server: answers the handshake, thread/start and turn/start with the turn's frames.
-    const transport = new InMemoryTransport({
-      autoRespond: (frame) => {
-        const id = frame.id as number;
-        switch (frame.method) {
-          case 'initialize':
-            return response(id, { userAgent: 'test/0.0', codexHome: '/tmp/codex', platformFamily: 'unix', platformOs: 'linux' });
-          case 'thread/start':
-            return response(id, { thread: threadObject(threadId) });
-          case 'turn/start':
-            return [
-              response(id, { turn: turnObject(turnId) }),
-              turnStarted({ threadId, turnId }),
-              thinking,
-              ranTests,
-              answer,
-              turnCompleted({ threadId, turnId }),
-            ];
-        }
-      },
-    });
-    const client = new CodexClient(transport);
+  it('works on client.chat() against the fake app-server', async () => {
+    // The fake answers the handshake and thread/start, and plays each turn with the script.
+    const server = new FakeAppServer({ script: failingTests });
+    const client = server.client();
     try {
       const lines = await lastValueFrom(client.chat('Why do the tests fail?').pipe(transcript(), toArray()));
       expect(lines).toEqual(['$ npm test (exit 1)', 'One test fails: parser.spec.ts']);
       // What went over the wire: the user's text in turn/start, on the thread that was started.
-      expect(transport.sentWithMethod('turn/start')[0]).toMatchObject({
+      expect(server.requestsOf('turn/start')[0]).toMatchObject({
         params: { threadId, input: [{ type: 'text', text: 'Why do the tests fail?' }] },
       });
+      // What the server did with it: one turn, completed.
+      expect(server.turns.map((t) => [t.turnId, t.status])).toEqual([[turnId, 'completed']]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('shows what the approval handler decided', async () => {
+    const server = new FakeAppServer({
+      script: async (turn) => {
+        // Sends item/commandExecution/requestApproval and waits for the client's answer.
+        const decision = await turn.approval({ command: 'rm -rf dist', reason: 'clean the build' });
+        if (decision === 'accept') turn.command('rm -rf dist');
+        turn.message(decision === 'accept' ? 'Cleaned.' : 'Left dist alone.');
+      },
+    });
+    const client = server.client();
+    client.setApprovalHandler((request) => (request.kind === 'command' && request.command?.startsWith('rm ') ? 'decline' : 'accept'));
+    try {
+      const lines = await lastValueFrom(client.chat('Clean up').pipe(transcript(), toArray()));
+      expect(lines).toEqual(['Left dist alone.']);
+      expect(server.serverRequests.map((r) => r.answer)).toEqual([{ id: 0, result: { decision: 'decline' } }]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports a turn that went silent, in virtual time', async () => {
+    // One scheduler for the fake (turn.wait) and the client (timeouts): no real waiting.
+    const scheduler = new VirtualTimeScheduler();
+    const server = new FakeAppServer({
+      scheduler,
+      script: async (turn) => {
+        turn.message('Looking into it');
+        await turn.wait(60_000);
+        turn.message('Done');
+      },
+    });
+    const client = server.client({ inactivityTimeoutMs: 30_000 });
+    const seen: string[] = [];
+    client
+      .chat('Refactor the parser')
+      .pipe(transcript())
+      .subscribe({ next: (line) => seen.push(line), error: (err: Error) => seen.push(err.name) });
+    try {
+      await advanceVirtualTime(scheduler, 29_999);
+      expect(seen).toEqual(['Looking into it']);
+      await advanceVirtualTime(scheduler, 1);
+      expect(seen).toEqual(['Looking into it', 'CodexTurnInactiveError']);
     } finally {
       await client.close();
     }

@@ -1,56 +1,35 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import type { ConversationStep, TurnEvent } from '../../src/models';
-import { InMemoryTransport } from '../../src/testing/in-memory-transport';
-import {
-  agentDelta,
-  agentMessageItem,
-  itemCompleted,
-  itemStarted,
-  reasoningItem,
-  response,
-  threadObject,
-  turnCompleted,
-  turnObject,
-  turnStarted,
-} from '../../src/testing/frames';
+import { FakeAppServer, type FakeTurn } from '../../src/testing/fake-server';
+import { agentMessageItem, reasoningItem, turnStarted } from '../../src/testing/frames';
 
 /**
  * A fake server that holds every turn/start until `n` have arrived, then sends all turns' frames
  * interleaved round-robin: turn/started of each turn BEFORE any turn/start response (so the
  * router must hold them), the responses in reverse order, then every other phase turn by turn.
  */
-function batchingServer(n: number) {
-  let threads = 0;
-  const waiting: Array<{ id: number; threadId: string; turnId: string; text: string }> = [];
-  const transport: InMemoryTransport = new InMemoryTransport({
-    autoRespond: (frame) => {
-      const id = frame.id as number;
-      const p = (frame.params ?? {}) as { threadId: string; input: Array<{ text: string }> };
-      if (frame.method === 'initialize')
-        return response(id, { userAgent: 'fake', codexHome: '/tmp', platformFamily: 'unix', platformOs: 'linux' });
-      if (frame.method === 'thread/start') return response(id, { thread: threadObject(`thr-${++threads}`) });
-      if (frame.method !== 'turn/start') return undefined;
-      waiting.push({ id, threadId: p.threadId, turnId: `turn-of-${p.threadId}`, text: p.input[0]!.text });
-      if (waiting.length < n) return undefined;
+function batchingServer(n: number): FakeAppServer {
+  const waiting: FakeTurn[] = [];
+  return new FakeAppServer({
+    routineFrames: false,
+    turnId: (_n, threadId) => `turn-of-${threadId}`,
+    script: (turn) => {
+      turn.hold(); // no turn/start response yet
+      turn.keepOpen(); // the n-th turn's script ends them all
+      waiting.push(turn);
+      if (waiting.length < n) return;
       const all = waiting.splice(0);
-      const out: object[] = [];
-      for (const t of all) out.push(turnStarted({ threadId: t.threadId, turnId: t.turnId }));
-      for (const t of [...all].reverse()) out.push(response(t.id, { turn: turnObject(t.turnId) }));
-      for (const t of all) out.push(itemStarted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem(`m-${t.turnId}`, '') }));
-      for (const t of all)
-        out.push(
-          itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: reasoningItem(`r-${t.turnId}`, [`thinking about ${t.text}`]) }),
-        );
-      for (const t of all)
-        out.push(agentDelta({ threadId: t.threadId, turnId: t.turnId, itemId: `m-${t.turnId}`, delta: `reply to ${t.text}` }));
-      for (const t of all)
-        out.push(itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem(`m-${t.turnId}`, `reply to ${t.text}`) }));
-      for (const t of all) out.push(turnCompleted({ threadId: t.threadId, turnId: t.turnId }));
-      return out;
+      const reply = (t: FakeTurn) => `reply to ${t.text}`;
+      for (const t of all) t.send(turnStarted({ threadId: t.threadId, turnId: t.turnId }));
+      for (const t of [...all].reverse()) t.respond();
+      for (const t of all) t.startItem(agentMessageItem(`m-${t.turnId}`, ''));
+      for (const t of all) t.completeItem(reasoningItem(`r-${t.turnId}`, [`thinking about ${t.text}`]));
+      for (const t of all) t.delta(`m-${t.turnId}`, reply(t));
+      for (const t of all) t.completeItem(agentMessageItem(`m-${t.turnId}`, reply(t)));
+      for (const t of all) t.complete();
     },
   });
-  return transport;
 }
 
 describe('routing: many concurrent turns on one connection', () => {
@@ -59,8 +38,8 @@ describe('routing: many concurrent turns on one connection', () => {
 
   it('1,000 concurrent turns each get exactly their own frames, and all state is freed after', async () => {
     const N = 1_000;
-    const transport = batchingServer(N);
-    client = new CodexClient(transport, { requestTimeoutMs: 60_000, inactivityTimeoutMs: null });
+    const server = batchingServer(N);
+    client = server.client({ requestTimeoutMs: 60_000, inactivityTimeoutMs: null });
     // Half consume steps, half consume events, all at once.
     const runs = Array.from({ length: N }, (_, i) =>
       i % 2 === 0
@@ -100,7 +79,7 @@ describe('routing: many concurrent turns on one connection', () => {
       }
     }
     expect(turnIds.size).toBe(N);
-    expect(transport.sentWithMethod('turn/start')).toHaveLength(N);
+    expect(server.requestsOf('turn/start')).toHaveLength(N);
     expect(client.stats).toEqual({ turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 });
   });
 });

@@ -3,19 +3,14 @@ import { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTransportError, CodexTurnInactiveError } from '../../src/errors';
 import type { ChatContinuation, ConversationStep, TurnEvent } from '../../src/models';
 import type { ClientOptions } from '../../src/options';
-import { InboundValue, InMemoryTransport } from '../../src/testing/in-memory-transport';
+import type { InMemoryTransport } from '../../src/testing/in-memory-transport';
+import { FakeAppServer, type FakeTurn, type TurnScript } from '../../src/testing/fake-server';
 import {
-  agentDelta,
   agentMessageItem,
   commandExecutionItem,
   itemCompleted,
-  itemStarted,
-  reasoningDelta,
   reasoningItem,
-  response,
-  serverRequest,
   threadObject,
-  tokenUsageUpdated,
   turnCompleted,
   turnObject,
   turnStarted,
@@ -23,17 +18,7 @@ import {
   userMessageItem,
 } from '../../src/testing/frames';
 
-// ---- a scripted fake app-server over InMemoryTransport ----------------------------------------
-
-interface TurnCtx {
-  threadId: string;
-  turnId: string;
-  text: string;
-  params: Record<string, unknown>;
-  /** The turn/start response; a script must place it somewhere in what it returns. */
-  startResponse: object;
-}
-type TurnScript = (t: TurnCtx) => InboundValue | InboundValue[];
+// ---- the fake app-server, with exactly the frames each spec scripts ------------------------------
 
 interface FakeOptions {
   script?: TurnScript;
@@ -47,61 +32,21 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
-/** The frames of a plain turn that answers `text`. */
-function plainTurn(t: TurnCtx, answer = `Echo: ${t.text}`): InboundValue[] {
-  const { threadId, turnId } = t;
-  return [
-    t.startResponse,
-    turnStarted({ threadId, turnId }),
-    itemCompleted({ threadId, turnId, item: userMessageItem(`${turnId}-u`, t.text) }),
-    itemStarted({ threadId, turnId, item: agentMessageItem(`${turnId}-m`, '') }),
-    agentDelta({ threadId, turnId, itemId: `${turnId}-m`, delta: answer }),
-    itemCompleted({ threadId, turnId, item: agentMessageItem(`${turnId}-m`, answer) }),
-    turnCompleted({ threadId, turnId }),
-  ];
-}
+/** A plain turn that answers `Echo: <text>`: the user's message, one delta, the answer. */
+const plainTurn: TurnScript = (t) => {
+  t.open();
+  t.completeItem(userMessageItem(`${t.turnId}-u`, t.text));
+  t.message(`Echo: ${t.text}`, { id: `${t.turnId}-m` });
+};
 
 function fakeServer(opts: FakeOptions = {}) {
-  let threadCount = 0;
-  let turnCount = 0;
-  const turns: TurnCtx[] = [];
-  const transport = new InMemoryTransport({
-    autoRespondMode: opts.mode,
-    autoRespond: (frame) => {
-      const id = frame.id as number;
-      const p = (frame.params ?? {}) as Record<string, unknown> & { threadId: string; turnId: string };
-      switch (frame.method) {
-        case 'initialize':
-          return response(id, { userAgent: 'fake/0.0', codexHome: '/tmp/fake', platformFamily: 'unix', platformOs: 'linux' });
-        case 'thread/start':
-          return response(id, { thread: threadObject(`thr-${++threadCount}`) });
-        case 'thread/resume':
-          return response(id, { thread: threadObject(p.threadId) });
-        case 'thread/read':
-          return response(id, opts.readThread ? opts.readThread(p) : { thread: threadObject(p.threadId) });
-        case 'turn/start': {
-          const turnId = `turn-${++turnCount}`;
-          const input = p.input as Array<{ text: string }>;
-          const ctx: TurnCtx = {
-            threadId: p.threadId,
-            turnId,
-            text: input[0]!.text,
-            params: p,
-            startResponse: response(id, { turn: turnObject(turnId, { status: 'inProgress' }) }),
-          };
-          turns.push(ctx);
-          return (opts.script ?? plainTurn)(ctx);
-        }
-        case 'turn/interrupt':
-          return [response(id, {}), turnCompleted({ threadId: p.threadId, turnId: p.turnId, status: 'interrupted' })];
-        default:
-          return undefined;
-      }
-    },
-  });
-  const client = new CodexClient(transport, { requestTimeoutMs: 10_000, ...opts.client });
+  // No routine frames (status changes, user message items, token usage): these specs count and
+  // order exactly the frames each script sends.
+  const server = new FakeAppServer({ routineFrames: false, delivery: opts.mode, script: opts.script ?? plainTurn });
+  if (opts.readThread) server.handle('thread/read', (params) => opts.readThread!(params) as never);
+  const client = server.client({ requestTimeoutMs: 10_000, ...opts.client });
   clients.push(client);
-  return { transport, client, turns };
+  return { server, transport: server.transport, client };
 }
 
 const collect = <T>(o: Observable<T>) => lastValueFrom(o.pipe(toArray()));
@@ -128,16 +73,18 @@ async function caught<T>(p: Promise<T>): Promise<unknown> {
 // ---- specs ---------------------------------------------------------------------------------------
 
 describe('turn engine: no lost events', () => {
-  const script: TurnScript = (t) => {
+  /** The frames of the turn: the turn/start response first. */
+  const frames = (t: FakeTurn): object[] => {
     const { threadId, turnId } = t;
     return [
-      t.startResponse,
+      t.response,
       turnStarted({ threadId, turnId }),
       itemCompleted({ threadId, turnId, item: reasoningItem('r1', ['Thinking about: x']) }),
       itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'done') }),
       turnCompleted({ threadId, turnId }),
     ];
   };
+  const script: TurnScript = (t) => t.send(...frames(t));
   const expected = [
     ['thinking', 'r1', 'Thinking about: x'],
     ['codex', 'm1', 'done'],
@@ -146,7 +93,7 @@ describe('turn engine: no lost events', () => {
   it('frames sent in the same inbound chunk as the turn/start response are all delivered', async () => {
     const { client } = fakeServer({
       // One raw chunk: the response and the whole turn, newline-separated, parsed in one go.
-      script: (t) => (script(t) as object[]).map((f) => JSON.stringify(f)).join('\n'),
+      script: (t) => t.sendChunk(frames(t)),
     });
     const steps = await collect(client.chat('x'));
     expect(steps.map(stepSummary)).toEqual(expected);
@@ -166,9 +113,9 @@ describe('turn engine: no lost events', () => {
   it('frames that arrive BEFORE the turn/start response are held and delivered', async () => {
     const { client } = fakeServer({
       script: (t) => {
-        const [resp, ...rest] = script(t) as object[];
+        const [resp, ...rest] = frames(t);
         // started and the reasoning item come first, then the response, then the rest
-        return [rest[0]!, rest[1]!, resp!, rest[2]!, rest[3]!];
+        t.send(rest[0]!, rest[1]!, resp!, rest[2]!, rest[3]!);
       },
     });
     const steps = await collect(client.chat('x'));
@@ -177,10 +124,8 @@ describe('turn engine: no lost events', () => {
 
   it('frames of other threads arriving while a turn/start is in flight are not swallowed', async () => {
     const { client, transport } = fakeServer({
-      script: (t) => [
-        itemCompleted({ threadId: 'elsewhere', turnId: 'foreign', item: agentMessageItem('f', 'not mine') }),
-        ...(script(t) as object[]),
-      ],
+      script: (t) =>
+        t.send(itemCompleted({ threadId: 'elsewhere', turnId: 'foreign', item: agentMessageItem('f', 'not mine') }), ...frames(t)),
     });
     const notes: string[] = [];
     client.notifications$.subscribe((n) => notes.push(n.method));
@@ -193,8 +138,8 @@ describe('turn engine: no lost events', () => {
   it('a terminal frame before the start response still ends the turn with all its steps', async () => {
     const { client } = fakeServer({
       script: (t) => {
-        const [resp, ...rest] = script(t) as object[];
-        return [...rest, resp!];
+        const [resp, ...rest] = frames(t);
+        t.send(...rest, resp!);
       },
     });
     const steps = await collect(client.chat('x'));
@@ -210,15 +155,15 @@ describe('turn engine: no lost events', () => {
       script: (t) => {
         const { threadId, turnId } = t;
         const item = itemCompleted({ threadId, turnId, item: commandExecutionItem('c1', 'ls') });
-        return [
-          t.startResponse,
+        t.send(
+          t.response,
           turnStarted({ threadId, turnId }),
           item,
           item,
           itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'ok') }),
           item,
           turnCompleted({ threadId, turnId }),
-        ];
+        );
       },
     });
     const steps = await collect(client.chat('x'));
@@ -235,21 +180,13 @@ describe('turn engine: chatEvents', () => {
   it('orders events: started first, deltas with itemId/itemType, steps, completed last with the result', async () => {
     const { client } = fakeServer({
       script: (t) => {
-        const { threadId, turnId } = t;
-        return [
-          t.startResponse,
-          turnStarted({ threadId, turnId }),
-          itemStarted({ threadId, turnId, item: reasoningItem('r1', []) }),
-          reasoningDelta({ threadId, turnId, itemId: 'r1', delta: 'Think' }),
-          reasoningDelta({ threadId, turnId, itemId: 'r1', delta: 'ing' }),
-          itemCompleted({ threadId, turnId, item: reasoningItem('r1', ['Thinking']) }),
-          itemStarted({ threadId, turnId, item: agentMessageItem('m1', '') }),
-          agentDelta({ threadId, turnId, itemId: 'm1', delta: 'Hel' }),
-          agentDelta({ threadId, turnId, itemId: 'm1', delta: 'lo' }),
-          itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'Hello') }),
-          tokenUsageUpdated({ threadId, turnId, total: { totalTokens: 5 } }),
-          turnCompleted({ threadId, turnId }),
-        ];
+        const thinking = reasoningItem('r1', []);
+        t.startItem(thinking);
+        t.delta(thinking, 'Think');
+        t.delta(thinking, 'ing');
+        t.completeItem(reasoningItem('r1', ['Thinking']));
+        t.message('Hello', { id: 'm1', deltas: ['Hel', 'lo'] });
+        t.usage({ totalTokens: 5 });
       },
     });
     const events = await collect(client.chatEvents('hi'));
@@ -285,11 +222,10 @@ describe('turn engine: chatEvents', () => {
 
 describe('turn engine: continuation after inactivity', () => {
   /** A turn that starts, completes one item, then goes silent (the test feeds the rest). */
-  const silentAfterOne: TurnScript = (t) => [
-    t.startResponse,
-    turnStarted({ threadId: t.threadId, turnId: t.turnId }),
-    itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem('a', 'first') }),
-  ];
+  const silentAfterOne: TurnScript = (t) => {
+    t.completeItem(agentMessageItem('a', 'first'));
+    t.keepOpen();
+  };
 
   /** Subscribes, collecting values until the stream errors; resolves with both. */
   function runUntilError<T>(o: Observable<T>): Promise<{ values: T[]; error: unknown; completed: boolean }> {
@@ -387,11 +323,10 @@ describe('turn engine: continuation after inactivity', () => {
 });
 
 describe('turn engine: unsubscribe, failures, fallbacks', () => {
-  const openTurn: TurnScript = (t) => [
-    t.startResponse,
-    turnStarted({ threadId: t.threadId, turnId: t.turnId }),
-    itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem('a', 'partial') }),
-  ];
+  const openTurn: TurnScript = (t) => {
+    t.completeItem(agentMessageItem('a', 'partial'));
+    t.keepOpen();
+  };
 
   async function subscribeUntilFirstStep(o: Observable<ConversationStep>) {
     const steps: ConversationStep[] = [];
@@ -429,11 +364,7 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
 
   it('a failed turn rejects chatOnce with CodexProtocolError carrying the turn error message', async () => {
     const { client } = fakeServer({
-      script: (t) => [
-        t.startResponse,
-        turnStarted({ threadId: t.threadId, turnId: t.turnId }),
-        turnCompleted({ threadId: t.threadId, turnId: t.turnId, status: 'failed', error: 'upstream said 400' }),
-      ],
+      script: (t) => t.fail('upstream said 400'),
     });
     const err = await caught(client.chatOnce('go'));
     expect(err).toBeInstanceOf(CodexProtocolError);
@@ -444,12 +375,7 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
 
   it('chatOnce without an agentMessage item falls back to thread/read', async () => {
     const { client, transport } = fakeServer({
-      script: (t) => [
-        t.startResponse,
-        turnStarted({ threadId: t.threadId, turnId: t.turnId }),
-        itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: reasoningItem('r', ['hmm']) }),
-        turnCompleted({ threadId: t.threadId, turnId: t.turnId }),
-      ],
+      script: (t) => t.completeItem(reasoningItem('r', ['hmm'])),
       readThread: ({ threadId }) => ({
         thread: threadObject(threadId, {
           turns: [
@@ -477,7 +403,8 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
 
   it('chatOnce rejects when neither the turn nor thread/read has an assistant message', async () => {
     const { client, transport } = fakeServer({
-      script: (t) => [t.startResponse, turnCompleted({ threadId: t.threadId, turnId: t.turnId })],
+      // the response and turn/completed, nothing else (not even turn/started)
+      script: (t) => t.send(t.response, turnCompleted({ threadId: t.threadId, turnId: t.turnId })),
       readThread: ({ threadId }) => ({
         thread: threadObject(threadId, { turns: [turnObject('turn-1', { items: [userMessageItem('u', 'go')] })] }),
       }),
@@ -504,15 +431,15 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
 
 describe('turn engine: params on the wire', () => {
   it('ThreadConfig and TurnOverrides: omitted keys absent, explicit nulls sent as null', async () => {
-    const { client, transport } = fakeServer();
+    const { client, server } = fakeServer();
     await client.chatOnce('hello', {
       threadConfig: { model: 'gpt-x', approvalPolicy: null, cwd: '/w' },
       turnOverrides: { effort: 'high', summary: null },
       user: 'u1',
     });
-    const [threadStart] = transport.sentWithMethod('thread/start');
+    const [threadStart] = server.requestsOf('thread/start');
     expect(threadStart!.params).toEqual({ model: 'gpt-x', approvalPolicy: null, cwd: '/w' });
-    const [turnStart] = transport.sentWithMethod('turn/start');
+    const [turnStart] = server.requestsOf('turn/start');
     expect(turnStart!.params).toEqual({
       threadId: 'thr-1',
       input: [{ type: 'text', text: 'hello' }],
@@ -525,17 +452,18 @@ describe('turn engine: params on the wire', () => {
   });
 
   it('a known thread gets no thread/resume before turn/start; an unknown threadId gets one', async () => {
-    const { client, transport } = fakeServer();
+    const { client, server } = fakeServer();
+    server.addThread('thr-from-elsewhere');
     const handle = await client.startThread({ cwd: '/w' });
     await handle.chatOnce('one');
     await client.chatOnce('two', { threadId: handle.threadId });
-    const methods = () => transport.sent.map((f) => f.method).filter((m) => m !== 'initialized');
+    const methods = () => server.requests.map((r) => r.method);
     expect(methods()).toEqual(['initialize', 'thread/start', 'turn/start', 'turn/start']);
 
     await client.chatOnce('three', { threadId: 'thr-from-elsewhere' });
     expect(methods().slice(4)).toEqual(['thread/resume', 'turn/start']);
-    expect(transport.sentWithMethod('thread/resume')[0]!.params).toEqual({ threadId: 'thr-from-elsewhere' });
-    expect(transport.sentWithMethod('turn/start')[2]!.params).toMatchObject({ threadId: 'thr-from-elsewhere' });
+    expect(server.requestsOf('thread/resume')[0]!.params).toEqual({ threadId: 'thr-from-elsewhere' });
+    expect(server.requestsOf('turn/start')[2]!.params).toMatchObject({ threadId: 'thr-from-elsewhere' });
   });
 });
 
@@ -544,18 +472,23 @@ describe('turn engine: server requests', () => {
     transport.sent.filter((f) => f.id === id && f.method === undefined);
 
   it('an unknown server request (id 0) is answered with -32601 at once', async () => {
-    const { client, transport } = fakeServer();
+    // sync delivery: the request reaches the client inside sendRequest(), and so does its answer
+    const { client, server, transport } = fakeServer({ mode: 'sync' });
     await client.start();
-    transport.receive(serverRequest(0, 'item/tool/call', { threadId: 't', turnId: 'u', callId: 'c', tool: 'x', arguments: {} }));
+    const answer = server.sendRequest('item/tool/call', { threadId: 't', turnId: 'u', callId: 'c', tool: 'x', arguments: {} });
     expect(answersTo(transport, 0)).toEqual([{ id: 0, error: { code: -32601, message: expect.stringContaining('item/tool/call') } }]);
+    await expect(answer).resolves.toEqual(answersTo(transport, 0)[0]);
   });
 
   it('requestUserInput without a handler gets an error reply; with setUserInputHandler, the answers', async () => {
-    const { client, transport } = fakeServer();
+    const { client, server, transport } = fakeServer({ mode: 'sync' });
     await client.start();
-    const req = (id: number) =>
-      userInputRequest({ id, threadId: 't', turnId: 'u', itemId: 'i', questions: [{ id: 'q1', question: 'Proceed?' }] });
-    transport.receive(req(0));
+    // the server's request ids count from 0
+    const ask = () =>
+      void server.sendRequest((id) =>
+        userInputRequest({ id, threadId: 't', turnId: 'u', itemId: 'i', questions: [{ id: 'q1', question: 'Proceed?' }] }),
+      );
+    ask();
     expect(answersTo(transport, 0)).toEqual([
       { id: 0, error: expect.objectContaining({ code: expect.any(Number), message: expect.any(String) }) },
     ]);
@@ -565,7 +498,7 @@ describe('turn engine: server requests', () => {
       seen.push(r);
       return { q1: ['yes'] };
     });
-    transport.receive(req(1));
+    ask();
     await waitFor(() => answersTo(transport, 1).length > 0, 'the user input answer');
     expect(answersTo(transport, 1)).toEqual([{ id: 1, result: { answers: { q1: { answers: ['yes'] } } } }]);
     expect(seen).toEqual([
@@ -581,20 +514,10 @@ describe('turn engine: server requests', () => {
 
   it('approvals of a running turn are answered by the handler and appear as chatEvents approval events', async () => {
     const { client, transport } = fakeServer({
-      script: (t) => [
-        t.startResponse,
-        turnStarted({ threadId: t.threadId, turnId: t.turnId }),
-        serverRequest(0, 'item/commandExecution/requestApproval', {
-          kind: 'command',
-          threadId: t.threadId,
-          turnId: t.turnId,
-          itemId: 'c1',
-          reason: 'needs it',
-          command: 'touch x',
-        }),
-        itemCompleted({ threadId: t.threadId, turnId: t.turnId, item: agentMessageItem('m', 'ok') }),
-        turnCompleted({ threadId: t.threadId, turnId: t.turnId }),
-      ],
+      script: async (t) => {
+        await t.approval({ itemId: 'c1', reason: 'needs it', command: 'touch x' }); // the server's first request: id 0
+        t.completeItem(agentMessageItem('m', 'ok'));
+      },
     });
     client.setApprovalHandler((r) => (r.kind === 'command' && r.command === 'touch x' ? 'acceptForSession' : 'decline'));
     const events = await collect(client.chatEvents('go'));

@@ -1,4 +1,3 @@
-import { TestScheduler } from 'rxjs/testing';
 import { forTurn } from '../../src/operators';
 import type { JsonRpcMessage } from '../../src/protocol/messages';
 import {
@@ -11,8 +10,7 @@ import {
   turnCompleted,
   turnStarted,
 } from '../../src/testing/frames';
-
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { newScheduler } from '../support/marbles';
 
 describe('forTurn', () => {
   it('keeps only the frames of one turn out of three interleaved turns', () => {

@@ -1,10 +1,8 @@
 import { asyncScheduler, SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { CodexTimeoutError, CodexTurnInactiveError } from '../../src/errors';
 import type { ChatContinuation } from '../../src/models';
 import { inactivityTimeout } from '../../src/operators';
-
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { newScheduler } from '../support/marbles';
 
 function continuationCounter() {
   let calls = 0;

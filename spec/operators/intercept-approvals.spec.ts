@@ -1,5 +1,4 @@
 import { asyncScheduler, EMPTY, NEVER, Subject } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../../src/models';
 import { ApprovalReply, interceptApprovals } from '../../src/operators';
 import type { JsonRpcId, JsonRpcMessage } from '../../src/protocol/messages';
@@ -14,8 +13,8 @@ import {
   turnCompleted,
   userInputRequest,
 } from '../../src/testing/frames';
+import { newScheduler } from '../support/marbles';
 
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const T = 'thr';
 const U = 'turn';
 

@@ -1,10 +1,8 @@
-import { TestScheduler } from 'rxjs/testing';
 import { CodexProtocolError } from '../../src/errors';
 import { responseTo } from '../../src/operators';
 import type { JsonRpcMessage } from '../../src/protocol/messages';
 import { errorResponse, notification, response, serverRequest } from '../../src/testing/frames';
-
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { newScheduler } from '../support/marbles';
 
 describe('responseTo', () => {
   it('emits the result of its request and completes; other ids and notifications are ignored', () => {

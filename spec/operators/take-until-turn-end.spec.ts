@@ -1,10 +1,9 @@
-import { TestScheduler } from 'rxjs/testing';
 import { CodexProtocolError } from '../../src/errors';
 import { takeUntilTurnEnd } from '../../src/operators';
 import type { JsonRpcMessage } from '../../src/protocol/messages';
 import { agentDelta, agentMessageItem, itemCompleted, turnCompleted, turnStarted } from '../../src/testing/frames';
+import { newScheduler } from '../support/marbles';
 
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const T = 'thr';
 const U = 'turn';
 

@@ -1,4 +1,3 @@
-import { TestScheduler } from 'rxjs/testing';
 import type { ConversationStep } from '../../src/models';
 import { toSteps } from '../../src/operators';
 import type { JsonRpcMessage } from '../../src/protocol/messages';
@@ -17,8 +16,8 @@ import {
   turnStarted,
 } from '../../src/testing/frames';
 import type { ThreadItem } from '../../src/protocol/generated/v2/ThreadItem';
+import { newScheduler } from '../support/marbles';
 
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const T = 'thr';
 const U = 'turn';
 const done = (item: ThreadItem) => itemCompleted({ threadId: T, turnId: U, item });

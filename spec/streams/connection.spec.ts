@@ -1,5 +1,4 @@
 import { Subscription } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../src/protocol/messages';
@@ -9,8 +8,8 @@ import { errorResponse, notification, response, serverRequest } from '../../src/
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
 import { countingScheduler } from '../support/counting-scheduler';
 import type { InMemoryTransportOptions } from '../../src/testing/in-memory-transport';
+import { newScheduler } from '../support/marbles';
 
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Setup {

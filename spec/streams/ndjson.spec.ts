@@ -1,8 +1,7 @@
 import { from, Observable, Subject, toArray, lastValueFrom } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { InvalidLine, ndjson } from '../../src/streams/ndjson';
+import { newScheduler } from '../support/marbles';
 
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 const collect = (chunks: Array<string | Uint8Array>, config?: Parameters<typeof ndjson>[0]) =>
   lastValueFrom(from(chunks).pipe(ndjson(config), toArray()));

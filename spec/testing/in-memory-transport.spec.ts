@@ -1,10 +1,8 @@
-import { TestScheduler } from 'rxjs/testing';
 import { CodexTransportError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import { InvalidLine } from '../../src/streams/ndjson';
 import { agentDelta, InMemoryTransport, notification, response } from '../../src/testing';
-
-const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+import { newScheduler } from '../support/marbles';
 
 describe('InMemoryTransport', () => {
   it('plays an inbound$ marble script from start(): objects are frames, strings are raw lines', () => {

@@ -4,3 +4,5 @@
  */
 export * from './in-memory-transport';
 export * from './frames';
+export * from './virtual-time';
+export * from './fake-server';
