@@ -5,6 +5,7 @@ import type { ChatContinuation, ConversationStep, TurnEvent } from '../../src/mo
 import type { ClientOptions } from '../../src/options';
 import type { InMemoryTransport } from '../../src/testing/in-memory-transport';
 import { FakeAppServer, type FakeTurn, type TurnScript } from '../../src/testing/fake-server';
+import { virtualClock, type VirtualClock } from '../support/marbles';
 import {
   agentMessageItem,
   commandExecutionItem,
@@ -39,25 +40,24 @@ const plainTurn: TurnScript = (t) => {
   t.message(`Echo: ${t.text}`, { id: `${t.turnId}-m` });
 };
 
+/** The fake server and a client on one virtual clock: no spec here waits on the wall clock. */
 function fakeServer(opts: FakeOptions = {}) {
+  const clock = virtualClock();
   // No routine frames (status changes, user message items, token usage): these specs count and
   // order exactly the frames each script sends.
-  const server = new FakeAppServer({ routineFrames: false, delivery: opts.mode, script: opts.script ?? plainTurn });
+  const server = new FakeAppServer({
+    routineFrames: false,
+    delivery: opts.mode,
+    script: opts.script ?? plainTurn,
+    scheduler: clock.scheduler,
+  });
   if (opts.readThread) server.handle('thread/read', (params) => opts.readThread!(params) as never);
   const client = server.client({ requestTimeoutMs: 10_000, ...opts.client });
   clients.push(client);
-  return { server, transport: server.transport, client };
+  return { server, transport: server.transport, client, clock };
 }
 
 const collect = <T>(o: Observable<T>) => lastValueFrom(o.pipe(toArray()));
-const tick = () => new Promise((r) => setImmediate(r));
-const waitFor = async (cond: () => boolean, what: string, ms = 5_000) => {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 const stepSummary = (s: ConversationStep) => [s.stepType, s.itemId, s.text];
 const zeroStats = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
 
@@ -240,10 +240,14 @@ describe('turn engine: continuation after inactivity', () => {
   }
 
   it('resumes with exactly the missing steps: no duplicate, no gap, across two timeouts', async () => {
-    const { client, transport } = fakeServer({ script: silentAfterOne, client: { inactivityTimeoutMs: 50 } });
+    const { client, transport, clock } = fakeServer({ script: silentAfterOne, client: { inactivityTimeoutMs: 50 } });
     const item = (id: string, text: string) => itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem(id, text) });
 
-    const first = await runUntilError(client.chat('go'));
+    const running = runUntilError(client.chat('go'));
+    await clock.advance(49);
+    expect(client.stats.turns).toBe(1);
+    await clock.advance(1);
+    const first = await running;
     expect(first.values.map((s) => s.itemId)).toEqual(['a']);
     expect(first.error).toBeInstanceOf(CodexTurnInactiveError);
     const e1 = first.error as CodexTurnInactiveError;
@@ -256,7 +260,9 @@ describe('turn engine: continuation after inactivity', () => {
     transport.receive(item('b', 'second'));
     transport.receive(item('a', 'first'));
 
-    const second = await runUntilError(client.chat(undefined, { continuation: e1.continuation }));
+    const resumed = runUntilError(client.chat(undefined, { continuation: e1.continuation }));
+    await clock.advance(50);
+    const second = await resumed;
     expect(second.values.map((s) => [s.itemId, s.text])).toEqual([['b', 'second']]);
     expect(second.error).toBeInstanceOf(CodexTurnInactiveError);
     const c2 = (second.error as CodexTurnInactiveError).continuation;
@@ -282,8 +288,10 @@ describe('turn engine: continuation after inactivity', () => {
   });
 
   it('chatOnce resumes a once-continuation and returns the final text; modes cannot be mixed', async () => {
-    const { client, transport } = fakeServer({ script: silentAfterOne, client: { inactivityTimeoutMs: 50 } });
-    const err = (await caught(client.chatOnce('go'))) as CodexTurnInactiveError;
+    const { client, transport, clock } = fakeServer({ script: silentAfterOne, client: { inactivityTimeoutMs: 50 } });
+    const once = caught(client.chatOnce('go'));
+    await clock.advance(50);
+    const err = (await once) as CodexTurnInactiveError;
     expect(err).toBeInstanceOf(CodexTurnInactiveError);
     expect(err.continuation).toMatchObject({ mode: 'once', cursor: 2 });
     await expect(collect(client.chat(undefined, { continuation: err.continuation }))).rejects.toThrow(TypeError);
@@ -304,11 +312,13 @@ describe('turn engine: continuation after inactivity', () => {
   });
 
   it('buffer cap: more events than maxBufferedEvents while detached makes resuming fail', async () => {
-    const { client, transport } = fakeServer({
+    const { client, transport, clock } = fakeServer({
       script: silentAfterOne,
       client: { inactivityTimeoutMs: 50, maxBufferedEvents: 3 },
     });
-    const first = await runUntilError(client.chat('go'));
+    const running = runUntilError(client.chat('go'));
+    await clock.advance(50);
+    const first = await running;
     const cont = (first.error as CodexTurnInactiveError).continuation;
     for (let i = 0; i < 5; i++) {
       transport.receive(itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem(`x${i}`, `t${i}`) }));
@@ -328,37 +338,38 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
     t.keepOpen();
   };
 
-  async function subscribeUntilFirstStep(o: Observable<ConversationStep>) {
+  async function subscribeUntilFirstStep(o: Observable<ConversationStep>, clock: VirtualClock) {
     const steps: ConversationStep[] = [];
     const errors: unknown[] = [];
     const sub: Subscription = o.subscribe({ next: (s) => steps.push(s), error: (e) => errors.push(e) });
-    await waitFor(() => steps.length > 0, 'the first step');
+    await clock.settle();
+    expect(steps).toHaveLength(1);
     return { sub, steps, errors };
   }
 
   it('unsubscribing mid-turn frees the turn at once and sends nothing by default', async () => {
-    const { client, transport } = fakeServer({ script: openTurn });
-    const { sub } = await subscribeUntilFirstStep(client.chat('go'));
+    const { client, transport, clock } = fakeServer({ script: openTurn });
+    const { sub } = await subscribeUntilFirstStep(client.chat('go'), clock);
     expect(client.stats.turns).toBe(1);
     sub.unsubscribe();
     expect(client.stats).toEqual(zeroStats);
     // later frames of the abandoned turn go nowhere and break nothing
     transport.receive(itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem('b', 'late') }));
     transport.receive(turnCompleted({ threadId: 'thr-1', turnId: 'turn-1' }));
-    await tick();
+    await clock.settle();
     expect(transport.sentWithMethod('turn/interrupt')).toEqual([]);
     expect(client.stats).toEqual(zeroStats);
   });
 
   it('with interruptOnUnsubscribe a turn/interrupt goes on the wire', async () => {
-    const { client, transport } = fakeServer({ script: openTurn });
-    const { sub } = await subscribeUntilFirstStep(client.chat('go', { interruptOnUnsubscribe: true }));
+    const { client, transport, clock } = fakeServer({ script: openTurn });
+    const { sub } = await subscribeUntilFirstStep(client.chat('go', { interruptOnUnsubscribe: true }), clock);
     sub.unsubscribe();
     expect(client.stats.turns).toBe(0);
     expect(transport.sentWithMethod('turn/interrupt')).toEqual([
       expect.objectContaining({ method: 'turn/interrupt', params: { threadId: 'thr-1', turnId: 'turn-1' } }),
     ]);
-    await waitFor(() => client.stats.pendingRequests === 0, 'the interrupt answer');
+    await clock.settle();
     expect(client.stats).toEqual(zeroStats);
   });
 
@@ -417,8 +428,8 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
   });
 
   it('a transport failure mid-turn errors the chat with CodexTransportError and frees everything', async () => {
-    const { client, transport } = fakeServer({ script: openTurn });
-    const { steps, errors } = await subscribeUntilFirstStep(client.chat('go'));
+    const { client, transport, clock } = fakeServer({ script: openTurn });
+    const { steps, errors } = await subscribeUntilFirstStep(client.chat('go'), clock);
     transport.fail(new Error('wire cut'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(CodexTransportError);
@@ -481,7 +492,7 @@ describe('turn engine: server requests', () => {
   });
 
   it('requestUserInput without a handler gets an error reply; with setUserInputHandler, the answers', async () => {
-    const { client, server, transport } = fakeServer({ mode: 'sync' });
+    const { client, server, transport, clock } = fakeServer({ mode: 'sync' });
     await client.start();
     // the server's request ids count from 0
     const ask = () =>
@@ -499,7 +510,7 @@ describe('turn engine: server requests', () => {
       return { q1: ['yes'] };
     });
     ask();
-    await waitFor(() => answersTo(transport, 1).length > 0, 'the user input answer');
+    await clock.settle();
     expect(answersTo(transport, 1)).toEqual([{ id: 1, result: { answers: { q1: { answers: ['yes'] } } } }]);
     expect(seen).toEqual([
       expect.objectContaining({
@@ -513,7 +524,7 @@ describe('turn engine: server requests', () => {
   });
 
   it('approvals of a running turn are answered by the handler and appear as chatEvents approval events', async () => {
-    const { client, transport } = fakeServer({
+    const { client, transport, clock } = fakeServer({
       script: async (t) => {
         await t.approval({ itemId: 'c1', reason: 'needs it', command: 'touch x' }); // the server's first request: id 0
         t.completeItem(agentMessageItem('m', 'ok'));
@@ -523,7 +534,7 @@ describe('turn engine: server requests', () => {
     const events = await collect(client.chatEvents('go'));
     const approval = events.find((e) => e.type === 'approval');
     expect(approval).toMatchObject({ type: 'approval', request: { kind: 'command', requestId: 0, itemId: 'c1', reason: 'needs it' } });
-    await waitFor(() => answersTo(transport, 0).length > 0, 'the approval answer');
+    await clock.settle();
     expect(answersTo(transport, 0)).toEqual([{ id: 0, result: { decision: 'acceptForSession' } }]);
     expect(client.stats).toEqual(zeroStats);
   });
