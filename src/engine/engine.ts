@@ -14,9 +14,11 @@ import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import { Handshake } from './handshake';
 import { IdleRecovery, StoredTurn } from './idle-recovery';
+import { Interrupts } from './interrupts';
 import { ServerRequestDesk } from './server-requests';
 import type { UserInputHandler } from './user-input';
 import type { EngineSettings } from './settings';
+import { ThreadQueue } from './thread-queue';
 import { ThreadRegistry } from './thread-registry';
 import { TurnRouter } from './turn-router';
 import { TurnEngine } from './turns';
@@ -50,6 +52,8 @@ export class CodexEngine {
   private readonly router = new TurnRouter();
   private readonly desk: ServerRequestDesk;
   private readonly recovery: IdleRecovery;
+  private readonly queue = new ThreadQueue();
+  private readonly interrupts: Interrupts;
 
   constructor(
     private readonly connection: JsonRpcConnection,
@@ -71,6 +75,7 @@ export class CodexEngine {
       readTurns: (threadId) => this.readTurns(threadId),
       report: (diagnostic) => connection.report(diagnostic),
     });
+    this.interrupts = new Interrupts(connection, this.router, scheduler, settings.requestTimeoutMs);
     this.turns = new TurnEngine({
       settings,
       connection,
@@ -79,6 +84,8 @@ export class CodexEngine {
       router: this.router,
       desk: this.desk,
       recovery: this.recovery,
+      queue: this.queue,
+      interrupts: this.interrupts,
     });
     connection.onNotification = (n) => this.onNotification(n);
     connection.onServerRequest = (r) => this.onServerRequest(r);
@@ -86,6 +93,8 @@ export class CodexEngine {
       this.router.failAll(err);
       this.recovery.dispose();
       this.desk.dispose();
+      this.interrupts.clear();
+      this.queue.clear();
     });
   }
 
@@ -112,11 +121,16 @@ export class CodexEngine {
     this.desk.respondApproval(request, decision);
   }
 
-  /** Interrupts a running turn and resolves when the server acknowledged it. */
+  /**
+   * Interrupts a running turn and resolves when the server acknowledged it. Asked for before the
+   * server has started the turn, the interrupt is held until it has (see `Interrupts`).
+   */
   async interruptTurn(turnId: string, opts: InterruptOptions = {}): Promise<void> {
     const threadId = opts.threadId ?? this.router.get(turnId)?.threadId;
     if (!threadId) throw new TypeError(`interruptTurn: unknown turn ${turnId}; pass opts.threadId`);
-    await this.handshake.request('turn/interrupt', { threadId, turnId }, { timeoutMs: opts.timeoutMs });
+    const ready = this.handshake.ready();
+    if (ready) await ready;
+    await this.interrupts.interrupt(threadId, turnId, { timeoutMs: opts.timeoutMs });
   }
 
   private onNotification(n: JsonRpcNotification): void {
@@ -131,8 +145,11 @@ export class CodexEngine {
       if (ThreadStatusChangedParamsCodec.is(n.params)) this.recovery.onThreadStatus(n.params.threadId, n.params.status.type);
     } else if (n.method === 'serverRequest/resolved') {
       if (ServerRequestResolvedParamsCodec.is(n.params)) this.desk.resolved(n.params.requestId);
+    } else if (n.method === 'turn/started' && turnId !== undefined) {
+      this.interrupts.onStarted(turnId);
     } else if (n.method === 'turn/completed' && turnId !== undefined) {
       this.desk.dropTurn(turnId);
+      this.interrupts.onEnded(turnId);
     }
   }
 

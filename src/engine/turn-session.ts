@@ -27,6 +27,8 @@ export class TurnSession {
   delivered = 0;
   /** The `turn/completed` frame, once it came. */
   terminal: JsonRpcMessage | null = null;
+  /** The server has started the turn (`turn/started` came): it can be interrupted now. */
+  started = false;
   /** Item ids already turned into steps, shared by every consumer of the turn. */
   readonly seenItemIds = new Set<string>();
   /** The last agent message and (when `retainEvents`) the non-delta events: the `ChatResult`. */
@@ -39,6 +41,7 @@ export class TurnSession {
   private bufferStart = 0;
   private overflow: number | null = null;
   private endWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
+  private startWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private failure: Error | null = null;
 
   constructor(
@@ -82,9 +85,14 @@ export class TurnSession {
   }
 
   push(frame: JsonRpcMessage): void {
-    if ((frame as { method: string }).method === 'turn/completed') {
+    const method = (frame as { method: string }).method;
+    if (method === 'turn/completed') {
       this.terminal = frame;
       for (const w of this.endWaiters.splice(0)) w.resolve();
+      for (const w of this.startWaiters.splice(0)) w.resolve();
+    } else if (method === 'turn/started' && !this.started) {
+      this.started = true;
+      for (const w of this.startWaiters.splice(0)) w.resolve();
     }
     this.collected.push(frame);
     if (this.consumer) {
@@ -168,9 +176,17 @@ export class TurnSession {
     return new Promise((resolve, reject) => this.endWaiters.push({ resolve, reject }));
   }
 
+  /** Resolves when the server has started the turn, or it ended; rejects when the connection ends first. */
+  whenStarted(): Promise<void> {
+    if (this.started || this.terminal) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.startWaiters.push({ resolve, reject }));
+  }
+
   /** The connection ended: the consumer (now or when it attaches) gets `err`. */
   fail(err: Error): void {
     this.failure = err;
+    for (const w of this.startWaiters.splice(0)) w.reject(err);
     for (const w of this.endWaiters.splice(0)) w.reject(err);
     this.consumer?.error(err);
   }

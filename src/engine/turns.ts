@@ -12,8 +12,10 @@ import { turnOverrideParams } from '../protocol/params';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
+import type { Interrupts } from './interrupts';
 import type { ServerRequestDesk } from './server-requests';
 import type { EngineSettings } from './settings';
+import type { ThreadQueue } from './thread-queue';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnRouter } from './turn-router';
 import type { TurnSession } from './turn-session';
@@ -27,6 +29,8 @@ export interface TurnEngineParts {
   readonly router: TurnRouter;
   readonly desk: ServerRequestDesk;
   readonly recovery: IdleRecovery;
+  readonly queue: ThreadQueue;
+  readonly interrupts: Interrupts;
 }
 
 const CONTINUATION_EXCLUSIVE = ['threadId', 'user', 'metadata', 'threadConfig', 'turnOverrides'] as const;
@@ -78,7 +82,7 @@ export class TurnEngine {
     if (!wasCompleted) {
       const ended = session.whenEnded();
       const { threadId, turnId } = session;
-      await this.parts.connection.request('turn/interrupt', { threadId, turnId }, { timeoutMs: opts.timeoutMs });
+      await this.parts.interrupts.interrupt(threadId, turnId, { timeoutMs: opts.timeoutMs });
       const waitMs = opts.timeoutMs === undefined ? this.parts.settings.requestTimeoutMs : opts.timeoutMs;
       await this.deadline(
         ended,
@@ -133,6 +137,8 @@ export class TurnEngine {
       let session: TurnSession | undefined;
       let inner: Subscription | undefined;
       let done = false;
+      /** Lets the next chat on the thread start (see ThreadQueue). */
+      let releaseThread: (() => void) | undefined;
       const run = (s: TurnSession, fresh: boolean, cursor?: number) => {
         session = s;
         const frames$ = new Observable<JsonRpcMessage>((sub) => {
@@ -152,11 +158,13 @@ export class TurnEngine {
             done = true;
             if ((err as Error)?.name === 'CodexTurnInactiveError' && !s.ended) this.suspend(s);
             else this.release(s);
+            releaseThread?.();
             subscriber.error(err);
           },
           complete: () => {
             done = true;
             this.release(s);
+            releaseThread?.();
             subscriber.complete();
           },
         });
@@ -170,13 +178,18 @@ export class TurnEngine {
         }
       } else {
         this.start(text!, options, mode, retain, () => subscriber.closed).then(
-          (s) => s && run(s, true),
+          (started) => {
+            if (!started) return;
+            releaseThread = started.releaseThread;
+            run(started.session, true);
+          },
           (err) => subscriber.error(err),
         );
       }
       return () => {
         inner?.unsubscribe();
         if (session && !done && !session.suspended) this.abandon(session, options);
+        releaseThread?.();
       };
     });
   }
@@ -196,15 +209,30 @@ export class TurnEngine {
     return s;
   }
 
-  /** Starts a turn: handshake, thread, turn/start; resolves with its session (null: the caller left meanwhile). */
-  private async start(text: string, options: ChatOptions, mode: Mode, retain: boolean, left: () => boolean): Promise<TurnSession | null> {
-    const { handshake, threads, router, recovery, connection, settings } = this.parts;
+  /**
+   * Starts a turn: handshake, thread, its turn on the thread (after the chats ahead of it there),
+   * turn/start; resolves with its session and the thread's release (null: the caller left meanwhile).
+   */
+  private async start(
+    text: string,
+    options: ChatOptions,
+    mode: Mode,
+    retain: boolean,
+    left: () => boolean,
+  ): Promise<{ session: TurnSession; releaseThread: () => void } | null> {
+    const { handshake, threads, router, recovery, connection, settings, queue } = this.parts;
     const ready = handshake.ready();
     if (ready) await ready;
     const thread = threads.threadFor(options);
     const threadId = typeof thread === 'string' ? thread : await thread;
     // Unsubscribed while the thread was being prepared: start no turn.
     if (left()) return null;
+    const slot = queue.enter(threadId);
+    const releaseThread = typeof slot === 'function' ? slot : await slot;
+    if (left()) {
+      releaseThread();
+      return null;
+    }
     const expectation = router.expect(threadId);
     let turnId: string;
     try {
@@ -217,15 +245,17 @@ export class TurnEngine {
     } catch (err) {
       router.unexpect(expectation);
       recovery.startFailed(threadId);
+      releaseThread();
       throw err;
     }
     const s = router.bind(expectation, turnId, mode, { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain });
     recovery.bound(s);
     if (left()) {
       this.abandon(s, options);
+      releaseThread();
       return null;
     }
-    return s;
+    return { session: s, releaseThread };
   }
 
   private suspend(s: TurnSession): void {
@@ -246,13 +276,16 @@ export class TurnEngine {
   }
 
   /**
-   * The subscriber left mid-turn: free the turn's state now (and interrupt, if asked). Approvals
-   * of the turn stay with the desk, which still answers them.
+   * The subscriber left mid-turn: free the turn's state now. Approvals of the turn stay with the
+   * desk, which still answers them as the handler decides. With `interruptOnUnsubscribe` the turn
+   * is interrupted (as soon as the server has started it) and its pending approvals are answered
+   * `cancel` at once.
    */
   private abandon(s: TurnSession, options: ChatOptions): void {
     this.release(s);
     if (options.interruptOnUnsubscribe && !s.ended) {
-      this.parts.connection.request('turn/interrupt', { threadId: s.threadId, turnId: s.turnId }).catch(() => undefined);
+      this.parts.desk.cancelTurn(s.turnId);
+      this.parts.interrupts.interruptLater(s.threadId, s.turnId, s.started);
     }
   }
 

@@ -1,0 +1,70 @@
+import type { SchedulerLike } from 'rxjs';
+import type { RequestOptions } from '../options';
+import type { JsonRpcConnection } from '../streams/connection';
+import type { TurnRouter } from './turn-router';
+
+/**
+ * `turn/interrupt` that reaches the server. Until the server has started a turn (its
+ * `turn/started`), it answers an interrupt with -32600 "no active turn to interrupt" and the turn
+ * runs on; so an interrupt asked for earlier is held until the turn starts (or ends, and then
+ * there is nothing to interrupt).
+ */
+export class Interrupts {
+  /** Turns no consumer follows any more, to interrupt once the server starts them. */
+  private readonly later = new Map<string, string>();
+
+  constructor(
+    private readonly connection: JsonRpcConnection,
+    private readonly router: TurnRouter,
+    private readonly scheduler: SchedulerLike,
+    private readonly requestTimeoutMs: number | null,
+  ) {}
+
+  /**
+   * Interrupts the turn and resolves when the server acknowledged it, or at once when the turn
+   * ended before it could be. A turn this client follows that has not started on the server yet
+   * is waited for (at most the request timeout; then the interrupt is sent anyway).
+   */
+  async interrupt(threadId: string, turnId: string, opts: RequestOptions = {}): Promise<void> {
+    const session = this.router.get(turnId);
+    if (session && !session.started && !session.ended) {
+      const waitMs = opts.timeoutMs === undefined ? this.requestTimeoutMs : opts.timeoutMs;
+      await new Promise<void>((resolve) => {
+        const timer = waitMs === null ? null : this.scheduler.schedule(resolve, waitMs);
+        session.whenStarted().then(
+          () => (timer?.unsubscribe(), resolve()),
+          () => (timer?.unsubscribe(), resolve()),
+        );
+      });
+    }
+    if (session?.ended) return;
+    await this.connection.request('turn/interrupt', { threadId, turnId }, opts);
+  }
+
+  /** Fire and forget, for a turn nobody follows any more (its session is gone). */
+  interruptLater(threadId: string, turnId: string, started: boolean): void {
+    if (started) this.send(threadId, turnId);
+    else this.later.set(turnId, threadId);
+  }
+
+  /** A `turn/started` no session took. */
+  onStarted(turnId: string): void {
+    const threadId = this.later.get(turnId);
+    if (threadId === undefined) return;
+    this.later.delete(turnId);
+    this.send(threadId, turnId);
+  }
+
+  /** A `turn/completed` no session took: nothing to interrupt any more. */
+  onEnded(turnId: string): void {
+    this.later.delete(turnId);
+  }
+
+  clear(): void {
+    this.later.clear();
+  }
+
+  private send(threadId: string, turnId: string): void {
+    this.connection.request('turn/interrupt', { threadId, turnId }).catch(() => undefined);
+  }
+}
