@@ -7,6 +7,8 @@ export type { ClientOptions, StdioOptions, WebSocketOptions } from './options';
 export * from './errors';
 export type * from './models';
 export type { Transport } from './streams/transport';
+export { RelayTransport } from './streams/relay-transport';
+export type { RelayTransportOptions, WebSocketConstructor, WebSocketLike } from './streams/relay-transport';
 export { InvalidLine, ndjson } from './streams/ndjson';
 export type { NdjsonConfig } from './streams/ndjson';
 export { JsonRpcConnection, isSafeToRetry } from './streams/connection';
