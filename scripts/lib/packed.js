@@ -53,16 +53,18 @@ function ensureBuilt() {
 }
 
 /**
- * Copies the published files into `nodeModules`/codex-rx (as `npm install` would) and links its
- * dependencies and peer dependencies from this repository's node_modules, unless present.
+ * Copies the published files into `nodeModules`/codex-rx (as `npm install` would) and, with
+ * `linkDependencies` (for folders outside this repository), links its dependencies and peer
+ * dependencies from this repository's node_modules.
  */
-function installPacked(nodeModules, files = packList().files) {
+function installPacked(nodeModules, { files = packList().files, linkDependencies = true } = {}) {
   const target = path.join(nodeModules, 'codex-rx');
   fs.rmSync(target, { recursive: true, force: true });
   for (const rel of files) {
     fs.mkdirSync(path.dirname(path.join(target, rel)), { recursive: true });
     fs.copyFileSync(path.join(root, rel), path.join(target, rel));
   }
+  if (!linkDependencies) return target;
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies })) {
     const link = path.join(nodeModules, dep);

@@ -13,7 +13,7 @@ import * as ts from 'typescript';
 const packed = require('../../scripts/lib/packed.js') as {
   ensureBuilt(): boolean;
   packList(): { files: string[]; size: number; unpackedSize: number };
-  installPacked(nodeModules: string, files?: string[]): string;
+  installPacked(nodeModules: string, options?: { files?: string[]; linkDependencies?: boolean }): string;
 };
 
 const root = path.resolve(__dirname, '../..');
@@ -33,7 +33,7 @@ beforeAll(() => {
   packed.ensureBuilt();
   files = packed.packList().files;
   consumer = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-consumer-'));
-  packed.installPacked(path.join(consumer, 'node_modules'), files);
+  packed.installPacked(path.join(consumer, 'node_modules'), { files });
 }, 300_000);
 
 afterAll(() => {
