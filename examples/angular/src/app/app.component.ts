@@ -45,7 +45,7 @@ import { CodexChatService, type ChatView } from './codex-chat.service';
   template: `
     <h1>codex-rx · Angular</h1>
     <p class="muted" data-test="connection">{{ connection() }}</p>
-    <form (submit)="send($event, prompt.value)">
+    <form (submit)="send($event, prompt)">
       <input #prompt name="prompt" data-test="prompt" placeholder="Ask Codex" autocomplete="off" />
       <button type="submit" data-test="send" [disabled]="busy()">Send</button>
     </form>
@@ -96,12 +96,14 @@ export class AppComponent {
     );
   }
 
-  send(event: Event, text: string): void {
+  send(event: Event, input: HTMLInputElement): void {
     event.preventDefault();
-    if (!text.trim() || this.busy()) return;
+    const text = input.value.trim();
+    if (!text || this.busy()) return;
+    input.value = '';
     this.busy.set(true);
     this.turn?.unsubscribe();
-    this.turn = this.chat.view$(text.trim()).subscribe({
+    this.turn = this.chat.view$(text).subscribe({
       next: (v) => this.view.set(v),
       complete: () => this.busy.set(false),
     });
