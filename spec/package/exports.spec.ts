@@ -91,7 +91,9 @@ describe('the installed package', () => {
        const ops = require('codex-rx/operators');
        const t = require('codex-rx/testing');
        const n = require('codex-rx/testing/node');
+       const relay = require('codex-rx/relay');
        console.log(JSON.stringify({
+         relay: [typeof relay.startRelay, typeof relay.generateRelayToken, typeof rx.RelayTransport],
          client: typeof rx.CodexClient, stdio: typeof rx.CodexClient.connectStdio({ command: ['true'] }).start,
          errors: [rx.CodexError, rx.CodexProtocolError, rx.CodexTransportError, rx.CodexTimeoutError, rx.CodexTurnInactiveError].map((c) => c.name),
          version: rx.PACKAGE_VERSION,
@@ -103,6 +105,7 @@ describe('the installed package', () => {
     ]);
     expect(r.client).toBe('function');
     expect(r.stdio).toBe('function');
+    expect(r.relay).toEqual(['function', 'function', 'function']);
     expect(r.errors).toEqual(['CodexError', 'CodexProtocolError', 'CodexTransportError', 'CodexTimeoutError', 'CodexTurnInactiveError']);
     expect(r.version).toBe(pkg.version);
     expect(r.ops).toEqual(
@@ -121,14 +124,15 @@ describe('the installed package', () => {
        import { toSteps, responseTo } from 'codex-rx/operators';
        import { InMemoryTransport, turnStarted } from 'codex-rx/testing';
        const node = await import('codex-rx/testing/node');
+       const { startRelay } = await import('codex-rx/relay');
        const client = CodexClient.connectStdio({ command: ['true'] });
        console.log(JSON.stringify({
          url: import.meta.resolve('codex-rx').split('node_modules/codex-rx')[1],
-         kinds: [typeof toSteps, typeof responseTo, typeof InMemoryTransport, typeof turnStarted, typeof node.startOfflineCodex, typeof client.start],
+         kinds: [typeof toSteps, typeof responseTo, typeof InMemoryTransport, typeof turnStarted, typeof node.startOfflineCodex, typeof client.start, typeof startRelay],
          method: turnStarted({ threadId: 'th', turnId: 'tu' }).method,
        }));`,
     ]);
-    expect(r).toEqual({ url: '/dist/esm/index.js', kinds: Array(6).fill('function'), method: 'turn/started' });
+    expect(r).toEqual({ url: '/dist/esm/index.js', kinds: Array(7).fill('function'), method: 'turn/started' });
     const esm = fs.readFileSync(path.join(consumer, 'node_modules/codex-rx/dist/esm/client.js'), 'utf8');
     expect(esm).toMatch(/^export class CodexClient /m);
     expect(esm).not.toMatch(/\brequire\(/);
@@ -163,9 +167,11 @@ describe('the installed package', () => {
        import { toSteps } from 'codex-rx/operators';
        import { InMemoryTransport } from 'codex-rx/testing';
        import { startOfflineCodex } from 'codex-rx/testing/node';
+       import { startRelay, type RelayOptions } from 'codex-rx/relay';
+       const relayOptions: Partial<RelayOptions> = { path: '/codex' };
        const client: CodexClient = new CodexClient(new InMemoryTransport());
        const done: Promise<ChatResult> = client.chatOnce('x');
-       export { client, done, toSteps, startOfflineCodex };\n`,
+       export { client, done, toSteps, startOfflineCodex, startRelay, relayOptions };\n`,
     );
     const options: ts.CompilerOptions = {
       noEmit: true,

@@ -70,7 +70,7 @@ export class CodexChatService {
     });
   }
 
-  /** Connects and shakes hands (once); the server's user agent on success. */
+  /** Connects and shakes hands (once; later calls get the same result). */
   connect(): Promise<InitializeResult> {
     return this.client.initialize();
   }
