@@ -14,6 +14,8 @@ module.exports = {
   moduleNameMapper: {
     '^codex-rx$': '<rootDir>/src/index.ts',
     '^codex-rx/(.*)$': '<rootDir>/src/$1',
+    // package.json `imports`: the Node transports (as under Node's `node` condition).
+    '^#node-transports$': '<rootDir>/src/streams/node-transports.ts',
   },
   testTimeout: 60000,
 };

@@ -1,58 +1,223 @@
 #!/usr/bin/env node
-// Builds dist/: CommonJS (dist/cjs) and declarations (dist/types) with tsc, then thin ESM entry
-// points (dist/esm) that import the CommonJS build and re-export its named exports. One copy of the
-// code serves both `require` and `import`, so there is no dual-package hazard (one CodexClient
-// class, one set of error classes).
+/**
+ * Builds dist/ from src/ with the TypeScript compiler API:
+ * - dist/esm: real ES modules (`import`, bundlers). Relative specifiers are rewritten to the full
+ *   file names Node's ESM loader needs (`./client` -> `./client.js`, `./operators` -> `./operators/index.js`).
+ * - dist/cjs: CommonJS (`require`).
+ * - dist/types: declarations, shared by both (as rxjs does).
+ * A module that holds only types has no JavaScript: it emits no `.js` (nor map) in either build, and
+ * the build fails if any emitted module still refers to one.
+ *
+ * Both builds are separate copies of the code (the dual-package hazard): Node loads only one of
+ * them unless an app mixes `require` and `import` of codex-rx; errors then still match by `name`
+ * (`isCodexError`). rxjs resolves to one copy either way.
+ */
 'use strict';
-const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const ts = require('typescript');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
+const src = path.join(root, 'src');
 
-/** ESM entry point -> the CommonJS module it wraps (paths relative to dist/). */
-const ENTRIES = [
-  ['esm/index.js', 'cjs/index.js'],
-  ['esm/operators/index.js', 'cjs/operators/index.js'],
-  ['esm/testing/index.js', 'cjs/testing/index.js'],
-  ['esm/testing/node.js', 'cjs/testing/node.js'],
-];
+/**
+ * `#node-transports` (imported by client.ts): the Node transports under the `node` condition; in
+ * browsers (any other condition) stand-ins that throw, so `ws`, `cross-spawn` and `node:*` stay out.
+ */
+const NODE_TRANSPORTS = {
+  '#node-transports': { node: './streams/node-transports.js', default: './streams/browser-transports.js' },
+};
 
 function main() {
+  const started = Date.now();
   fs.rmSync(dist, { recursive: true, force: true });
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-  execFileSync(
-    process.execPath,
-    [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dist, 'cjs'), '--declarationDir', path.join(dist, 'types')],
-    { stdio: 'inherit', cwd: root },
+  const { fileNames, options } = readConfig();
+  const common = { ...options, noEmit: false, sourceMap: true, inlineSources: true, declarationMap: false };
+
+  // ESM first: its output tells which modules are type-only (an empty `export {};`).
+  const esmRefs = new Map();
+  const esmProgram = ts.createProgram(fileNames, {
+    ...common,
+    module: ts.ModuleKind.ES2020,
+    outDir: path.join(dist, 'esm'),
+    declaration: false,
+  });
+  const esmOut = new Map();
+  check(esmProgram.emit(undefined, (file, text) => esmOut.set(file, text), undefined, false, { after: [esmSpecifiers(esmRefs)] }));
+  const typeOnly = typeOnlyModules(esmOut);
+
+  const cjsProgram = ts.createProgram({
+    rootNames: fileNames,
+    options: {
+      ...common,
+      module: ts.ModuleKind.CommonJS,
+      outDir: path.join(dist, 'cjs'),
+      declaration: true,
+      declarationDir: path.join(dist, 'types'),
+    },
+    oldProgram: esmProgram,
+  });
+  const diagnostics = ts.getPreEmitDiagnostics(cjsProgram);
+  if (diagnostics.length) fail(format(diagnostics));
+  const cjsOut = new Map();
+  check(cjsProgram.emit(undefined, (file, text) => cjsOut.set(file, text)));
+
+  let written = 0;
+  for (const [out, flavor] of [
+    [esmOut, 'esm'],
+    [cjsOut, 'cjs'],
+  ]) {
+    for (const [file, text] of out) {
+      const isJs = /\.js(\.map)?$/.test(file);
+      if (isJs && typeOnly.has(sourceOf(file.replace(/\.map$/, ''), flavor))) continue;
+      if (isJs && file.endsWith('.js'))
+        assertNoTypeOnlyRefs(file, flavor === 'esm' ? esmRefs.get(sourceOf(file, 'esm')) : cjsRequires(file, text), typeOnly);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+      written++;
+    }
+  }
+  // Each flavour is its own package scope: the nearest package.json says the module type, and is
+  // where Node and bundlers read `imports` and `sideEffects` for these files.
+  for (const [flavor, type] of [
+    ['cjs', 'commonjs'],
+    ['esm', 'module'],
+  ]) {
+    writeJson(path.join(dist, flavor, 'package.json'), { type, sideEffects: false, imports: NODE_TRANSPORTS });
+  }
+  console.log(
+    `built dist/{esm,cjs,types}: ${written} files (${typeOnly.size} type-only modules emit no JavaScript) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
-  fs.writeFileSync(path.join(dist, 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }, null, 2) + '\n');
-  fs.mkdirSync(path.join(dist, 'esm'), { recursive: true });
-  fs.writeFileSync(path.join(dist, 'esm', 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');
-  for (const [esm, cjs] of ENTRIES) writeWrapper(esm, cjs);
-  console.log(`built ${path.relative(root, dist)}/{cjs,types,esm}`);
 }
 
-function writeWrapper(esmRel, cjsRel) {
-  const esmFile = path.join(dist, esmRel);
-  const cjsFile = path.join(dist, cjsRel);
-  // Loading the CommonJS build only lists its export names: nothing Node-only is loaded by index
-  // modules (the Node transports are required lazily), so this is safe and quick.
-  const names = Object.keys(require(cjsFile)).filter((n) => n !== 'default' && n !== '__esModule');
-  for (const n of names) {
-    if (!/^[A-Za-z_$][\w$]*$/.test(n)) throw new Error(`${cjsRel}: export ${n} is not an identifier`);
+function readConfig() {
+  const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => fail(format([d])) };
+  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.build.json'), {}, host);
+  if (parsed.errors.length) fail(format(parsed.errors));
+  return parsed;
+}
+
+/** `after` transformer of the ESM build: relative specifiers get the file name Node's ESM loader needs. */
+function esmSpecifiers(refs) {
+  return (context) => (sourceFile) => {
+    const f = context.factory;
+    const mine = new Set();
+    refs.set(sourceFile.fileName, mine);
+    const fix = (literal) => {
+      const spec = literal.text;
+      if (!spec.startsWith('.')) return literal;
+      const { specifier, target } = resolveRelative(sourceFile.fileName, spec);
+      mine.add(target);
+      return f.createStringLiteral(specifier);
+    };
+    const visit = (node) => {
+      if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+        return f.updateImportDeclaration(node, node.modifiers, node.importClause, fix(node.moduleSpecifier), node.attributes);
+      }
+      if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+        return f.updateExportDeclaration(
+          node,
+          node.modifiers,
+          node.isTypeOnly,
+          node.exportClause,
+          fix(node.moduleSpecifier),
+          node.attributes,
+        );
+      }
+      if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && ts.isStringLiteral(node.arguments[0])) {
+        return f.updateCallExpression(node, node.expression, node.typeArguments, [fix(node.arguments[0]), ...node.arguments.slice(1)]);
+      }
+      return ts.visitEachChild(node, visit, context);
+    };
+    return ts.visitEachChild(sourceFile, visit, context);
+  };
+}
+
+/** `./x` from `file`: `./x.js` for `x.ts`, `./x/index.js` for `x/index.ts`. */
+function resolveRelative(file, spec) {
+  const base = path.resolve(path.dirname(file), spec);
+  if (/\.(js|json)$/.test(spec)) return { specifier: spec, target: base.replace(/\.js$/, '.ts') };
+  if (fs.existsSync(base + '.ts')) return { specifier: spec + '.js', target: base + '.ts' };
+  if (fs.existsSync(path.join(base, 'index.ts')))
+    return { specifier: spec.replace(/\/$/, '') + '/index.js', target: path.join(base, 'index.ts') };
+  fail(`${path.relative(root, file)}: cannot resolve '${spec}'`);
+}
+
+/** The relative `require`s of a CommonJS output file, as source paths. */
+function cjsRequires(outFile, text) {
+  const source = sourceOf(outFile, 'cjs');
+  const found = new Set();
+  for (const m of text.matchAll(/require\("(\.[^"]+)"\)/g)) found.add(resolveRelative(source, m[1]).target);
+  return found;
+}
+
+function assertNoTypeOnlyRefs(outFile, targets, typeOnly) {
+  for (const t of targets ?? []) {
+    if (typeOnly.has(t)) {
+      fail(`${path.relative(root, outFile)} loads ${path.relative(root, t)}, which has only types: import it with 'import type'`);
+    }
   }
-  let spec = path.relative(path.dirname(esmFile), cjsFile).split(path.sep).join('/');
-  if (!spec.startsWith('.')) spec = './' + spec;
-  const body =
-    `// Generated by scripts/build.js: the ESM face of ${cjsRel} (one copy of the code).\n` +
-    `import cjs from ${JSON.stringify(spec)};\n\n` +
-    `export const {\n${names.map((n) => `  ${n},`).join('\n')}\n} = cjs;\n`;
-  fs.mkdirSync(path.dirname(esmFile), { recursive: true });
-  fs.writeFileSync(esmFile, body);
-  const dts = path.join(dist, 'types', path.relative(path.join(dist, 'esm'), esmFile).replace(/\.js$/, '.d.ts'));
-  if (!fs.existsSync(dts)) throw new Error(`missing declarations ${path.relative(root, dts)}`);
+}
+
+/**
+ * Sources whose ESM output is empty, or only re-exports (`export * from`, `export * as ns from`)
+ * other such modules, as generated barrels of types do. Repeated until nothing changes.
+ */
+function typeOnlyModules(esmOut) {
+  const found = new Set();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [file, text] of esmOut) {
+      const source = sourceOf(file, 'esm');
+      if (!file.endsWith('.js') || found.has(source)) continue;
+      const rest = text.replace(/^export \* (?:as [\w$]+ )?from "(\.[^"]+)";$/gm, (line, spec) =>
+        found.has(resolveRelative(source, spec).target) ? '' : line,
+      );
+      if (isEmptyModule(rest)) {
+        found.add(source);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+/** The emitted module has no statements (only `export {};`, the CommonJS marker, comments). */
+function isEmptyModule(text) {
+  const body = text
+    .replace(/\/\/# sourceMappingURL=.*$/m, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '')
+    .replace(/"use strict";/, '')
+    .replace(/Object\.defineProperty\(exports, "__esModule", \{ value: true \}\);/, '')
+    .replace(/export \{\};/, '')
+    .trim();
+  return body === '';
+}
+
+/** The source file (absolute .ts path) of an output .js file. */
+function sourceOf(outFile, flavor) {
+  return path.join(src, path.relative(path.join(dist, flavor), outFile)).replace(/\.js$/, '.ts');
+}
+
+function check(result) {
+  if (result.emitSkipped || result.diagnostics.length) fail(format(result.diagnostics) || 'emit skipped');
+}
+
+function format(diagnostics) {
+  return ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' });
+}
+
+function writeJson(file, value) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+function fail(message) {
+  console.error(`build failed: ${message}`);
+  process.exit(1);
 }
 
 main();

@@ -30,6 +30,8 @@ import type {
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from './protocol/messages';
 import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
 import { JsonRpcConnection } from './streams/connection';
+// Resolved by package.json `imports`: the Node transports under `node`, stand-ins that throw in browsers.
+import { StdioTransport, WebSocketTransport } from '#node-transports';
 import type { Transport } from './streams/transport';
 import { ThreadHandle, ThreadHost } from './thread-handle';
 import { ThreadMethods } from './thread-methods';
@@ -83,16 +85,11 @@ export class CodexClient extends ThreadMethods {
 
   /** A client that runs the app-server as a child process (unstarted). */
   static connectStdio(options: StdioOptions = {}): CodexClient {
-    // Loaded here, not at the top: browser bundles with their own transport never pull in Node code.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { StdioTransport } = require('./streams/stdio') as typeof import('./streams/stdio');
     return new CodexClient(new StdioTransport(options), options);
   }
 
   /** A client that dials `codex app-server --listen ws://...` (unstarted). */
   static connectWebSocket(options: WebSocketOptions = {}): CodexClient {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { WebSocketTransport } = require('./streams/websocket') as typeof import('./streams/websocket');
     return new CodexClient(new WebSocketTransport(options), options);
   }
 

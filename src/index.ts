@@ -8,6 +8,8 @@ export { DEFAULTS } from './defaults';
 export * from './errors';
 export type * from './models';
 export type { Transport } from './streams/transport';
+export { RelayTransport } from './streams/relay-transport';
+export type { RelayTransportOptions, WebSocketConstructor, WebSocketLike } from './streams/relay-transport';
 export { InvalidLine, ndjson } from './streams/ndjson';
 export type { NdjsonConfig } from './streams/ndjson';
 export { JsonRpcConnection } from './streams/connection';

@@ -539,3 +539,32 @@ describe('turn engine: server requests', () => {
     expect(client.stats).toEqual(zeroStats);
   });
 });
+
+describe('turn engine: manual approvals', () => {
+  it('the request of a chatEvents approval event answers the pending approval (it is a copy of the recorded one)', async () => {
+    const decisions: unknown[] = [];
+    const { client } = fakeServer({
+      client: { approvalMode: 'manual' },
+      script: async (t) => {
+        decisions.push(await t.approval({ itemId: 'c1', command: 'make' }));
+        t.message('ok', { id: 'm' });
+      },
+    });
+    const events: TurnEvent[] = [];
+    const answers: Array<Promise<void>> = [];
+    await new Promise<void>((resolve, reject) =>
+      client.chatEvents('go').subscribe({
+        next: (e) => {
+          events.push(e);
+          if (e.type === 'approval') answers.push(client.approveApproval(e.request));
+        },
+        error: reject,
+        complete: () => resolve(),
+      }),
+    );
+    await expect(Promise.all(answers)).resolves.toEqual([undefined]);
+    expect(decisions).toEqual(['accept']);
+    expect(events.map((e) => e.type)).toEqual(['started', 'approval', 'delta', 'step', 'completed']);
+    expect(client.stats).toEqual(zeroStats);
+  });
+});

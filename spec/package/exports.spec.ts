@@ -1,71 +1,113 @@
 /**
- * The published shape of the package: `npm run build` output resolved by package name through the
- * `exports` map, from CommonJS and ESM, and the browser-bundle guarantee (Node-only code is loaded
- * only by the Node transports).
+ * The published shape of the package: the files `npm pack` would ship, installed in a temporary
+ * node_modules as a dependency, then loaded by package name from CommonJS, from ESM, and by
+ * TypeScript under old and new module resolution.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as ts from 'typescript';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const packed = require('../../scripts/lib/packed.js') as {
+  ensureBuilt(): boolean;
+  packList(): { files: string[]; size: number; unpackedSize: number };
+  installPacked(nodeModules: string, options?: { files?: string[]; linkDependencies?: boolean }): string;
+};
 
 const root = path.resolve(__dirname, '../..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const ENTRY_POINTS = Object.keys(pkg.exports).filter((k) => k !== './package.json');
 let consumer: string;
+let files: string[];
 
-/** Runs a script with node in a directory whose node_modules/codex-rx links to this repo. */
-function runNode(args: string[]): string {
-  return execFileSync(process.execPath, args, { cwd: consumer, encoding: 'utf8', timeout: 30_000 });
-}
-
-function lastJson(out: string): any {
+/** Runs a script with node in the consumer directory (codex-rx installed in its node_modules). */
+function runNode(args: string[]): any {
+  const out = execFileSync(process.execPath, args, { cwd: consumer, encoding: 'utf8', timeout: 30_000 });
   const lines = out.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
 }
 
 beforeAll(() => {
-  execFileSync(process.execPath, [path.join(root, 'scripts/build.js')], { cwd: root, stdio: 'pipe', timeout: 120_000 });
+  packed.ensureBuilt();
+  files = packed.packList().files;
   consumer = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-consumer-'));
-  fs.mkdirSync(path.join(consumer, 'node_modules'));
-  fs.symlinkSync(root, path.join(consumer, 'node_modules', 'codex-rx'), 'dir');
-}, 120_000);
+  packed.installPacked(path.join(consumer, 'node_modules'), { files });
+}, 300_000);
 
 afterAll(() => {
   if (consumer) fs.rmSync(consumer, { recursive: true, force: true });
 });
 
-describe('the built package', () => {
-  it('emits CommonJS, declarations and ESM wrappers for every entry point', () => {
-    for (const rel of ['cjs/index.js', 'cjs/operators/index.js', 'cjs/testing/index.js', 'cjs/testing/node.js', 'cjs/demo/main.js']) {
-      expect(fs.existsSync(path.join(root, 'dist', rel))).toBe(true);
-    }
-    for (const rel of ['index.d.ts', 'operators/index.d.ts', 'testing/index.d.ts', 'testing/node.d.ts']) {
-      expect(fs.existsSync(path.join(root, 'dist/types', rel))).toBe(true);
-    }
-    expect(JSON.parse(fs.readFileSync(path.join(root, 'dist/esm/package.json'), 'utf8'))).toEqual({ type: 'module' });
-    // The ESM face imports the CommonJS build: one copy of the code.
-    expect(fs.readFileSync(path.join(root, 'dist/esm/index.js'), 'utf8')).toContain('import cjs from "../cjs/index.js"');
+describe('the tarball', () => {
+  it('holds dist/ (CommonJS, ES modules, declarations), the README, the changelog and package.json only', () => {
+    const tops = new Set(files.map((f) => (f.includes('/') ? f.split('/').slice(0, 2).join('/') + '/' : f)));
+    expect([...tops].sort()).toEqual(['CHANGELOG.md', 'README.md', 'dist/cjs/', 'dist/esm/', 'dist/types/', 'package.json']);
   });
 
+  it('has no JavaScript for modules that hold only types, and no empty JavaScript at all', () => {
+    // The generated protocol types are type-only modules: declarations, no .js.
+    expect(files).toContain('dist/types/protocol/generated/v2/ThreadItem.d.ts');
+    expect(files.filter((f) => /\/protocol\/generated\/.*\.js(\.map)?$/.test(f))).toEqual([]);
+    expect(files).not.toContain('dist/esm/models.js');
+    for (const f of files.filter((f) => f.endsWith('.js'))) {
+      const code = fs.readFileSync(path.join(root, f), 'utf8').replace(/\/\/# sourceMappingURL=.*$/m, '');
+      expect([
+        f,
+        /^\s*(export \{\};|"use strict";\s*Object\.defineProperty\(exports, "__esModule", \{ value: true \}\);)?\s*$/.test(code),
+      ]).toEqual([f, false]);
+    }
+  });
+
+  it('does not ship the demo', () => {
+    expect(files.filter((f) => /demo/.test(f))).toEqual([]);
+  });
+
+  it('holds every file that exports and typesVersions name, and builds before packing', () => {
+    for (const sub of ENTRY_POINTS) {
+      for (const cond of ['types', 'import', 'require']) expect(files).toContain(pkg.exports[sub][cond].replace(/^\.\//, ''));
+    }
+    for (const [sub, [target]] of Object.entries<string[]>(pkg.typesVersions['*'])) {
+      expect(ENTRY_POINTS).toContain(`./${sub}`);
+      expect(files).toContain(target.replace(/^\.\//, ''));
+    }
+    expect(pkg.scripts.prepack).toBe('npm run build');
+  });
+
+  it('asks for the Node version the README names', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const major = /\(Node (\d+)\+\)/.exec(readme)?.[1];
+    expect(major).toBeDefined();
+    expect(pkg.engines.node).toBe(`>=${major}`);
+  });
+});
+
+describe('the installed package', () => {
   it('resolves every entry point by name with require()', () => {
-    const out = runNode([
+    const r = runNode([
       '-e',
       `const rx = require('codex-rx');
        const ops = require('codex-rx/operators');
        const t = require('codex-rx/testing');
        const n = require('codex-rx/testing/node');
+       const relay = require('codex-rx/relay');
        console.log(JSON.stringify({
-         client: typeof rx.CodexClient, stdio: typeof rx.CodexClient.connectStdio,
+         relay: [typeof relay.startRelay, typeof relay.generateRelayToken, typeof rx.RelayTransport],
+         client: typeof rx.CodexClient, stdio: typeof rx.CodexClient.connectStdio({ command: ['true'] }).start,
          errors: [rx.CodexError, rx.CodexProtocolError, rx.CodexTransportError, rx.CodexTimeoutError, rx.CodexTurnInactiveError].map((c) => c.name),
          version: rx.PACKAGE_VERSION,
          ops: Object.keys(ops).sort(),
          testing: ['InMemoryTransport', 'turnStarted', 'itemCompleted', 'agentDelta', 'approvalRequest', 'turnCompleted'].map((k) => typeof t[k]),
          node: [typeof n.startOfflineCodex, typeof n.startScriptedModel, typeof n.createCodexHome, typeof n.defaultScript],
+         from: require.resolve('codex-rx').split('node_modules/codex-rx')[1],
        }));`,
     ]);
-    const r = lastJson(out);
     expect(r.client).toBe('function');
     expect(r.stdio).toBe('function');
+    expect(r.relay).toEqual(['function', 'function', 'function']);
     expect(r.errors).toEqual(['CodexError', 'CodexProtocolError', 'CodexTransportError', 'CodexTimeoutError', 'CodexTurnInactiveError']);
-    expect(r.version).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+    expect(r.version).toBe(pkg.version);
     expect(r.ops).toEqual([
       'forTurn',
       'inactivityTimeout',
@@ -77,72 +119,83 @@ describe('the built package', () => {
     ]);
     expect(r.testing).toEqual(Array(6).fill('function'));
     expect(r.node).toEqual(Array(4).fill('function'));
+    expect(r.from).toBe('/dist/cjs/index.js');
   });
 
-  it('resolves every entry point by name with import(), sharing the classes of require()', () => {
-    const out = runNode([
+  it('resolves every entry point by name with import(), to real ES modules', () => {
+    const r = runNode([
       '--input-type=module',
       '-e',
-      `import { CodexClient, CodexTransportError } from 'codex-rx';
+      `import { CodexClient } from 'codex-rx';
        import { toSteps, responseTo } from 'codex-rx/operators';
        import { InMemoryTransport, turnStarted } from 'codex-rx/testing';
-       import { createRequire } from 'node:module';
-       const req = createRequire(import.meta.url);
        const node = await import('codex-rx/testing/node');
+       const { startRelay } = await import('codex-rx/relay');
+       const client = CodexClient.connectStdio({ command: ['true'] });
        console.log(JSON.stringify({
-         sameClient: req('codex-rx').CodexClient === CodexClient,
-         sameError: req('codex-rx').CodexTransportError === CodexTransportError,
-         sameOperator: req('codex-rx/operators').toSteps === toSteps,
-         kinds: [typeof responseTo, typeof InMemoryTransport, typeof turnStarted, typeof node.startOfflineCodex],
+         url: import.meta.resolve('codex-rx').split('node_modules/codex-rx')[1],
+         kinds: [typeof toSteps, typeof responseTo, typeof InMemoryTransport, typeof turnStarted, typeof node.startOfflineCodex, typeof client.start, typeof startRelay],
          method: turnStarted({ threadId: 'th', turnId: 'tu' }).method,
        }));`,
     ]);
-    expect(lastJson(out)).toEqual({
-      sameClient: true,
-      sameError: true,
-      sameOperator: true,
-      kinds: ['function', 'function', 'function', 'function'],
-      method: 'turn/started',
-    });
+    expect(r).toEqual({ url: '/dist/esm/index.js', kinds: Array(7).fill('function'), method: 'turn/started' });
+    const esm = fs.readFileSync(path.join(consumer, 'node_modules/codex-rx/dist/esm/client.js'), 'utf8');
+    expect(esm).toMatch(/^export class CodexClient /m);
+    expect(esm).not.toMatch(/\brequire\(/);
   });
 
-  it('loads ws, cross-spawn and child_process only when a Node transport is asked for', () => {
-    const out = runNode([
+  it('loaded both ways, gives two copies whose errors match by name and whose Observables are the one rxjs', () => {
+    const r = runNode([
+      '--input-type=module',
       '-e',
-      `const nodeOnly = () => ({
-         files: Object.keys(require.cache).filter((f) => /[\\\\/]node_modules[\\\\/](ws|cross-spawn)[\\\\/]|[\\\\/]streams[\\\\/](stdio|websocket)\\.js$/.test(f)).length,
-         childProcess: process.moduleLoadList.includes('NativeModule child_process'),
-       });
-       const rx = require('codex-rx');
-       require('codex-rx/operators');
-       require('codex-rx/testing');
-       const t = require('codex-rx/testing');
-       new rx.CodexClient(new t.InMemoryTransport());
-       const before = nodeOnly();
-       rx.CodexClient.connectWebSocket({ url: 'ws://127.0.0.1:9' });
-       const afterWs = nodeOnly();
-       rx.CodexClient.connectStdio({ command: ['true'] });
-       const afterStdio = nodeOnly();
-       console.log(JSON.stringify({ before, afterWs, afterStdio }));`,
+      `import * as esm from 'codex-rx';
+       import { InMemoryTransport } from 'codex-rx/testing';
+       import { Observable } from 'rxjs';
+       import { createRequire } from 'node:module';
+       const cjs = createRequire(import.meta.url)('codex-rx');
+       const fromCjs = new cjs.CodexTransportError('x', { code: 'closed' });
+       const client = new cjs.CodexClient(new InMemoryTransport());
+       console.log(JSON.stringify({
+         sameClass: cjs.CodexClient === esm.CodexClient,
+         instanceofAcross: fromCjs instanceof esm.CodexTransportError,
+         byName: esm.isCodexError(fromCjs, 'CodexTransportError') && esm.isTransportError(fromCjs, 'closed'),
+         observable: client.chat('x') instanceof Observable,
+       }));`,
     ]);
-    const r = lastJson(out);
-    expect(r.before).toEqual({ files: 0, childProcess: false });
-    expect(r.afterWs.files).toBeGreaterThan(0);
-    expect(r.afterStdio.childProcess).toBe(true);
+    expect(r).toEqual({ sameClass: false, instanceofAcross: false, byName: true, observable: true });
   });
 
-  it('declares the browser field that drops the Node transports from bundles', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-    expect(pkg.browser).toEqual({
-      './dist/cjs/streams/stdio.js': false,
-      './dist/cjs/streams/websocket.js': false,
-      ws: false,
-      'cross-spawn': false,
-    });
-    for (const sub of ['.', './operators', './testing', './testing/node']) {
-      for (const cond of ['types', 'import', 'require']) {
-        expect(fs.existsSync(path.join(root, pkg.exports[sub][cond]))).toBe(true);
-      }
-    }
+  it.each(['node10', 'node16', 'bundler'])('type-checks imports of every entry point under moduleResolution %s', (resolution) => {
+    const file = path.join(consumer, `types-${resolution}.ts`);
+    fs.writeFileSync(
+      file,
+      `import { CodexClient, type ChatResult } from 'codex-rx';
+       import { toSteps } from 'codex-rx/operators';
+       import { InMemoryTransport } from 'codex-rx/testing';
+       import { startOfflineCodex } from 'codex-rx/testing/node';
+       import { startRelay, type RelayOptions } from 'codex-rx/relay';
+       const relayOptions: Partial<RelayOptions> = { path: '/codex' };
+       const client: CodexClient = new CodexClient(new InMemoryTransport());
+       const done: Promise<ChatResult> = client.chatOnce('x');
+       export { client, done, toSteps, startOfflineCodex, startRelay, relayOptions };\n`,
+    );
+    const options: ts.CompilerOptions = {
+      noEmit: true,
+      strict: true,
+      skipLibCheck: true,
+      types: ['node'],
+      typeRoots: [path.join(root, 'node_modules/@types')],
+      ...(resolution === 'node10'
+        ? { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 }
+        : resolution === 'node16'
+          ? { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 }
+          : { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }),
+    };
+    const program = ts.createProgram([file], options);
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => !d.file || !d.file.fileName.includes('/node_modules/') || d.file.fileName.includes('/codex-rx/'))
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(problems).toEqual([]);
   });
 });

@@ -51,10 +51,15 @@ export class PendingApprovals {
     return entry;
   }
 
-  /** Takes this very request (by identity) out; false when it was not pending. */
+  /**
+   * Takes a request out; false when it was not pending. The same object the desk recorded, or
+   * failing that (a copy, such as a `chatEvents` approval event's) the oldest one with its id and item.
+   */
   take(request: ApprovalRequest): boolean {
     const list = this.byId.get(keyOf(request.requestId));
-    const entry = list?.find((e) => e.request === request);
+    const entry =
+      list?.find((e) => e.request === request) ??
+      list?.find((e) => e.request.itemId === request.itemId && e.request.turnId === request.turnId);
     return entry ? this.remove(entry) : false;
   }
 

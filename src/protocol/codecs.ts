@@ -3,10 +3,18 @@
  * `t.type`s: a newer server's extra fields pass. Hot paths classify a frame by its keys first and
  * then check only the codec they use (`codec.is`, no allocation); `decode` runs to explain a failure.
  */
+import type { Either, Left } from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { isLeft } from 'fp-ts/Either';
 import { describeValue } from './describe';
 import type { JsonRpcMessage } from './messages';
+
+/**
+ * fp-ts's `isLeft`, inline: `fp-ts/Either` has no `exports` map, so Node's ESM loader cannot import
+ * it by that name, and this one check is all the client needs of fp-ts at run time.
+ */
+function isLeft<E, A>(v: Either<E, A>): v is Left<E> {
+  return v._tag === 'Left';
+}
 
 const optional = <P extends t.Props>(props: P, name: string) => t.partial(props, name);
 

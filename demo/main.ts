@@ -1,5 +1,7 @@
 /**
- * `npm run demo`: one streaming turn through the REAL `codex app-server`.
+ * `npm run demo`: one streaming turn through the REAL `codex app-server`, using the built package
+ * by name (`codex-rx`, `codex-rx/testing/node`) as an app would. Not part of the package: run from
+ * the repository by scripts/demo.js.
  *
  * By default the server runs offline against the bundled scripted model (no account, no network):
  * the turn reasons, asks to run a shell command (you approve it at the terminal, or it is accepted
@@ -10,10 +12,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { filter, lastValueFrom, tap } from 'rxjs';
-import { CodexClient } from '../index';
-import type { ApprovalDecision, ApprovalRequest, ChatResult, TurnEvent } from '../models';
-import type { ModelScript } from '../testing/scripted-model';
-import { startOfflineCodex } from '../testing/node';
+import { CodexClient, type ApprovalDecision, type ApprovalRequest, type ChatResult, type TurnEvent } from 'codex-rx';
+import { startOfflineCodex, type ModelScript } from 'codex-rx/testing/node';
 
 const DEMO_COMMAND = 'echo hello from codex-rx > demo.txt';
 const DEFAULT_REAL_PROMPT = 'In two sentences, say what an RxJS Observable is. Do not run any command.';
@@ -211,7 +211,7 @@ async function offline(ui: Ui): Promise<void> {
 }
 
 function localCodexBin(): string[] {
-  const bin = path.resolve(__dirname, '../../../node_modules/.bin/codex');
+  const bin = path.resolve(__dirname, '../node_modules/.bin/codex');
   return fs.existsSync(bin) ? [bin, 'app-server'] : ['codex', 'app-server'];
 }
 

@@ -3,10 +3,12 @@ import { TestBed } from '@angular/core/testing';
 import { platformServerTesting, ServerTestingModule } from '@angular/platform-server/testing';
 import { provideZonelessChangeDetection } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
-import { lastValueFrom, toArray } from 'rxjs';
+import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import {
   agentDelta,
   agentMessageItem,
+  approvalRequest,
+  commandExecutionItem,
   InMemoryTransport,
   itemCompleted,
   itemStarted,
@@ -19,7 +21,7 @@ import {
   userMessageItem,
 } from 'codex-rx/testing';
 import { CodexTransportError } from 'codex-rx';
-import { CODEX_CLIENT, CODEX_TRANSPORT, CodexChatService } from './codex-chat.service';
+import { CODEX_CLIENT, CODEX_TRANSPORT, CodexChatService, type ChatView } from './codex-chat.service';
 
 // Node has no DOM: the server platform (domino) gives TestBed its document.
 TestBed.initTestEnvironment(ServerTestingModule, platformServerTesting());
@@ -57,6 +59,57 @@ function scriptedServer(): InMemoryTransport {
     },
   });
 }
+
+/** A turn that asks to run `touch x`, and runs it or not as the answer says. */
+function approvingServer(): InMemoryTransport {
+  const threadId = 'thr-2';
+  const turnId = 'turn-a';
+  return new InMemoryTransport({
+    autoRespond: (frame) => {
+      const id = frame.id as number;
+      if (frame.method === 'initialize') return response(id, { userAgent: 'test/0.0' });
+      if (frame.method === 'thread/start') return response(id, { thread: threadObject(threadId) });
+      if (frame.method === 'turn/start') {
+        return [
+          response(id, { turn: turnObject(turnId) }),
+          turnStarted({ threadId, turnId }),
+          approvalRequest({ id: 0, threadId, turnId, itemId: 'c1', command: 'touch x', reason: 'wants a file' }),
+        ];
+      }
+      if (frame.id === 0 && 'result' in frame) {
+        const { decision } = frame.result as { decision: string };
+        const status = decision === 'accept' ? 'completed' : 'declined';
+        return [
+          itemCompleted({ threadId, turnId, item: commandExecutionItem('c1', 'touch x', { status }) }),
+          itemCompleted({ threadId, turnId, item: agentMessageItem('m1', status) }),
+          turnCompleted({ threadId, turnId }),
+        ];
+      }
+    },
+  });
+}
+
+describe('CodexChatService approvals (manual: the user answers)', () => {
+  afterEach(() => TestBed.resetTestingModule());
+
+  it.each([
+    [true, 'accept', 'completed'],
+    [false, 'decline', 'declined'],
+  ])('view$ lists the pending request; answer(approve=%s) sends %s and the command ends %s', async (approve, decision, status) => {
+    const transport = approvingServer();
+    TestBed.configureTestingModule({ providers: [provideZonelessChangeDetection(), { provide: CODEX_TRANSPORT, useValue: transport }] });
+    const service = TestBed.inject(CodexChatService);
+    const view$ = service.view$('please touch x');
+    const all = lastValueFrom(view$.pipe(toArray()));
+    const asking = await firstValueFrom(view$.pipe(filter((v: ChatView) => v.approvals.length > 0)));
+    expect(asking.approvals[0]).toMatchObject({ kind: 'command', command: 'touch x', reason: 'wants a file' });
+    await service.answer(asking.approvals[0]!, approve);
+    const views = await all;
+    expect(transport.sent.find((f) => f.id === 0)).toEqual({ id: 0, result: { decision } });
+    const last = views[views.length - 1]!;
+    expect(last).toMatchObject({ status: 'done', text: status, approvals: [], commands: [{ itemId: 'c1', command: 'touch x', status }] });
+  });
+});
 
 describe('CodexChatService (Angular, TestBed)', () => {
   let transport: InMemoryTransport;

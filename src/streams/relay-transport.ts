@@ -1,0 +1,225 @@
+import { Observable, Subject } from 'rxjs';
+import { CodexTransportError } from '../errors';
+import type { Diagnostic } from '../models';
+import { isRelayReady, RELAY_PROTOCOL, RELAY_TOKEN_PATTERN, RELAY_TOKEN_PREFIX, RelayCloseCode } from '../relay/protocol';
+import { InvalidLine } from './ndjson';
+import type { Transport } from './transport';
+
+/**
+ * The part of the WebSocket API the relay transport uses: the browser's, or `ws`'s on Node. (Event
+ * parameters are loose so that both classes fit as they are.)
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  onopen: ((event: any) => void) | null;
+  /** `event.data`: a string for text messages. */
+  onmessage: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  /** `event.code`, `event.reason`. */
+  onclose: ((event: any) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket class: `new WebSocket(url, protocols)`. */
+export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
+
+/** Options of `RelayTransport`. */
+export interface RelayTransportOptions {
+  /**
+   * The relay: a `ws://` or `wss://` URL, or an `http(s)://` URL or a path (`/codex`) resolved
+   * against the page's address.
+   */
+  url: string;
+  /** The relay's token: letters, digits, `.`, `_`, `~`, `-` (base64url fits). */
+  token: string;
+  /** How long `start()` waits for the relay to report its app-server up. Default 30,000 ms. */
+  connectTimeoutMs?: number;
+  /** The WebSocket class. Default: the global one (browsers, Deno, Node 22+); pass `ws`'s on Node 20. */
+  WebSocket?: WebSocketConstructor;
+}
+
+const CLOSED = 3;
+
+/**
+ * A browser-safe `Transport`: a WebSocket to a codex-rx relay (`codex-rx/relay` on your backend),
+ * which bridges it to one app-server. The app-server itself refuses browser WebSockets (it rejects
+ * any `Origin`), hence the relay.
+ *
+ * `start()` rejects with `CodexTransportError` code `auth-failed` when the relay refuses the token
+ * or the page's Origin, `connect-failed` when it cannot be reached or its app-server does not start.
+ * Afterwards `messages$` errors with `disconnected` when the link drops, `exited` when the relay's
+ * app-server exits.
+ */
+export class RelayTransport implements Transport {
+  readonly messages$: Observable<unknown>;
+  readonly diagnostics$: Observable<Diagnostic>;
+  /** The relay's WebSocket URL. */
+  readonly url: string;
+  private readonly messages = new Subject<unknown>();
+  private readonly diagnostics = new Subject<Diagnostic>();
+  private socket: WebSocketLike | null = null;
+  private startPromise: Promise<void> | null = null;
+  private ready = false;
+  private closing = false;
+  private ended = false;
+  private onEnded: (() => void) | null = null;
+
+  constructor(private readonly options: RelayTransportOptions) {
+    if (!RELAY_TOKEN_PATTERN.test(options.token ?? '')) {
+      throw new TypeError('RelayTransport: the token must be letters, digits, ".", "_", "~" or "-" (e.g. base64url)');
+    }
+    this.url = relayUrl(options.url);
+    this.messages$ = this.messages.asObservable();
+    this.diagnostics$ = this.diagnostics.asObservable();
+  }
+
+  start(): Promise<void> {
+    if (this.closing && !this.startPromise) {
+      return Promise.reject(new CodexTransportError(`relay ${this.url}: transport is closed`, { code: 'closed' }));
+    }
+    return (this.startPromise ??= this.connect());
+  }
+
+  private connect(): Promise<void> {
+    const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Ctor) {
+      const err = new CodexTransportError('RelayTransport: no WebSocket class here; pass options.WebSocket', { code: 'connect-failed' });
+      return Promise.reject(err);
+    }
+    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: CodexTransportError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      let socket: WebSocketLike;
+      try {
+        socket = new Ctor(this.url, [RELAY_PROTOCOL, RELAY_TOKEN_PREFIX + this.options.token]);
+      } catch (err) {
+        settle(new CodexTransportError(`relay ${this.url}: ${(err as Error).message}`, { code: 'connect-failed', cause: err }));
+        return;
+      }
+      this.socket = socket;
+      const timer = setTimeout(() => {
+        settle(new CodexTransportError(`relay ${this.url}: not ready within ${timeoutMs} ms`, { code: 'connect-failed' }));
+        socket.close();
+      }, timeoutMs);
+
+      socket.onopen = () => {
+        if (socket.protocol === RELAY_PROTOCOL) return;
+        settle(
+          new CodexTransportError(`relay ${this.url}: the server is no codex-rx relay (subprotocol '${socket.protocol}')`, {
+            code: 'connect-failed',
+          }),
+        );
+        socket.close(1002);
+      };
+      socket.onmessage = ({ data }: { data: unknown }) => {
+        const text = typeof data === 'string' ? data : null;
+        if (!this.ready) {
+          if (text !== null && isRelayReady(text)) {
+            this.ready = true;
+            settle();
+          } else {
+            settle(
+              new CodexTransportError(`relay ${this.url}: the first message is not the relay's ready message`, { code: 'connect-failed' }),
+            );
+            socket.close(1002);
+          }
+          return;
+        }
+        if (text === null) {
+          this.diagnostics.next({ kind: 'invalid-frame', message: 'relay sent a binary message; frames are JSON text' });
+          return;
+        }
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch (err) {
+          value = new InvalidLine(text.slice(0, 1000), text.length, (err as Error).message);
+        }
+        this.messages.next(value);
+      };
+      // The close event that always follows says what happened.
+      socket.onerror = () => undefined;
+      socket.onclose = ({ code, reason }: { code: number; reason: string }) => {
+        if (!this.ready)
+          settle(
+            this.closing
+              ? new CodexTransportError(`relay ${this.url}: closed while connecting`, { code: 'closed' })
+              : this.refusal(code, reason),
+          );
+        if (this.closing || !this.ready) this.messages.complete();
+        else {
+          const why = reason ? `: ${reason}` : '';
+          const exited = code === RelayCloseCode.upstreamFailed;
+          this.messages.error(
+            new CodexTransportError(`relay ${this.url} closed (code ${code}${why})`, { code: exited ? 'exited' : 'disconnected' }),
+          );
+        }
+        this.diagnostics.complete();
+        this.ended = true;
+        this.onEnded?.();
+      };
+    });
+  }
+
+  /** The error for a link that closed before the relay said ready. */
+  private refusal(code: number, reason: string): CodexTransportError {
+    const why = reason ? `: ${reason}` : '';
+    if (code === RelayCloseCode.unauthorized || code === RelayCloseCode.forbidden) {
+      const what = code === RelayCloseCode.unauthorized ? 'the token' : "this page's origin";
+      return new CodexTransportError(`relay ${this.url} refused ${what} (code ${code}${why})`, { code: 'auth-failed' });
+    }
+    // 1006 and no reason: the upgrade failed (relay down, wrong path, or a refusal we cannot see).
+    return new CodexTransportError(`relay ${this.url}: cannot connect (code ${code}${why})`, { code: 'connect-failed' });
+  }
+
+  send(message: string): void {
+    const socket = this.socket;
+    if (!socket || !this.ready || socket.readyState !== 1) {
+      throw new CodexTransportError(`relay ${this.url} is not connected`, { code: this.ready ? 'disconnected' : 'not-started' });
+    }
+    socket.send(message);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const socket = this.socket;
+    if (!socket || this.ended || socket.readyState === CLOSED) {
+      this.messages.complete();
+      this.diagnostics.complete();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      // A peer that never completes the closing handshake must not hold us.
+      const timer = setTimeout(() => {
+        this.messages.complete();
+        this.diagnostics.complete();
+        resolve();
+      }, 2_000);
+      this.onEnded = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      socket.close(1000);
+    });
+  }
+}
+
+/** The relay's WebSocket URL: `ws(s)://` as is, `http(s)://` and paths mapped to it. */
+function relayUrl(url: string): string {
+  if (/^wss?:\/\//i.test(url)) return url;
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  if (!/^https?:\/\//i.test(url) && !base)
+    throw new TypeError(`RelayTransport: '${url}' is relative and there is no page to resolve it against`);
+  const resolved = new URL(url, base);
+  resolved.protocol = resolved.protocol === 'https:' ? 'wss:' : 'ws:';
+  return resolved.href;
+}
