@@ -4,22 +4,7 @@ import { platformServerTesting, ServerTestingModule } from '@angular/platform-se
 import { provideZonelessChangeDetection } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import {
-  agentDelta,
-  agentMessageItem,
-  approvalRequest,
-  commandExecutionItem,
-  InMemoryTransport,
-  itemCompleted,
-  itemStarted,
-  reasoningItem,
-  response,
-  threadObject,
-  turnCompleted,
-  turnObject,
-  turnStarted,
-  userMessageItem,
-} from 'codex-rx/testing';
+import { FakeAppServer, type InMemoryTransport } from 'codex-rx/testing';
 import { CodexTransportError } from 'codex-rx';
 import { CODEX_CLIENT, CODEX_TRANSPORT, CodexChatService, type ChatView } from './codex-chat.service';
 
@@ -28,65 +13,26 @@ TestBed.initTestEnvironment(ServerTestingModule, platformServerTesting());
 
 /** A scripted app-server: a turn that reasons, then streams "Hello from Codex" in three deltas. */
 function scriptedServer(): InMemoryTransport {
-  const threadId = 'thr-1';
-  let turns = 0;
-  return new InMemoryTransport({
-    autoRespond: (frame) => {
-      const id = frame.id as number;
-      switch (frame.method) {
-        case 'initialize':
-          return response(id, { userAgent: 'test/0.0', codexHome: '/tmp/codex', platformFamily: 'unix', platformOs: 'linux' });
-        case 'thread/start':
-          return response(id, { thread: threadObject(threadId) });
-        case 'turn/start': {
-          const turnId = `turn-${++turns}`;
-          const text = (frame.params as { input: Array<{ text: string }> }).input[0].text;
-          const m = { threadId, turnId, itemId: 'm1' };
-          return [
-            response(id, { turn: turnObject(turnId) }),
-            turnStarted({ threadId, turnId }),
-            itemCompleted({ threadId, turnId, item: userMessageItem('u1', text) }),
-            itemCompleted({ threadId, turnId, item: reasoningItem('r1', ['Greeting the user']) }),
-            itemStarted({ threadId, turnId, item: agentMessageItem('m1', '') }),
-            agentDelta({ ...m, delta: 'Hello ' }),
-            agentDelta({ ...m, delta: 'from ' }),
-            agentDelta({ ...m, delta: 'Codex' }),
-            itemCompleted({ threadId, turnId, item: agentMessageItem('m1', 'Hello from Codex') }),
-            turnCompleted({ threadId, turnId }),
-          ];
-        }
-      }
+  const server = new FakeAppServer({
+    script: (t) => {
+      t.reasoning(['Greeting the user'], { id: 'r1', deltas: false });
+      t.message('Hello from Codex', { id: 'm1', deltas: ['Hello ', 'from ', 'Codex'] });
     },
   });
+  return server.transport;
 }
 
 /** A turn that asks to run `touch x`, and runs it or not as the answer says. */
 function approvingServer(): InMemoryTransport {
-  const threadId = 'thr-2';
-  const turnId = 'turn-a';
-  return new InMemoryTransport({
-    autoRespond: (frame) => {
-      const id = frame.id as number;
-      if (frame.method === 'initialize') return response(id, { userAgent: 'test/0.0' });
-      if (frame.method === 'thread/start') return response(id, { thread: threadObject(threadId) });
-      if (frame.method === 'turn/start') {
-        return [
-          response(id, { turn: turnObject(turnId) }),
-          turnStarted({ threadId, turnId }),
-          approvalRequest({ id: 0, threadId, turnId, itemId: 'c1', command: 'touch x', reason: 'wants a file' }),
-        ];
-      }
-      if (frame.id === 0 && 'result' in frame) {
-        const { decision } = frame.result as { decision: string };
-        const status = decision === 'accept' ? 'completed' : 'declined';
-        return [
-          itemCompleted({ threadId, turnId, item: commandExecutionItem('c1', 'touch x', { status }) }),
-          itemCompleted({ threadId, turnId, item: agentMessageItem('m1', status) }),
-          turnCompleted({ threadId, turnId }),
-        ];
-      }
+  const server = new FakeAppServer({
+    script: async (t) => {
+      const decision = await t.approval({ itemId: 'c1', command: 'touch x', reason: 'wants a file' });
+      const status = decision === 'accept' ? 'completed' : 'declined';
+      t.command('touch x', { id: 'c1', status });
+      t.message(status, { id: 'm1' });
     },
   });
+  return server.transport;
 }
 
 describe('CodexChatService approvals (manual: the user answers)', () => {
