@@ -1,0 +1,71 @@
+/**
+ * A workload as data: how to run one side once, and which figures (rows of the table) to take from
+ * the runs, each with its target. The workloads themselves are in bench/workloads/.
+ */
+import type { OfflineCodex } from '../src/testing/real-server';
+
+export type Side = 'rx' | 'bare';
+
+/** What one run of one side measured (e.g. frames, wall-clock ms, client CPU µs); rows derive their figures from it. */
+export type Sample = Readonly<Record<string, number>>;
+
+/** Shared resources a run may need, made on first use and disposed after the last workload. */
+export interface BenchEnv {
+  realServer(): Promise<OfflineCodex>;
+}
+
+export interface Target {
+  /** As printed, e.g. `≤ 1.25 × bare`. */
+  readonly text: string;
+  /** The ratio column (NaN: none) and the verdict, from the two sides' medians. */
+  judge(rx: number, bare: number): { ratio: number; met: boolean };
+}
+
+/** Which table a row belongs to. */
+export type Section = 'cpu' | 'throughput';
+
+/** One row of the table: a figure of the workload's samples, the median over runs per side. */
+export interface Measure {
+  /** Unique row id (the workload's id, or the workload's id with a suffix). */
+  readonly id: string;
+  readonly section: Section;
+  readonly title: string;
+  readonly unit: string;
+  value(sample: Sample): number;
+  readonly target: Target;
+  /** Extra information printed under the table. */
+  note?(rx: readonly Sample[], bare: readonly Sample[]): string;
+}
+
+export interface Workload {
+  /** What BENCH_ONLY selects. */
+  readonly id: string;
+  /** Printed while it runs. */
+  readonly title: string;
+  /** What each side does in one run, for BENCHMARKS.md. */
+  readonly sides: Readonly<Record<Side, string>>;
+  /** Runs per side (default BENCH_RUNS). */
+  readonly runs?: number;
+  /** An untimed run per side first (default true). */
+  readonly warmUp?: boolean;
+  run(side: Side, env: BenchEnv): Promise<Sample>;
+  readonly measures: readonly Measure[];
+}
+
+/** codex-rx at most `k` times bare (costs: CPU, memory, latency). */
+export const atMostTimesBare = (k: number): Target => ({
+  text: `≤ ${k.toFixed(2)} × bare`,
+  judge: (rx, bare) => ({ ratio: rx / bare, met: rx / bare <= k }),
+});
+
+/** codex-rx at least `k` of bare (rates: frames/s, requests/s). */
+export const atLeastOfBare = (k: number): Target => ({
+  text: `≥ ${k} of bare`,
+  judge: (rx, bare) => ({ ratio: rx / bare, met: rx / bare >= k }),
+});
+
+/** For a figure that is itself a ratio (e.g. growth): codex-rx's at most `k`; no ratio column. */
+export const ownAtMost = (k: number, text: string): Target => ({
+  text,
+  judge: (rx) => ({ ratio: NaN, met: rx <= k }),
+});
