@@ -9,13 +9,12 @@
  *   BENCH_SIDE=rx         one side only (for a CPU profile); BENCHMARKS.md is then left alone
  *   BENCH_NO_WRITE=1      do not touch BENCHMARKS.md
  */
-import { startOfflineCodex, type OfflineCodex } from '../src/testing/real-server';
 import { logRuns, printTable, rowOf, writeMarkdown, type Row } from './report';
 import { log, runWorkload, SIDES } from './run';
-import type { BenchEnv, Workload } from './workload';
+import type { BenchEnv, RealServer, Workload } from './workload';
 import { floodWorkloads } from './workloads/flood';
 import { memoryWorkloads } from './workloads/memory';
-import { realServerWorkloads } from './workloads/real-server';
+import { realServerWorkloads, startRealServer } from './workloads/real-server';
 
 const WORKLOADS: readonly Workload[] = [...floodWorkloads, ...realServerWorkloads, ...memoryWorkloads];
 
@@ -26,8 +25,8 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`BENCH_ONLY: no workload ${unknown.join(', ')} (there are ${WORKLOADS.map((w) => w.id).join(', ')})`);
   const selected = WORKLOADS.filter((w) => !ONLY || ONLY.has(w.id));
 
-  let real: Promise<OfflineCodex> | null = null;
-  const env: BenchEnv = { realServer: () => (real ??= startOfflineCodex()) };
+  let real: Promise<RealServer> | null = null;
+  const env: BenchEnv = { realServer: () => (real ??= startRealServer()) };
   const rows: Row[] = [];
   const started = performance.now();
   try {

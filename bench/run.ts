@@ -15,19 +15,24 @@ export const log = (s: string): void => void process.stderr.write(s + '\n');
 /** Every run's sample, by side (empty for a side that was not run). */
 export type Samples = Record<Side, Sample[]>;
 
+/**
+ * Collects the garbage left by the run before (often the other side's), so that neither side pays
+ * for the other's, then lets V8's background sweeping finish so that it is not counted either.
+ * scripts/bench.js starts node with --expose-gc for that; without it this only waits.
+ */
+export async function freshHeap(): Promise<void> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
 /** Wall-clock time and CPU time of this (the client's) process over one timed stretch. */
 export interface Timed {
   wallMs: number;
   cpuUs: number;
 }
 
-/**
- * Times `fn`. Garbage left by the run before (often the other side's) is collected first, so that
- * neither side pays for the other's; scripts/bench.js starts node with --expose-gc for that. The
- * servers are other processes: `cpuUs` is the client's alone.
- */
+/** Times `fn`. The servers are other processes: `cpuUs` is the client's alone. */
 export async function timed(fn: () => Promise<void>): Promise<Timed> {
-  (globalThis as { gc?: () => void }).gc?.();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   await fn();
@@ -35,13 +40,21 @@ export async function timed(fn: () => Promise<void>): Promise<Timed> {
   return { wallMs: performance.now() - t0, cpuUs: cpu.user + cpu.system };
 }
 
+/** One run of each of `sides`, in that order (or interleaved, for a workload that says so). */
+async function runOnce(w: Workload, sides: readonly Side[], env: BenchEnv): Promise<Partial<Record<Side, Sample>>> {
+  if ('runInterleaved' in w) return w.runInterleaved(sides, env);
+  const out: Partial<Record<Side, Sample>> = {};
+  for (const side of sides) out[side] = await w.run(side, env);
+  return out;
+}
+
 export async function runWorkload(w: Workload, env: BenchEnv): Promise<Samples> {
   const samples: Samples = { rx: [], bare: [] };
   const runs = w.runs ?? RUNS;
-  if (w.warmUp !== false) for (const side of SIDES) await w.run(side, env);
+  if (w.warmUp !== false) await runOnce(w, SIDES, env);
   for (let i = 0; i < runs; i++) {
-    const order = i % 2 === 0 ? SIDES : [...SIDES].reverse();
-    for (const side of order) samples[side].push(await w.run(side, env));
+    const got = await runOnce(w, i % 2 === 0 ? SIDES : [...SIDES].reverse(), env);
+    for (const side of SIDES) samples[side].push(got[side]!);
   }
   return samples;
 }

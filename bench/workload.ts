@@ -2,16 +2,23 @@
  * A workload as data: how to run one side once, and which figures (rows of the table) to take from
  * the runs, each with its target. The workloads themselves are in bench/workloads/.
  */
-import type { OfflineCodex } from '../src/testing/real-server';
-
 export type Side = 'rx' | 'bare';
 
 /** What one run of one side measured (e.g. frames, wall-clock ms, client CPU µs); rows derive their figures from it. */
 export type Sample = Readonly<Record<string, number>>;
 
+/** How to launch the real app-server offline: its model and CODEX_HOME live in another process. */
+export interface RealServer {
+  readonly command: string[];
+  readonly env: Record<string, string>;
+  /** An empty directory for the threads' cwd. */
+  readonly workspace: string;
+  dispose(): Promise<void>;
+}
+
 /** Shared resources a run may need, made on first use and disposed after the last workload. */
 export interface BenchEnv {
-  realServer(): Promise<OfflineCodex>;
+  realServer(): Promise<RealServer>;
 }
 
 export interface Target {
@@ -37,7 +44,7 @@ export interface Measure {
   note?(rx: readonly Sample[], bare: readonly Sample[]): string;
 }
 
-export interface Workload {
+interface WorkloadBase {
   /** What BENCH_ONLY selects. */
   readonly id: string;
   /** Printed while it runs. */
@@ -48,9 +55,23 @@ export interface Workload {
   readonly runs?: number;
   /** An untimed run per side first (default true). */
   readonly warmUp?: boolean;
-  run(side: Side, env: BenchEnv): Promise<Sample>;
   readonly measures: readonly Measure[];
 }
+
+export type Workload = WorkloadBase &
+  (
+    | {
+        /** One run of one side. */
+        run(side: Side, env: BenchEnv): Promise<Sample>;
+      }
+    | {
+        /**
+         * One run of the given sides together, their steps interleaved in that order (so that both
+         * see the same load on a shared machine); a sample per side.
+         */
+        runInterleaved(sides: readonly Side[], env: BenchEnv): Promise<Partial<Record<Side, Sample>>>;
+      }
+  );
 
 /** codex-rx at most `k` times bare (costs: CPU, memory, latency). */
 export const atMostTimesBare = (k: number): Target => ({

@@ -4,8 +4,8 @@
  * a fresh server, initializes and starts its threads before the clock runs.
  */
 import { BareTurns } from '../bare';
-import { type Api, assert, bareFlood, bareTurn, framesPerTurn, rxFlood, rxTurn } from '../common';
-import { timed } from '../run';
+import { type Api, assert, bareFlood, bareTurn, framesPerTurn, median, rxFlood, rxTurn } from '../common';
+import { freshHeap, timed } from '../run';
 import { atLeastOfBare, atMostTimesBare, type Measure, type Sample, type Section, type Side, type Workload } from '../workload';
 
 interface Shape {
@@ -23,6 +23,7 @@ async function floodRun(side: Side, { api, turns, deltas, items }: Shape): Promi
     const client = await rxFlood();
     try {
       const threads = await Promise.all(Array.from({ length: turns }, () => client.startThread()));
+      await freshHeap();
       const t = await timed(async () => void (await Promise.all(threads.map((th) => rxTurn(client, api, th.threadId, deltas, items)))));
       const { stats } = client;
       assert(stats.turns === 0 && stats.pendingRequests === 0, `rx: state left ${JSON.stringify(stats)}`);
@@ -34,6 +35,7 @@ async function floodRun(side: Side, { api, turns, deltas, items }: Shape): Promi
   const bare = await bareFlood();
   try {
     const threads = await Promise.all(Array.from({ length: turns }, () => bare.startThread()));
+    await freshHeap();
     const t = await timed(async () => void (await Promise.all(threads.map((th) => bareTurn(bare, api, th, deltas, items)))));
     return { frames, turns, ...t };
   } finally {
@@ -93,6 +95,7 @@ async function inFlightRun(side: Side, n: number): Promise<Sample> {
   const request = client instanceof BareTurns ? () => client.request('model/list', {}) : () => client.request('model/list', {});
   try {
     let results: unknown[] = [];
+    await freshHeap();
     const t = await timed(async () => {
       results = await Promise.all(Array.from({ length: n }, request));
     });
@@ -126,7 +129,13 @@ export const floodWorkloads: Workload[] = [
     },
   ]),
   floodWorkload('concurrent', '1,000 concurrent turns x 100 deltas through chat()', { api: 'chat', turns: 1_000, deltas: 100, items: 2 }, [
-    rate('concurrent', '1,000 concurrent turns × 100 deltas, one thread each, one connection, through `chat()`', 0.6),
+    {
+      ...rate('concurrent', '1,000 concurrent turns × 100 deltas, one thread each, one connection, through `chat()`', 0.6),
+      note: (rx, bare) => {
+        const [r, b] = [median(rx.map(cpuPerFrame)), median(bare.map(cpuPerFrame))];
+        return `client CPU per frame through \`chat()\`: codex-rx ${r.toFixed(2)} µs, bare ${b.toFixed(2)} µs (${(r / b).toFixed(2)} × bare)`;
+      },
+    },
   ]),
   {
     id: 'requests',
