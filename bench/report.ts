@@ -94,11 +94,12 @@ function markdown(rows: readonly Row[], workloads: readonly Workload[], seconds:
     }
   }
   const notes = rows.filter((r) => r.note);
-  if (notes.length) out.push('', ...notes.map((r) => `- ${r.measure.id}: ${r.note}`));
+  if (notes.length) out.push('', ...notes.map((r) => `- \`${r.measure.id}\`: ${r.note}`));
   out.push('', '### What each side does in one run', '');
   for (const w of workloads) {
-    const ids = w.measures.map((m) => m.id).join(', ');
-    out.push(`- \`${w.id}\` (rows ${ids}${w.runs ? `; ${w.runs} run per side` : ''}): codex-rx: ${w.sides.rx}. Bare: ${w.sides.bare}.`);
+    const ids = w.measures.map((m) => `\`${m.id}\``).join(', ');
+    const rows = `row${w.measures.length > 1 ? 's' : ''} ${ids}${w.runs ? `; ${w.runs} run per side` : ''}`;
+    out.push(`- BENCH_ONLY=${w.id} (${rows}): codex-rx: ${w.sides.rx}. Bare: ${w.sides.bare}.`);
   }
   out.push(END);
   return out.join('\n');

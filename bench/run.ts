@@ -28,7 +28,10 @@ export async function freshHeap(): Promise<void> {
 /** Wall-clock time and CPU time of this (the client's) process over one timed stretch. */
 export interface Timed {
   wallMs: number;
+  /** User + system. */
   cpuUs: number;
+  /** The system (kernel) part: reads, writes, wake-ups; much the same for both sides. */
+  systemUs: number;
 }
 
 /** Times `fn`. The servers are other processes: `cpuUs` is the client's alone. */
@@ -37,7 +40,7 @@ export async function timed(fn: () => Promise<void>): Promise<Timed> {
   const cpu0 = process.cpuUsage();
   await fn();
   const cpu = process.cpuUsage(cpu0);
-  return { wallMs: performance.now() - t0, cpuUs: cpu.user + cpu.system };
+  return { wallMs: performance.now() - t0, cpuUs: cpu.user + cpu.system, systemUs: cpu.system };
 }
 
 /** One run of each of `sides`, in that order (or interleaved, for a workload that says so). */
