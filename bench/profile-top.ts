@@ -2,6 +2,7 @@
  * Prints where a V8 CPU profile (`.cpuprofile`, from `node --cpu-prof`) spent its time: the
  * functions with the most self time, then self time by origin (each codex-rx source file, rxjs,
  * node internals, the garbage collector...). Percentages are of the busy time (all but `(idle)`).
+ * V8 counts built-ins (`JSON.parse`, `Array.prototype.push`...) as their caller's self time.
  *
  *   node .bench-build/bench/profile-top.js <file.cpuprofile> [functions=25]
  *
@@ -32,7 +33,7 @@ function shortUrl(url: string): string {
 /** Where a function comes from, for the summary by origin. */
 function originOf(url: string, name: string): string {
   const u = shortUrl(url);
-  if (!u) return name.startsWith('(') ? name : '(native: JSON, builtins)';
+  if (!u) return name.startsWith('(') ? name : '(native bindings: writev, read...)';
   if (u.startsWith('.bench-build/src/')) return u.slice('.bench-build/'.length);
   if (u.startsWith('rxjs/')) return 'rxjs';
   if (u.startsWith('node:')) return 'node internals';
