@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT } from './common';
+import { median, ROOT } from './common';
 import { log, medianOf, RUNS, type Samples } from './run';
 import type { Measure, Section, Workload } from './workload';
 
@@ -19,18 +19,31 @@ export interface Row {
   readonly note: string | null;
 }
 
+/**
+ * codex-rx / bare of each run: run i of codex-rx came right before or after run i of bare (or
+ * interleaved with it), so their ratio cancels the load of other work that drifts between runs.
+ */
+const runRatios = (measure: Measure, samples: Samples) => samples.rx.map((s, i) => measure.value(s) / measure.value(samples.bare[i]!));
+
 export function rowOf(measure: Measure, samples: Samples): Row {
   const rx = medianOf(samples.rx, measure.value);
   const bare = medianOf(samples.bare, measure.value);
   const both = samples.rx.length > 0 && samples.bare.length > 0;
-  const { ratio, met } = both ? measure.target.judge(rx, bare) : { ratio: NaN, met: null };
+  const ratio = both && measure.target.on === 'ratio' ? median(runRatios(measure, samples)) : NaN;
+  const met = both ? measure.target.met(measure.target.on === 'ratio' ? ratio : rx) : null;
   return { measure, rx, bare, ratio, met, note: both && measure.note ? measure.note(samples.rx, samples.bare) : null };
 }
 
-/** Every run's figure of a measure, for the log. */
+/** Every run's figure of a measure, and their ratios, for the log. */
 export function logRuns(measure: Measure, samples: Samples): void {
   const runs = (side: keyof Samples) => samples[side].map((s) => fmt(measure.value(s), measure.unit)).join(' ');
-  log(`  ${measure.id} (${measure.unit}): rx [${runs('rx')}]  bare [${runs('bare')}]`);
+  const both = samples.rx.length > 0 && samples.bare.length > 0;
+  const ratios = both
+    ? `  rx/bare [${runRatios(measure, samples)
+        .map((q) => q.toFixed(2))
+        .join(' ')}]`
+    : '';
+  log(`  ${measure.id} (${measure.unit}): rx [${runs('rx')}]  bare [${runs('bare')}]${ratios}`);
 }
 
 function fmt(x: number, unit: string): string {
@@ -58,7 +71,7 @@ export function printTable(rows: readonly Row[], seconds: number): void {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const l of lines) console.log(line(l));
   for (const r of rows) if (r.note) console.log(`  ${r.measure.id}: ${r.note}`);
-  console.log(`\n${RUNS} alternating runs per side, medians; ${seconds.toFixed(0)} s in all`);
+  console.log(`\n${RUNS} alternating runs per side; medians, and rx/bare the median of the runs' ratios; ${seconds.toFixed(0)} s in all`);
 }
 
 const SECTIONS: Record<Section, string> = {
@@ -74,7 +87,8 @@ function markdown(rows: readonly Row[], workloads: readonly Workload[], seconds:
   const out = [
     START,
     `Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}; ` +
-      `Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; the whole run took ${seconds.toFixed(0)} s.`,
+      `Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. ${RUNS} runs per side; codex-rx and bare are medians over the runs, ` +
+      `rx / bare is the median of the runs' ratios; the whole run took ${seconds.toFixed(0)} s.`,
   ];
   for (const section of Object.keys(SECTIONS) as Section[]) {
     const mine = rows.filter((r) => r.measure.section === section);
