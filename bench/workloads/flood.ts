@@ -6,7 +6,7 @@
 import { BareTurns } from '../bare';
 import { type Api, assert, bareFlood, bareTurn, framesPerTurn, median, rxFlood, rxTurn } from '../common';
 import { freshHeap, timed } from '../run';
-import { atLeastOfBare, atMostTimesBare, type Measure, type Sample, type Section, type Side, type Workload } from '../workload';
+import { atLeastOfBare, atMostTimesBare, type Measure, type Sample, type Side, type Workload } from '../workload';
 
 interface Shape {
   api: Api;
@@ -62,9 +62,9 @@ const systemNote = (per: 'frames' | 'turns') => (rx: readonly Sample[], bare: re
   return `of which system time: codex-rx ${sys(rx)} µs, bare ${sys(bare)} µs`;
 };
 
-const cpu = (id: string, title: string, max: number, section: Section = 'cpu'): Measure => ({
+const cpu = (id: string, title: string, max: number): Measure => ({
   id,
-  section,
+  section: 'cpu',
   title,
   unit: 'µs CPU/frame',
   value: cpuPerFrame,
@@ -99,6 +99,7 @@ const floodWorkload = (id: string, title: string, shape: Shape, measures: Measur
 async function inFlightRun(side: Side, n: number): Promise<Sample> {
   const ok = (r: unknown) => Array.isArray((r as { data?: unknown }).data);
   const client = side === 'rx' ? await rxFlood() : await bareFlood();
+  // Narrowed per side: the two clients' request signatures do not unify.
   const request = client instanceof BareTurns ? () => client.request('model/list', {}) : () => client.request('model/list', {});
   try {
     let results: unknown[] = [];
