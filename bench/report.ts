@@ -97,13 +97,13 @@ function markdown(rows: readonly Row[], workloads: readonly Workload[], seconds:
       '',
       `### ${SECTIONS[section]}`,
       '',
-      '| workload | codex-rx | bare | rx / bare | target | met |',
-      '| --- | ---: | ---: | ---: | --- | --- |',
+      '| row | workload | codex-rx | bare | rx / bare | target | met |',
+      '| --- | --- | ---: | ---: | ---: | --- | --- |',
     );
     for (const r of mine) {
       const m = r.measure;
       out.push(
-        `| ${m.title} | ${value(r.rx, m.unit)} | ${value(r.bare, m.unit)} | ${fmt(r.ratio, '×')} | ${m.target.text} | ${verdict(r.met, true)} |`,
+        `| \`${m.id}\` | ${m.title} | ${value(r.rx, m.unit)} | ${value(r.bare, m.unit)} | ${fmt(r.ratio, '×')} | ${m.target.text} | ${verdict(r.met, true)} |`,
       );
     }
   }
