@@ -1,6 +1,6 @@
-/** Shared bits of the benchmark harness: paths, clients against the flood server, statistics. */
+/** Shared bits of the benchmark harness: paths, both clients on the flood server, one turn through either, statistics. */
 import * as path from 'node:path';
-import { count, lastValueFrom } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { CodexClient } from '../src/client';
 import type { StdioOptions } from '../src/options';
 import { BareTurns } from './bare';
@@ -24,12 +24,51 @@ export async function bareFlood(): Promise<BareTurns> {
   return bare;
 }
 
+/** The flood server's instruction for a turn of `deltas` deltas spread over `items` agent messages. */
+export const floodText = (deltas: number, items: number) => `FLOOD ${deltas} ${items}`;
+
 /** Frames the flood server sends for one turn (turn/started + deltas + item/completed + turn/completed). */
 export const framesPerTurn = (deltas: number, items: number) => deltas + items + 2;
 
-/** One codex-rx turn through chat(), to completion; resolves with the number of steps. */
-export function rxChat(client: CodexClient, threadId: string, text: string): Promise<number> {
-  return lastValueFrom(client.chat(text, { threadId }).pipe(count()));
+/**
+ * How a turn is consumed: `chat()` (completed steps), `chatEvents()` (every delta too) or
+ * `chatOnce()` (the final text).
+ */
+export type Api = 'chat' | 'events' | 'once';
+
+/**
+ * One codex-rx turn of the flood server through `api`, to its end, checked. The subscriber only
+ * counts what it gets: a callback per value, as the bare side's.
+ */
+export function rxTurn(client: CodexClient, api: Api, threadId: string, deltas: number, items: number): Promise<void> {
+  const text = floodText(deltas, items);
+  if (api === 'once') {
+    return client.chatOnce(text, { threadId }).then((r) => {
+      assert(r.finalText === `message ${items - 1} of ${r.turnId}`, `rx chatOnce: ${r.finalText}`);
+    });
+  }
+  const expected = api === 'chat' ? items : framesPerTurn(deltas, items);
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    const turn$: Observable<unknown> = api === 'chat' ? client.chat(text, { threadId }) : client.chatEvents(text, { threadId });
+    turn$.subscribe({
+      next: () => void n++,
+      error: reject,
+      complete: () => (n === expected ? resolve() : reject(new Error(`rx ${api}: ${n} values, expected ${expected}`))),
+    });
+  });
+}
+
+/**
+ * The same turn through the bare client: it always collects the completed steps and the final
+ * text; with `events` it also builds an event object per delta and hands it to a callback.
+ */
+export async function bareTurn(bare: BareTurns, api: Api, threadId: string, deltas: number, items: number): Promise<void> {
+  let n = 0;
+  const r = await bare.turn(threadId, floodText(deltas, items), api === 'events' ? () => void n++ : null);
+  assert(r.status === 'completed' && r.steps.length === items, `bare: ${r.status}, ${r.steps.length} steps`);
+  assert(api !== 'events' || n === deltas, `bare: ${n} deltas`);
+  assert(r.finalText === `message ${items - 1} of ${r.turnId}`, `bare: ${r.finalText}`);
 }
 
 export function median(xs: number[]): number {
@@ -37,8 +76,6 @@ export function median(xs: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
-
-export const now = (): number => performance.now();
 
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`benchmark sanity check failed: ${message}`);

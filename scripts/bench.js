@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: compiles bench/ (and the src/ and spec/support files it imports) into the
- * gitignored .bench-build/ with tsc, then runs the benchmarks (bench/main.ts). Extra arguments and
- * BENCH_* variables are passed through (see bench/main.ts); NODE_FLAGS adds node flags, e.g.
- * NODE_FLAGS=--cpu-prof BENCH_ONLY=chat npm run bench
+ * gitignored .bench-build/ with tsc, then runs the benchmarks (bench/main.ts) under node
+ * --expose-gc (each timed run starts from a collected heap). Extra arguments and BENCH_* variables
+ * are passed through (see bench/main.ts); NODE_FLAGS adds node flags. With --cpu-prof the profile
+ * goes to .bench-build/profiles/ (unless --cpu-prof-dir says otherwise) and its top functions are
+ * printed (bench/profile-top.ts), e.g.
+ *   NODE_FLAGS=--cpu-prof BENCH_ONLY=once BENCH_SIDE=rx npm run bench
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -11,6 +14,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
+const build = path.join(root, '.bench-build');
 const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
 const built = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'bench', 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
 if (built.status !== 0) process.exit(built.status ?? 1);
@@ -21,8 +25,23 @@ fs.writeFileSync(
 );
 
 const flags = (process.env.NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-const run = spawnSync(process.execPath, [...flags, path.join(root, '.bench-build', 'bench', 'main.js'), ...process.argv.slice(2)], {
+const profiling = flags.includes('--cpu-prof');
+let profileDir = flags.find((f) => f.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
+if (profiling && !profileDir) {
+  profileDir = path.join(build, 'profiles');
+  flags.push(`--cpu-prof-dir=${profileDir}`);
+}
+const profilesNow = () =>
+  profileDir && fs.existsSync(profileDir) ? fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+const before = new Set(profilesNow());
+
+const run = spawnSync(process.execPath, ['--expose-gc', ...flags, path.join(build, 'bench', 'main.js'), ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
+if (profiling) {
+  for (const f of profilesNow().filter((f) => !before.has(f))) {
+    spawnSync(process.execPath, [path.join(build, 'bench', 'profile-top.js'), path.resolve(root, profileDir, f)], { stdio: 'inherit' });
+  }
+}
 process.exit(run.status ?? 1);

@@ -1,29 +1,26 @@
 /**
- * Memory workloads, each in a process of its own so that one figure does not inherit another's heap:
+ * The memory workloads' child process: each figure in a process of its own, so that one does not
+ * inherit another's heap (bench/workloads/memory.ts runs it):
  *
- *   node .bench-build/bench/child.js rss  rx|bare <deltas>   one turn through chat(); prints maxRSS
- *   node --expose-gc .bench-build/bench/child.js heap rx|bare <turns>   sequential turns; heap after GC
+ *   node memory-child.js rss rx|bare <deltas>               one turn through chat(); peak RSS
+ *   node --expose-gc memory-child.js heap rx|bare <turns>   sequential turns; heap after GC at turn 100 and at the end
  *
  * Prints one JSON line on stdout.
  */
-import { ROOT, assert, bareFlood, rxChat, rxFlood } from './common';
+import { assert, bareFlood, bareTurn, rxFlood, rxTurn } from '../common';
 
 const ITEMS = 10;
 const SMALL_TURN = 'FLOOD 20 1';
 
 async function rss(side: string, deltas: number): Promise<object> {
-  const text = `FLOOD ${deltas} ${ITEMS}`;
   if (side === 'rx') {
     const client = await rxFlood();
     const thread = await client.startThread();
-    const steps = await rxChat(client, thread.threadId, text);
-    assert(steps === ITEMS, `rx: ${steps} steps`);
+    await rxTurn(client, 'chat', thread.threadId, deltas, ITEMS);
     await client.close();
   } else {
     const bare = await bareFlood();
-    const threadId = await bare.startThread();
-    const r = await bare.turn(threadId, text);
-    assert(r.steps.length === ITEMS, `bare: ${r.steps.length} steps`);
+    await bareTurn(bare, 'chat', await bare.startThread(), deltas, ITEMS);
     await bare.close();
   }
   return { maxRssKb: process.resourceUsage().maxRSS };
@@ -49,9 +46,14 @@ async function heap(side: string, turns: number): Promise<object> {
       assert(r.finalText === `message 0 of ${r.turnId}`, `rx turn ${i}: ${r.finalText}`);
       mark(i);
     }
+    // Nothing of 5,000 ended turns may be left behind.
     const stats = client.stats;
+    assert(
+      Object.values(stats).every((v) => v === 0),
+      `rx: state left ${JSON.stringify(stats)}`,
+    );
     await client.close();
-    return { at100: marks[100], atEnd: marks[turns], stats };
+    return { at100: marks[100], atEnd: marks[turns] };
   }
   const bare = await bareFlood();
   const threadId = await bare.startThread();
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   assert(Number.isFinite(n) && n > 0, `count ${nStr}`);
   const out = kind === 'rss' ? await rss(side, n) : kind === 'heap' ? await heap(side, n) : null;
   assert(out, `kind ${kind}`);
-  process.stdout.write(JSON.stringify({ root: ROOT, ...out }) + '\n');
+  process.stdout.write(JSON.stringify(out) + '\n');
 }
 
 main().catch((err) => {
