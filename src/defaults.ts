@@ -26,6 +26,13 @@ export const DEFAULTS = {
    * string (~512 MiB), and well over any frame the server sends in practice.
    */
   maxFrameBytes: 64 * 1024 * 1024,
+  /**
+   * Transports: `writeStallTimeoutMs`. A server that takes nothing of what is sent for this long
+   * (its input pipe or socket stays full) has stopped reading: the connection fails `unresponsive`.
+   */
+  writeStallTimeoutMs: 30_000,
+  /** Transports: most bytes (UTF-16 code units) waiting for a server that reads slower than we write; past it, `unresponsive`. */
+  maxQueuedBytes: 64 * 1024 * 1024,
   /** Transports: `connectTimeoutMs`, the wait for a spawn or a dial. */
   connectTimeoutMs: 30_000,
   /** stdio: `startupGraceMs`, how long a fresh process is watched for an early exit. */

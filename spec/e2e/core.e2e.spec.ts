@@ -38,7 +38,7 @@ describe('CodexClient against the real app-server (stdio)', () => {
     const send = transport.send.bind(transport);
     transport.send = (message: string) => {
       sent.push(JSON.parse(message));
-      send(message);
+      return send(message);
     };
     client = new CodexClient(transport);
   });

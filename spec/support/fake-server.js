@@ -42,7 +42,7 @@
 //   BIGID            a server request whose id is 9007199254740993 (beyond 2^53), then like ECHO
 //   DUP_APPROVAL     two command approval requests that share id 5; echoes both answers, then completes
 //   CLOSE_STDOUT     turn/started, then closes stdout and stays alive
-//   GRANDCHILD_EXIT  turn/started, then starts a grandchild that holds stdout for 30 s and exits
+//   GRANDCHILD_EXIT  turn/started, then starts a grandchild that holds stdout for 10 s (its pid on stderr) and exits
 'use strict';
 
 const fs = require('node:fs');
@@ -436,10 +436,14 @@ function runStdio() {
       drain: (resolve) => process.stdout.once('drain', resolve),
       closeStdout: () => require('node:fs').closeSync(1),
       // The grandchild inherits stdout (fd 1) and holds it open after this process is gone.
-      spawnGrandchild: () =>
-        require('node:child_process')
-          .spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: ['ignore', 'inherit', 'ignore'], detached: true })
-          .unref(),
+      spawnGrandchild: () => {
+        const grandchild = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], {
+          stdio: ['ignore', 'inherit', 'ignore'],
+          detached: true,
+        });
+        grandchild.unref();
+        process.stderr.write(`grandchild ${grandchild.pid}\n`);
+      },
     },
     (code) => {
       // Flush what was written, then go.

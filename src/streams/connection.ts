@@ -9,11 +9,13 @@ import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotif
 import { Deadline, Deadlines } from './deadlines';
 import { InvalidLine, OversizedFrame } from './frame-text';
 import { isOverloaded, RetryPlan, retryPlan } from './retry-policy';
-import type { Transport } from './transport';
+import type { OutboundHandle, Transport } from './transport';
 
 interface Pending extends Deadline {
   readonly method: string;
   readonly timeoutMs: number;
+  /** The request's frame, while the transport may still take it back. */
+  outbound?: OutboundHandle | void;
   resolve(result: unknown): void;
   reject(err: Error): void;
 }
@@ -185,7 +187,11 @@ export class JsonRpcConnection {
       method,
       at: timed ? this.scheduler.now() + timeoutMs : Infinity,
       timeoutMs: timed ? timeoutMs : Infinity,
-      expire: () => entry.reject(timeoutError(method, entry.timeoutMs)),
+      expire: () => {
+        // Timed out while still waiting to go out: it never reaches the server late.
+        entry.outbound?.cancel();
+        entry.reject(timeoutError(method, entry.timeoutMs));
+      },
       resolve: (result) => {
         cleanup();
         onResult(result);
@@ -202,11 +208,14 @@ export class JsonRpcConnection {
     this.pending.set(id, entry);
     this.deadlines.add(entry);
     if (signal) {
-      onAbort = () => this.pending.get(id)?.reject(abortError(method, signal));
+      onAbort = () => {
+        entry.outbound?.cancel();
+        this.pending.get(id)?.reject(abortError(method, signal));
+      };
       signal.addEventListener('abort', onAbort, { once: true });
     }
     try {
-      this.write(params === undefined ? { id, method } : { id, method, params });
+      entry.outbound = this.write(params === undefined ? { id, method } : { id, method, params });
     } catch (err) {
       this.pending.get(id)?.reject(asTransportError(err));
     }
@@ -233,10 +242,10 @@ export class JsonRpcConnection {
     this.diagnostics.next(diagnostic);
   }
 
-  private write(frame: object): void {
+  private write(frame: object): OutboundHandle | void {
     if (this.state === 'closed') throw this.closedError();
     if (this.state === 'new') throw new CodexTransportError('connection is not started', { code: 'not-started' });
-    this.transport.send(frameText(frame));
+    return this.transport.send(frameText(frame));
   }
 
   /** One inbound value. Whatever it is, and whatever a sink does with it, the connection lives on. */

@@ -1,0 +1,204 @@
+import type { SchedulerLike } from 'rxjs';
+import WebSocket from 'ws';
+import { CodexTransportError } from '../errors';
+import type { Diagnostic } from '../models';
+import { parseFrameText } from './frame-text';
+import { OutboundQueue } from './outbound-queue';
+import type { OutboundHandle } from './transport';
+
+/** TLS settings passed to `ws` for `wss://` (and mutual TLS). */
+export interface TlsOptions {
+  /** Certificate authorities to trust (PEM), e.g. a private CA; replaces Node's default list. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate (PEM), for servers that ask for one. */
+  cert?: string | Buffer | Array<string | Buffer>;
+  /** Client private key (PEM). */
+  key?: string | Buffer | Array<string | Buffer>;
+  /** Passphrase of `key`. */
+  passphrase?: string;
+  /** Verify the server's certificate against `ca` (or Node's list). Default true; false only for tests. */
+  rejectUnauthorized?: boolean;
+  /** Server name for SNI and the certificate check, when the URL's host is not it. */
+  servername?: string;
+}
+
+/** How one WebSocket link is dialed and kept (all resolved). */
+export interface SocketLinkSettings {
+  /** The URL dialed (`ws://`, `wss://`, or `ws+unix://PATH:/`). */
+  readonly url: string;
+  /** The URL as messages show it (credentials and secret query values hidden). */
+  readonly shownUrl: string;
+  readonly headers: Record<string, string>;
+  readonly tls: TlsOptions;
+  readonly scheduler: SchedulerLike;
+  readonly connectTimeoutMs: number;
+  readonly maxFrameBytes: number;
+  readonly writeStallTimeoutMs: number | null;
+  readonly maxQueuedBytes: number;
+}
+
+/** What a link reports. */
+export interface SocketLinkEvents {
+  message(value: unknown): void;
+  diagnostic(diagnostic: Diagnostic): void;
+  /** Called once when the link is gone: `null` after `close()`, else why (`disconnected`, `unresponsive`). */
+  end(error: CodexTransportError | null): void;
+}
+
+/** Bytes handed to ws and not yet written out, past which frames wait in the queue. */
+const HIGH_WATER = 1024 * 1024;
+
+/** One WebSocket connection to an app-server: dialed, used, and ended once. */
+export class SocketLink {
+  private readonly queue: OutboundQueue;
+  private outstanding = 0;
+  private ended = false;
+  private closing = false;
+
+  private constructor(
+    private readonly socket: WebSocket,
+    private readonly settings: SocketLinkSettings,
+    private readonly events: SocketLinkEvents,
+  ) {
+    const full = () => this.outstanding >= HIGH_WATER;
+    this.queue = new OutboundQueue(
+      {
+        write: (text) => {
+          this.outstanding += text.length;
+          socket.send(text, (err) => {
+            this.outstanding -= text.length;
+            if (!err) this.queue.drained();
+          });
+          return !full();
+        },
+        get full() {
+          return full();
+        },
+      },
+      { stallTimeoutMs: settings.writeStallTimeoutMs, maxQueuedBytes: settings.maxQueuedBytes },
+      settings.scheduler,
+      (err) => this.drop(err),
+    );
+  }
+
+  /**
+   * Dials and resolves once the upgrade succeeded. Rejects with `CodexTransportError`:
+   * `auth-failed` for HTTP 401/403, `connect-failed` for anything else (refused, no handshake in
+   * time, TLS failure).
+   */
+  static dial(settings: SocketLinkSettings, events: SocketLinkEvents): Promise<SocketLink> {
+    const { shownUrl, connectTimeoutMs } = settings;
+    return new Promise<SocketLink>((resolve, reject) => {
+      let open = false;
+      const socket = new WebSocket(settings.url, {
+        ...settings.tls,
+        headers: settings.headers,
+        perMessageDeflate: false,
+        maxPayload: settings.maxFrameBytes,
+      });
+      const link = new SocketLink(socket, settings, events);
+      const fail = (err: CodexTransportError) => {
+        timer.unsubscribe();
+        if (!open) reject(err);
+        socket.terminate();
+      };
+      // ws's own handshakeTimeout does not cover a server that accepts TCP and then stays silent
+      // before answering the upgrade in every version; keep our own timer.
+      const timer = settings.scheduler.schedule(
+        () =>
+          fail(new CodexTransportError(`WebSocket ${shownUrl}: no handshake within ${connectTimeoutMs} ms`, { code: 'connect-failed' })),
+        connectTimeoutMs,
+      );
+      socket.on('unexpected-response', (_req, res) => {
+        const status = res.statusCode ?? 0;
+        const auth = status === 401 || status === 403;
+        res.resume();
+        fail(
+          new CodexTransportError(`WebSocket ${shownUrl}: upgrade refused with HTTP ${status}${auth ? ' (check the token)' : ''}`, {
+            code: auth ? 'auth-failed' : 'connect-failed',
+          }),
+        );
+      });
+      socket.on('open', () => {
+        open = true;
+        timer.unsubscribe();
+        resolve(link);
+      });
+      socket.on('message', (data, isBinary) => {
+        const text = isBinary || !Array.isArray(data) ? data.toString() : Buffer.concat(data).toString('utf8');
+        events.message(parseFrameText(text));
+      });
+      socket.on('error', (err) => {
+        if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          events.diagnostic({
+            kind: 'oversized-frame',
+            message: `inbound WebSocket message exceeds maxFrameBytes (${settings.maxFrameBytes}); the link closes`,
+            error: err,
+          });
+        }
+        if (!open)
+          fail(new CodexTransportError(`WebSocket ${shownUrl}: ${redactMessage(err.message, settings)}`, { code: 'connect-failed' }));
+      });
+      socket.on('close', (code, reason) => {
+        timer.unsubscribe();
+        link.queue.clear();
+        if (!open) {
+          reject(new CodexTransportError(`WebSocket ${shownUrl}: closed before the handshake (code ${code})`, { code: 'connect-failed' }));
+          return;
+        }
+        const why = reason.length ? `: ${reason.toString()}` : '';
+        link.end(
+          link.closing ? null : new CodexTransportError(`WebSocket ${shownUrl} closed (code ${code}${why})`, { code: 'disconnected' }),
+        );
+      });
+    });
+  }
+
+  /** Sends one JSON text; the handle takes it back while it still waits in the queue. */
+  send(message: string): OutboundHandle {
+    if (this.ended || this.socket.readyState !== WebSocket.OPEN) {
+      throw new CodexTransportError(`WebSocket ${this.settings.shownUrl} is not connected`, { code: 'disconnected' });
+    }
+    return this.queue.push(message);
+  }
+
+  /** Closes the link (close frame; terminated after a second without an answer). */
+  async close(): Promise<void> {
+    this.closing = true;
+    const socket = this.socket;
+    if (socket.readyState === WebSocket.CLOSED) {
+      this.end(null);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      if (socket.readyState === WebSocket.CONNECTING) {
+        socket.terminate();
+        return;
+      }
+      // A peer that never answers the close frame must not hold us.
+      const terminate = this.settings.scheduler.schedule(() => socket.terminate(), 1_000);
+      socket.once('close', () => terminate.unsubscribe());
+      socket.close(1000);
+    });
+    this.end(null);
+  }
+
+  /** Drops the link at once: the peer is gone or unresponsive. */
+  drop(err: CodexTransportError): void {
+    this.end(err);
+    this.socket.terminate();
+  }
+
+  private end(err: CodexTransportError | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.clear();
+    this.events.end(err);
+  }
+}
+
+/** Error messages of ws and Node may echo the URL they dialed: show the redacted one. */
+function redactMessage(message: string, settings: SocketLinkSettings): string {
+  return settings.url === settings.shownUrl ? message : message.split(settings.url).join(settings.shownUrl);
+}
