@@ -24,6 +24,8 @@ const RESULT_OVERRIDES = {
   'account/securitySetup/read': 'v2/GetAccountSecuritySetupResponse',
   'account/workspaceMessages/read': 'v2/GetWorkspaceMessagesResponse',
   'externalAgentConfig/import/readHistories': 'v2/ExternalAgentConfigImportHistoriesReadResponse',
+  // 0.171.0 generates no response type for it; on the wire it answers the ConfigWriteResponse shape.
+  'modelProvider/default/set': 'v2/ConfigWriteResponse',
 };
 
 function codexBin() {
