@@ -2,6 +2,7 @@
 import type { Observable } from 'rxjs';
 import type { ExecPolicyAmendment } from './protocol/generated/v2/ExecPolicyAmendment';
 import type { CommandAction } from './protocol/generated/v2/CommandAction';
+import type { CommandExecutionApprovalDecision } from './protocol/generated/v2/CommandExecutionApprovalDecision';
 import type { ThreadItem } from './protocol/generated/v2/ThreadItem';
 import type { ThreadTokenUsage } from './protocol/generated/v2/ThreadTokenUsage';
 import type { TurnError } from './protocol/generated/v2/TurnError';
@@ -157,7 +158,8 @@ export interface CommandApprovalRequest extends ApprovalRequestBase {
    */
   readonly commandActions: readonly CommandAction[] | null;
   readonly proposedExecpolicyAmendment: Readonly<ExecPolicyAmendment> | null;
-  readonly availableDecisions: readonly unknown[] | null;
+  /** The answers the server offers for this request, in the protocol's shape (e.g. `'accept'`, `{acceptWithExecpolicyAmendment: ...}`). */
+  readonly availableDecisions: readonly CommandExecutionApprovalDecision[] | null;
 }
 
 export interface FileChangeApprovalRequest extends ApprovalRequestBase {

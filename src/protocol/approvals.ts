@@ -4,6 +4,7 @@ import { CommandApprovalParamsCodec, FileChangeApprovalParamsCodec, firstInvalid
 import { describeValue } from './describe';
 import type { JsonRpcRequest } from './messages';
 import type { CommandAction } from './generated/v2/CommandAction';
+import type { CommandExecutionApprovalDecision } from './generated/v2/CommandExecutionApprovalDecision';
 
 export const COMMAND_APPROVAL_METHOD = 'item/commandExecution/requestApproval';
 export const FILE_CHANGE_APPROVAL_METHOD = 'item/fileChange/requestApproval';
@@ -35,7 +36,7 @@ export function parseApprovalRequest(frame: JsonRpcRequest): ParsedApproval {
         // Typed by the pinned protocol (the codec checks it is an array).
         commandActions: (params.commandActions as CommandAction[] | null | undefined) ?? null,
         proposedExecpolicyAmendment: params.proposedExecpolicyAmendment ?? null,
-        availableDecisions: params.availableDecisions ?? null,
+        availableDecisions: (params.availableDecisions as CommandExecutionApprovalDecision[] | null | undefined) ?? null,
         raw: params as Record<string, unknown>,
       },
     };
