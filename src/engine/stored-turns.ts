@@ -2,7 +2,7 @@
  * Reading the turns a server stored for a thread, for the read fallback of a result and for idle
  * recovery. Current servers page them with `thread/turns/list` (`thread/read` with `includeTurns`
  * draws a `deprecationNotice` there); a server without that method (it answers -32600 "unknown
- * variant") is read with `thread/read` and `includeTurns`.
+ * variant", or -32601) is read with `thread/read` and `includeTurns`.
  */
 import { CodexProtocolError } from '../errors';
 import type { ThreadItem } from '../protocol/generated/v2/ThreadItem';
@@ -76,7 +76,9 @@ async function readAllTurns(request: TurnReadRequest, threadId: string): Promise
   return Array.isArray(turns) ? (turns as StoredTurn[]) : [];
 }
 
-/** The server's answer to a method it lacks: -32600 "unknown variant `<method>`". */
+/** The answer of a server that lacks `method`: -32600 "unknown variant `<method>`" (codex), or the standard -32601. */
 function lacksMethod(err: unknown, method: string): boolean {
-  return err instanceof CodexProtocolError && err.code === ErrorCodes.InvalidRequest && err.message.includes(`unknown variant \`${method}\``);
+  if (!(err instanceof CodexProtocolError)) return false;
+  if (err.code === ErrorCodes.MethodNotFound) return true;
+  return err.code === ErrorCodes.InvalidRequest && err.message.includes(`unknown variant \`${method}\``);
 }

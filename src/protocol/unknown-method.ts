@@ -9,12 +9,12 @@ import { PROTOCOL_SERVER_VERSION } from './methods';
  */
 export function explainUnknownMethod(err: unknown, method: string, serverVersion: string | null): unknown {
   if (!(err instanceof CodexProtocolError) || err.code !== ErrorCodes.InvalidRequest) return err;
-  if (!/unknown variant `([^`]*)`/.exec(err.message) || !err.message.includes(`\`${method}\``)) return err;
+  // The server's words up to its list of every method it knows (kept whole in `cause`).
+  const said = /Invalid request: unknown variant `([^`]*)`/.exec(err.message);
+  if (!said || said[1] !== method) return err;
   const server = serverVersion ? `codex app-server ${serverVersion}` : 'this codex app-server (version unknown)';
-  const known = `codex-rx's types are those of ${PROTOCOL_SERVER_VERSION}`;
-  return new CodexProtocolError(`${method}: ${server} has no method '${method}' (${known}; the server answered: unknown variant)`, {
-    code: err.code,
-    data: err.data,
-    cause: err,
-  });
+  return new CodexProtocolError(
+    `${method}: ${server} has no method '${method}' (${said[0]}); codex-rx's protocol types are those of ${PROTOCOL_SERVER_VERSION}`,
+    { code: err.code, data: err.data, cause: err },
+  );
 }
