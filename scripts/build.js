@@ -15,6 +15,7 @@ const dist = path.join(root, 'dist');
 const ENTRIES = [
   ['esm/index.js', 'cjs/index.js'],
   ['esm/operators/index.js', 'cjs/operators/index.js'],
+  ['esm/protocol/index.js', 'cjs/protocol/index.js'],
   ['esm/testing/index.js', 'cjs/testing/index.js'],
   ['esm/testing/node.js', 'cjs/testing/node.js'],
 ];

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Regenerates src/protocol/generated/ from the pinned server's own `generate-ts` output and
 // derives the typed method map (src/protocol/method-map.generated.ts) from its ClientRequest union.
-// `--check DIR` writes into DIR instead, for the drift check.
+// `--check DIR` writes into DIR instead, for the drift check. CODEX_RX_CODEX_PREFIX generates from
+// another installed server (a directory whose node_modules holds @openai/codex).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -28,8 +29,9 @@ const RESULT_OVERRIDES = {
   'modelProvider/default/set': 'v2/ConfigWriteResponse',
 };
 
+/** The `@openai/codex` wrapper: this package's own, or the one under CODEX_RX_CODEX_PREFIX (see npm run test:latest). */
 function codexBin() {
-  const pkg = require.resolve('@openai/codex/package.json', { paths: [root] });
+  const pkg = require.resolve('@openai/codex/package.json', { paths: [process.env.CODEX_RX_CODEX_PREFIX || root] });
   return path.join(path.dirname(pkg), 'bin', 'codex.js');
 }
 

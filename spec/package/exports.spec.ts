@@ -34,10 +34,17 @@ afterAll(() => {
 
 describe('the built package', () => {
   it('emits CommonJS, declarations and ESM wrappers for every entry point', () => {
-    for (const rel of ['cjs/index.js', 'cjs/operators/index.js', 'cjs/testing/index.js', 'cjs/testing/node.js', 'cjs/demo/main.js']) {
+    for (const rel of [
+      'cjs/index.js',
+      'cjs/operators/index.js',
+      'cjs/protocol/index.js',
+      'cjs/testing/index.js',
+      'cjs/testing/node.js',
+      'cjs/demo/main.js',
+    ]) {
       expect(fs.existsSync(path.join(root, 'dist', rel))).toBe(true);
     }
-    for (const rel of ['index.d.ts', 'operators/index.d.ts', 'testing/index.d.ts', 'testing/node.d.ts']) {
+    for (const rel of ['index.d.ts', 'operators/index.d.ts', 'protocol/index.d.ts', 'testing/index.d.ts', 'testing/node.d.ts']) {
       expect(fs.existsSync(path.join(root, 'dist/types', rel))).toBe(true);
     }
     expect(JSON.parse(fs.readFileSync(path.join(root, 'dist/esm/package.json'), 'utf8'))).toEqual({ type: 'module' });
@@ -50,6 +57,7 @@ describe('the built package', () => {
       '-e',
       `const rx = require('codex-rx');
        const ops = require('codex-rx/operators');
+       const protocol = require('codex-rx/protocol');
        const t = require('codex-rx/testing');
        const n = require('codex-rx/testing/node');
        console.log(JSON.stringify({
@@ -57,6 +65,7 @@ describe('the built package', () => {
          errors: [rx.CodexError, rx.CodexProtocolError, rx.CodexTransportError, rx.CodexTimeoutError, rx.CodexTurnInactiveError].map((c) => c.name),
          version: rx.PACKAGE_VERSION,
          ops: Object.keys(ops).sort(),
+         protocol: { version: protocol.PROTOCOL_SERVER_VERSION, same: protocol.PROTOCOL_SERVER_VERSION === rx.PROTOCOL_SERVER_VERSION, parse: typeof protocol.parseServerVersion },
          testing: ['InMemoryTransport', 'turnStarted', 'itemCompleted', 'agentDelta', 'approvalRequest', 'turnCompleted'].map((k) => typeof t[k]),
          node: [typeof n.startOfflineCodex, typeof n.startScriptedModel, typeof n.createCodexHome, typeof n.defaultScript],
        }));`,
@@ -66,10 +75,16 @@ describe('the built package', () => {
     expect(r.stdio).toBe('function');
     expect(r.errors).toEqual(['CodexError', 'CodexProtocolError', 'CodexTransportError', 'CodexTimeoutError', 'CodexTurnInactiveError']);
     expect(r.version).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+    expect(r.protocol).toEqual({
+      version: JSON.parse(fs.readFileSync(require.resolve('@openai/codex/package.json'), 'utf8')).version,
+      same: true,
+      parse: 'function',
+    });
     expect(r.ops).toEqual([
       'forTurn',
       'inactivityTimeout',
       'interceptApprovals',
+      'ofMethod',
       'responseTo',
       'takeUntilTurnEnd',
       'toSteps',
@@ -85,6 +100,7 @@ describe('the built package', () => {
       '-e',
       `import { CodexClient, CodexTransportError } from 'codex-rx';
        import { toSteps, responseTo } from 'codex-rx/operators';
+       import { PROTOCOL_SERVER_VERSION as pinned } from 'codex-rx/protocol';
        import { InMemoryTransport, turnStarted } from 'codex-rx/testing';
        import { createRequire } from 'node:module';
        const req = createRequire(import.meta.url);
@@ -95,6 +111,7 @@ describe('the built package', () => {
          sameOperator: req('codex-rx/operators').toSteps === toSteps,
          kinds: [typeof responseTo, typeof InMemoryTransport, typeof turnStarted, typeof node.startOfflineCodex],
          method: turnStarted({ threadId: 'th', turnId: 'tu' }).method,
+         sameProtocol: req('codex-rx/protocol').PROTOCOL_SERVER_VERSION === pinned,
        }));`,
     ]);
     expect(lastJson(out)).toEqual({
@@ -103,6 +120,7 @@ describe('the built package', () => {
       sameOperator: true,
       kinds: ['function', 'function', 'function', 'function'],
       method: 'turn/started',
+      sameProtocol: true,
     });
   });
 
@@ -139,7 +157,7 @@ describe('the built package', () => {
       ws: false,
       'cross-spawn': false,
     });
-    for (const sub of ['.', './operators', './testing', './testing/node']) {
+    for (const sub of ['.', './operators', './protocol', './testing', './testing/node']) {
       for (const cond of ['types', 'import', 'require']) {
         expect(fs.existsSync(path.join(root, pkg.exports[sub][cond]))).toBe(true);
       }
