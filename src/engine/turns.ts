@@ -201,7 +201,13 @@ export class TurnEngine {
   }
 
   /** Starts a turn: handshake, thread, turn/start; resolves with its session (null: the caller left meanwhile). */
-  private async start(text: ChatInput, options: ChatOptions, mode: Mode, retain: boolean, left: () => boolean): Promise<TurnSession | null> {
+  private async start(
+    text: ChatInput,
+    options: ChatOptions,
+    mode: Mode,
+    retain: boolean,
+    left: () => boolean,
+  ): Promise<TurnSession | null> {
     const { handshake, threads, router, recovery, connection, settings } = this.parts;
     const ready = handshake.ready();
     if (ready) await ready;

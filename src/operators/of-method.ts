@@ -15,7 +15,8 @@ export function ofMethod<M extends ServerMethod>(method: M): OperatorFunction<Js
   return operate((source, subscriber) =>
     source.subscribe(
       operatorObserver<JsonRpcMessage>(subscriber, (frame) => {
-        if ((frame as { method?: unknown }).method === method) subscriber.next((frame as { params?: unknown }).params as ServerMethodParams<M>);
+        if ((frame as { method?: unknown }).method === method)
+          subscriber.next((frame as { params?: unknown }).params as ServerMethodParams<M>);
       }),
     ),
   );
