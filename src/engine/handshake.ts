@@ -12,8 +12,7 @@ import type { JsonRpcConnection } from '../streams/connection';
 export class Handshake {
   private promise: Promise<InitializeResult> | null = null;
   private done = false;
-  /** The server's version once the handshake answered (null: unknown). */
-  serverVersion: string | null = null;
+  private version: string | null = null;
   /** Versions already reported as differing from the pinned protocol's (one diagnostic each). */
   private readonly reportedVersions = new Set<string>();
 
@@ -21,6 +20,11 @@ export class Handshake {
     private readonly connection: JsonRpcConnection,
     private readonly clientInfo: { name: string; version: string; title?: string },
   ) {}
+
+  /** The server's version once the handshake answered (null: not yet, or not parsable). */
+  get serverVersion(): string | null {
+    return this.version;
+  }
 
   /** True once `initialized` was sent. */
   get initialized(): boolean {
@@ -65,7 +69,7 @@ export class Handshake {
     this.connection.notify('initialized');
     this.done = true;
     const result = initializeResult(raw);
-    this.serverVersion = result.serverVersion;
+    this.version = result.serverVersion;
     this.checkVersion(result.serverVersion);
     return result;
   }
