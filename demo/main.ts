@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { filter, lastValueFrom, tap } from 'rxjs';
+import { lastValueFrom, tap } from 'rxjs';
 import { CodexClient, type ApprovalDecision, type ApprovalRequest, type ChatResult, type TurnEvent } from 'codex-rx';
 import { startOfflineCodex, type ModelScript } from 'codex-rx/testing/node';
 
@@ -100,7 +100,9 @@ async function ask(question: string): Promise<boolean> {
 
 function approvalHandler(ui: Ui): (req: ApprovalRequest) => Promise<ApprovalDecision> {
   return async (req) => {
-    const what = req.kind === 'command' ? `run \`${req.command ?? '?'}\`` : 'change files';
+    // The plain commands the model asked for (`req.command` is the shell-wrapped line the server runs).
+    const commands = req.kind === 'command' ? (req.commandActions ?? []).map((a) => a.command) : [];
+    const what = req.kind === 'command' ? `run \`${commands.join(' && ') || (req.command ?? '?')}\`` : 'change files';
     ui.line(`${bold('approval', ui.tty)}: Codex wants to ${what}${req.reason ? ` (${req.reason})` : ''}`);
     if (process.stdin.isTTY === true) {
       const yes = await ask('  allow it? [y/N] ');
@@ -120,21 +122,13 @@ async function runTurn(client: CodexClient, prompt: string, cwd: string, ui: Ui,
   const models = await client.listModels();
   ui.line(`models: ${models.data.map((m) => m.model).join(', ') || '(none listed)'}`);
 
-  let tokens: { input: number; output: number; total: number } | null = null;
-  const usage = client.notifications$.pipe(filter((n) => n.method === 'thread/tokenUsage/updated')).subscribe((n) => {
-    const total = (n.params as { tokenUsage?: { total?: { inputTokens: number; outputTokens: number; totalTokens: number } } }).tokenUsage
-      ?.total;
-    if (total) tokens = { input: total.inputTokens, output: total.outputTokens, total: total.totalTokens };
-  });
-
-  // The server reports retries (e.g. no network or no credentials) as `error` notifications.
+  // The server reports retries (e.g. no network or no credentials) as `retry` events, and errors it gives up on as `error`.
   let lastProblem = '';
-  const problems = client.notifications$.pipe(filter((n) => n.method === 'error')).subscribe((n) => {
-    const p = n.params as { error?: { message?: string }; willRetry?: boolean };
-    const text = `server: ${p.error?.message ?? 'error'}${p.willRetry ? ' (retrying)' : ''}`;
+  const problem = (message: string, retrying: boolean) => {
+    const text = `server: ${message}${retrying ? ' (retrying)' : ''}`;
     if (text !== lastProblem) ui.line(dim(text, ui.tty));
     lastProblem = text;
-  });
+  };
 
   ui.line(`${bold('you', ui.tty)}: ${prompt}`);
   ui.spin('waiting for Codex');
@@ -160,9 +154,10 @@ async function runTurn(client: CodexClient, prompt: string, cwd: string, ui: Ui,
         steps++;
         if (s.itemId && streamed.has(s.itemId)) ui.line();
         else if (s.stepType === 'thinking') ui.line(dim(`thinking: ${s.text ?? ''}`, ui.tty));
-        else if (s.stepType === 'exec') {
-          const d = s.data as { command?: string; status?: string; exitCode?: number | null };
-          ui.line(`${bold('exec', ui.tty)}: ${d.command ?? ''} → ${d.status ?? '?'}${d.exitCode != null ? ` (exit ${d.exitCode})` : ''}`);
+        else if (s.item.type === 'commandExecution') {
+          const d = s.item;
+          const asked = d.commandActions.map((a) => a.command).join(' && ') || d.command;
+          ui.line(`${bold('exec', ui.tty)}: ${asked} → ${d.status}${d.exitCode != null ? ` (exit ${d.exitCode})` : ''}`);
         } else if (s.stepType === 'codex') ui.line(`${bold('codex', ui.tty)}: ${s.text ?? ''}`);
         else ui.line(`${s.stepType}: ${s.text ?? ''}`);
         if (s.stepType !== 'codex') ui.spin('working');
@@ -171,6 +166,10 @@ async function runTurn(client: CodexClient, prompt: string, cwd: string, ui: Ui,
       case 'approval':
         // The approval handler asks; stop the spinner so the question is readable.
         ui.stop();
+        break;
+      case 'retry':
+      case 'error':
+        problem(e.error.message, e.type === 'retry');
         break;
       case 'completed':
         result = e.result;
@@ -182,12 +181,11 @@ async function runTurn(client: CodexClient, prompt: string, cwd: string, ui: Ui,
     await lastValueFrom(client.chatEvents(prompt, { threadConfig: { cwd, approvalPolicy } }).pipe(tap(render)));
   } finally {
     ui.stop();
-    usage.unsubscribe();
-    problems.unsubscribe();
   }
 
   const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-  const t = tokens as { input: number; output: number; total: number } | null;
+  const usage = (result as ChatResult | null)?.usage?.total;
+  const t = usage ? { input: usage.inputTokens, output: usage.outputTokens, total: usage.totalTokens } : null;
   ui.line();
   ui.line(
     `${bold('summary', ui.tty)}: ${steps} step${steps === 1 ? '' : 's'}, ` +

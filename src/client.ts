@@ -1,4 +1,4 @@
-import { filter, lastValueFrom, Observable, Subscription } from 'rxjs';
+import { catchError, filter, lastValueFrom, Observable, Subscription, throwError } from 'rxjs';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { UserInputHandler } from './engine/user-input';
 import { engineSettings } from './engine/settings';
@@ -27,8 +27,10 @@ import type {
   StdioOptions,
   WebSocketOptions,
 } from './options';
-import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from './protocol/messages';
+import type { ChatInput } from './protocol/input';
+import type { JsonRpcMessage, JsonRpcRequest } from './protocol/messages';
 import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
+import type { ServerNotification, ServerRequestMessage } from './protocol/server-messages';
 import { JsonRpcConnection } from './streams/connection';
 // Resolved by package.json `imports`: the Node transports under `node`, stand-ins that throw in browsers.
 import { StdioTransport, WebSocketTransport } from '#node-transports';
@@ -44,8 +46,17 @@ import { ThreadMethods } from './thread-methods';
 export class CodexClient extends ThreadMethods {
   /** Every inbound frame, decoded. Hot; completes on close, errors when the transport fails. */
   readonly frames$: Observable<JsonRpcMessage>;
-  /** Every inbound notification. */
-  readonly notifications$: Observable<JsonRpcNotification>;
+  /**
+   * Every inbound notification, typed by the pinned protocol's `ServerNotification` union: narrow
+   * on `method`, or pick one method's params with `ofMethod`. A newer server's notifications of
+   * other methods come through too, as they came.
+   */
+  readonly notifications$: Observable<ServerNotification>;
+  /**
+   * Every request the server sends (approvals, user input, tool calls, ...), typed by the pinned
+   * protocol's `ServerRequest` union. Observational: the handlers still answer them.
+   */
+  readonly serverRequests$: Observable<ServerRequestMessage>;
   /** Every approval request (observational: the handler, or the manual answer, still decides). */
   readonly approvalRequests$: Observable<ApprovalRequest>;
   /** stderr lines, undecodable lines, unmatched responses, handler failures. */
@@ -62,7 +73,11 @@ export class CodexClient extends ThreadMethods {
     this.engine = new CodexEngine(this.connection, engineSettings(options));
     this.frames$ = this.connection.frames$;
     this.notifications$ = this.frames$.pipe(
-      filter((f): f is JsonRpcNotification => 'method' in f && (f as JsonRpcRequest).id === undefined),
+      // Typed by the pinned protocol (params are not decoded): see the field's doc.
+      filter((f): f is ServerNotification => 'method' in f && (f as JsonRpcRequest).id === undefined),
+    );
+    this.serverRequests$ = this.frames$.pipe(
+      filter((f): f is ServerRequestMessage => 'method' in f && (f as JsonRpcRequest).id !== undefined),
     );
     this.diagnostics$ = this.connection.diagnostics$;
     this.approvalRequests$ = this.engine.approvalRequests$;
@@ -124,7 +139,10 @@ export class CodexClient extends ThreadMethods {
     return new Observable<ResultOf<M>>((subscriber) => {
       let inner: Subscription | undefined;
       const go = () => {
-        if (!subscriber.closed) inner = (this.connection.request$(method, params, opts) as Observable<ResultOf<M>>).subscribe(subscriber);
+        if (subscriber.closed) return;
+        inner = (this.connection.request$(method, params, opts) as Observable<ResultOf<M>>)
+          .pipe(catchError((err: unknown) => throwError(() => this.engine.handshake.explain(err, method))))
+          .subscribe(subscriber);
       };
       const ready = this.engine.handshake.ready();
       if (ready) ready.then(go, (err) => subscriber.error(err));
@@ -135,22 +153,25 @@ export class CodexClient extends ThreadMethods {
 
   // ---- turns ----------------------------------------------------------------------------------
 
-  /** The completed steps of one turn, as they complete. Cold. */
-  chat(text?: string, options: ChatOptions = {}): Observable<ConversationStep> {
+  /**
+   * The completed steps of one turn, as they complete. Cold. `text` is the turn's input: a string,
+   * or the protocol's `UserInput` items (text, images, local images, ...).
+   */
+  chat(text?: ChatInput, options: ChatOptions = {}): Observable<ConversationStep> {
     return this.engine.turns.steps$(text, options);
   }
 
-  /** The turn as events for live UIs: started, deltas, steps, approvals, completed. Cold. */
-  chatEvents(text?: string, options: ChatOptions = {}): Observable<TurnEvent> {
+  /** The turn as events for live UIs: started, deltas, steps, approvals, usage, plan, diff, retries, completed. Cold. */
+  chatEvents(text?: ChatInput, options: ChatOptions = {}): Observable<TurnEvent> {
     return this.engine.turns.events$(text, options);
   }
 
   /** One turn's result (final text = the last completed agent message). */
-  chatOnce(text?: string, options: ChatOptions = {}): Promise<ChatResult> {
+  chatOnce(text?: ChatInput, options: ChatOptions = {}): Promise<ChatResult> {
     return this.once(text, options);
   }
 
-  private once(text: string | undefined, options: ChatOptions, threadId?: string): Promise<ChatResult> {
+  private once(text: ChatInput | undefined, options: ChatOptions, threadId?: string): Promise<ChatResult> {
     try {
       return lastValueFrom(this.engine.turns.result$(text, options, threadId));
     } catch (err) {
@@ -168,13 +189,9 @@ export class CodexClient extends ThreadMethods {
     return this.engine.interruptTurn(turnId, opts);
   }
 
-  /** Adds input to a running turn. */
+  /** Adds input (the protocol's `UserInput` items) to a running turn. */
   steerTurn(args: SteerTurnArgs): Promise<ResultOf<'turn/steer'>> {
-    return this.request('turn/steer', {
-      threadId: args.threadId,
-      expectedTurnId: args.expectedTurnId,
-      input: args.inputItems as ParamsOf<'turn/steer'>['input'],
-    });
+    return this.request('turn/steer', { threadId: args.threadId, expectedTurnId: args.expectedTurnId, input: [...args.inputItems] });
   }
 
   // ---- approvals and user input ---------------------------------------------------------------

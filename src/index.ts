@@ -26,5 +26,14 @@ export type {
 export { ErrorCodes } from './protocol/messages';
 export type { ClientRequestMap, ClientRequestMethod, KnownClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
 export { PROTOCOL_SERVER_VERSION } from './protocol/methods';
+export type { ChatInput } from './protocol/input';
+export type {
+  NotificationMethod,
+  NotificationParams,
+  ServerNotification,
+  ServerRequestMessage,
+  ServerRequestMethod,
+  ServerRequestParams,
+} from './protocol/server-messages';
 export * as codecs from './protocol/codecs';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version';

@@ -1,5 +1,31 @@
 /** Plain, readonly data shapes of the public API (see docs/api in the README). */
 import type { Observable } from 'rxjs';
+import type { ExecPolicyAmendment } from './protocol/generated/v2/ExecPolicyAmendment';
+import type { CommandAction } from './protocol/generated/v2/CommandAction';
+import type { CommandExecutionApprovalDecision } from './protocol/generated/v2/CommandExecutionApprovalDecision';
+import type { ThreadItem } from './protocol/generated/v2/ThreadItem';
+import type { ThreadTokenUsage } from './protocol/generated/v2/ThreadTokenUsage';
+import type { TurnError } from './protocol/generated/v2/TurnError';
+import type { TurnPlanStep } from './protocol/generated/v2/TurnPlanStep';
+
+/** The type of a thread item of the pinned protocol (`'agentMessage'`, `'commandExecution'`, ...). */
+export type ThreadItemType = ThreadItem['type'];
+
+/** The step labels that rename an item type; every other item type is its own label. */
+interface StepLabels {
+  reasoning: 'thinking';
+  commandExecution: 'exec';
+  agentMessage: 'codex';
+  mcpToolCall: 'tool';
+  fileChange: 'file';
+}
+
+/**
+ * `ConversationStep.stepType`: `thinking` (reasoning), `exec` (commandExecution), `codex`
+ * (agentMessage), `tool` (mcpToolCall), `file` (fileChange), any other item type of the pinned
+ * protocol unchanged, and (for a newer server's item types) any other string.
+ */
+export type StepType = StepLabels[keyof StepLabels] | Exclude<ThreadItemType, keyof StepLabels> | (string & {});
 
 /** A completed, non-delta step of a turn (one per item id). */
 export interface ConversationStep {
@@ -7,11 +33,17 @@ export interface ConversationStep {
   readonly turnId: string;
   readonly itemId: string | null;
   /** `thinking`, `exec`, `codex`, `tool`, `file`, or the raw item type for any other item. */
-  readonly stepType: string;
-  readonly itemType: string | null;
+  readonly stepType: StepType;
+  readonly itemType: ThreadItemType | (string & {}) | null;
   readonly status: 'completed';
   readonly text: string | null;
-  /** The full item payload as the server sent it. */
+  /**
+   * The item, typed by the pinned protocol's `ThreadItem` union: narrow on `item.type` (an
+   * `agentMessage` has `text`, a `commandExecution` has `command`, `exitCode`, `commandActions`, ...).
+   * A newer server's item of a type the pinned protocol lacks is passed on as it came.
+   */
+  readonly item: ThreadItem;
+  /** The full item payload as the server sent it (the same object as `item`, untyped). */
   readonly data: Readonly<Record<string, unknown>>;
 }
 
@@ -27,6 +59,11 @@ export interface ChatResult {
   readonly rawEvents: readonly RawEvent[];
   readonly assistantItemId: string | null;
   readonly completionSource: 'item_completed' | 'thread_read_fallback' | null;
+  /**
+   * The turn's token usage: the last `thread/tokenUsage/updated` of the turn (`last` is the turn's
+   * last model call, `total` the thread's running sum), or null when the server sent none.
+   */
+  readonly usage: ThreadTokenUsage | null;
 }
 
 /** A raw inbound frame of a turn: a notification or a server request. */
@@ -55,7 +92,13 @@ export interface CancelResult {
 }
 
 export interface InitializeResult {
+  /** Always null with current servers (they report no protocol version); kept for servers that do. */
   readonly protocolVersion: string | null;
+  /**
+   * The server's version, parsed from `userAgent` (`<client>/<server version> (...)`), or null when
+   * it cannot be. A version other than `PROTOCOL_SERVER_VERSION` also gets one `version-mismatch` diagnostic.
+   */
+  readonly serverVersion: string | null;
   readonly serverInfo: Readonly<Record<string, unknown>> | null;
   readonly capabilities: Readonly<Record<string, unknown>> | null;
   readonly raw: Readonly<Record<string, unknown>>;
@@ -103,11 +146,20 @@ interface ApprovalRequestBase {
 
 export interface CommandApprovalRequest extends ApprovalRequestBase {
   readonly kind: 'command';
+  /**
+   * The command line as the server will run it: usually shell-wrapped (`/bin/bash -lc '…'`). The
+   * command the model asked for is in `commandActions`.
+   */
   readonly command: string | null;
   readonly cwd: string | null;
-  readonly commandActions: readonly unknown[] | null;
-  readonly proposedExecpolicyAmendment: readonly string[] | null;
-  readonly availableDecisions: readonly unknown[] | null;
+  /**
+   * The server's parse of the command, one action per command in it (`read`, `listFiles`,
+   * `search`, `unknown`), each with its plain `command` (e.g. `npm test`, without the shell wrapper).
+   */
+  readonly commandActions: readonly CommandAction[] | null;
+  readonly proposedExecpolicyAmendment: Readonly<ExecPolicyAmendment> | null;
+  /** The answers the server offers for this request, in the protocol's shape (e.g. `'accept'`, `{acceptWithExecpolicyAmendment: ...}`). */
+  readonly availableDecisions: readonly CommandExecutionApprovalDecision[] | null;
 }
 
 export interface FileChangeApprovalRequest extends ApprovalRequestBase {
@@ -128,12 +180,33 @@ interface TurnEventBase {
   readonly turnId: string;
 }
 
-/** One event of a turn, for live UIs. `started` comes first, `completed` last. */
+/**
+ * One event of a turn, for live UIs. `started` comes first, `completed` last; in between:
+ * - `delta`: streamed text of an item (its deltas concatenate to the item's text);
+ * - `step`: a completed item;
+ * - `approval`: the server asks to run a command or change files;
+ * - `usage`: token usage after a model call (`thread/tokenUsage/updated`);
+ * - `plan`: the agent's plan changed (`turn/plan/updated`);
+ * - `diff`: the turn's aggregated unified diff changed (`turn/diff/updated`);
+ * - `retry`: a server-side error the server retries by itself (`error` with `willRetry: true`);
+ * - `error`: a server-side error it does not retry (`error` with `willRetry: false`); the turn then
+ *   usually fails, and the stream errors with `CodexProtocolError`.
+ */
 export type TurnEvent =
   | (TurnEventBase & { readonly type: 'started' })
-  | (TurnEventBase & { readonly type: 'delta'; readonly itemId: string; readonly itemType: string; readonly delta: string })
+  | (TurnEventBase & {
+      readonly type: 'delta';
+      readonly itemId: string;
+      readonly itemType: 'agentMessage' | 'reasoning' | 'commandExecution' | 'fileChange' | 'plan' | (string & {});
+      readonly delta: string;
+    })
   | (TurnEventBase & { readonly type: 'step'; readonly step: ConversationStep })
   | (TurnEventBase & { readonly type: 'approval'; readonly request: ApprovalRequest })
+  | (TurnEventBase & { readonly type: 'usage'; readonly usage: ThreadTokenUsage })
+  | (TurnEventBase & { readonly type: 'plan'; readonly explanation: string | null; readonly plan: readonly TurnPlanStep[] })
+  | (TurnEventBase & { readonly type: 'diff'; readonly diff: string })
+  | (TurnEventBase & { readonly type: 'retry'; readonly error: TurnError })
+  | (TurnEventBase & { readonly type: 'error'; readonly error: TurnError })
   | (TurnEventBase & { readonly type: 'completed'; readonly result: ChatResult });
 
 /** Something worth knowing that is not an error of any one call. */
@@ -143,9 +216,19 @@ export interface Diagnostic {
    * `oversized-frame`: an inbound line or message over `maxFrameBytes`, discarded (`detail`: its head);
    * `invalid-frame`: JSON that is not a JSON-RPC frame, or a routed frame whose params failed to
    * decode; `unmatched-response`: a response to no pending request; `handler-error`: an approval or
-   * user-input handler failed; `protocol`: any other oddity.
+   * user-input handler failed; `version-mismatch`: the server's version is not the one the protocol
+   * types were generated from (once per connection; `detail`: `{serverVersion, protocolVersion}`);
+   * `protocol`: any other oddity.
    */
-  readonly kind: 'stderr' | 'invalid-json' | 'oversized-frame' | 'invalid-frame' | 'unmatched-response' | 'handler-error' | 'protocol';
+  readonly kind:
+    | 'stderr'
+    | 'invalid-json'
+    | 'oversized-frame'
+    | 'invalid-frame'
+    | 'unmatched-response'
+    | 'handler-error'
+    | 'version-mismatch'
+    | 'protocol';
   readonly message: string;
   /** The offending line or frame, truncated to 1,000 characters for lines. */
   readonly detail?: unknown;

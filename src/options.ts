@@ -4,6 +4,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import type { ChatContinuation, ThreadConfig, TurnOverrides } from './models';
+import type { UserInput } from './protocol/generated/v2/UserInput';
 import type { StdioTransportOptions } from './streams/stdio';
 import type { WebSocketTransportOptions } from './streams/websocket';
 
@@ -120,8 +121,8 @@ export interface SteerTurnArgs {
   threadId: string;
   /** The running turn the input is meant for (the server refuses it for another). */
   expectedTurnId: string;
-  /** The input items (protocol `UserInput`s). */
-  inputItems: object[];
+  /** The input items: the protocol's `UserInput`s (text, image, localImage, ...). */
+  inputItems: readonly UserInput[];
 }
 
 /** Options of `resumeThread` and `forkThread`. */

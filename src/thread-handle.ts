@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { ChatResult, ConversationStep, ThreadConfig, TurnEvent } from './models';
 import type { ChatOptions, ReadThreadOptions, ThreadChatOptions, ThreadOpenOptions, ThreadReviewOptions } from './options';
+import type { ChatInput } from './protocol/input';
 import type { ResultOf } from './protocol/methods';
 
 /**
@@ -9,9 +10,9 @@ import type { ResultOf } from './protocol/methods';
  */
 export interface ThreadHost {
   /** A turn on `threadId`; a continuation must belong to that thread. */
-  chat(threadId: string, text: string | undefined, options: ChatOptions): Observable<ConversationStep>;
-  chatEvents(threadId: string, text: string | undefined, options: ChatOptions): Observable<TurnEvent>;
-  chatOnce(threadId: string, text: string | undefined, options: ChatOptions): Promise<ChatResult>;
+  chat(threadId: string, text: ChatInput | undefined, options: ChatOptions): Observable<ConversationStep>;
+  chatEvents(threadId: string, text: ChatInput | undefined, options: ChatOptions): Observable<TurnEvent>;
+  chatOnce(threadId: string, text: ChatInput | undefined, options: ChatOptions): Promise<ChatResult>;
   readThread(threadId: string, opts: ReadThreadOptions): Promise<ResultOf<'thread/read'>>;
   forkThread(threadId: string, opts: ThreadOpenOptions): Promise<ThreadHandle>;
   archiveThread(threadId: string): Promise<ResultOf<'thread/archive'>>;
@@ -45,15 +46,15 @@ export class ThreadHandle {
     return options.continuation ? { ...options } : { ...options, threadId: this.threadId };
   }
 
-  chat(text?: string, options: ThreadChatOptions = {}): Observable<ConversationStep> {
+  chat(text?: ChatInput, options: ThreadChatOptions = {}): Observable<ConversationStep> {
     return this.host.chat(this.threadId, text, this.opts(options));
   }
 
-  chatEvents(text?: string, options: ThreadChatOptions = {}): Observable<TurnEvent> {
+  chatEvents(text?: ChatInput, options: ThreadChatOptions = {}): Observable<TurnEvent> {
     return this.host.chatEvents(this.threadId, text, this.opts(options));
   }
 
-  chatOnce(text?: string, options: ThreadChatOptions = {}): Promise<ChatResult> {
+  chatOnce(text?: ChatInput, options: ThreadChatOptions = {}): Promise<ChatResult> {
     return this.host.chatOnce(this.threadId, text, this.opts(options));
   }
 

@@ -19,7 +19,8 @@ export function transcript(): OperatorFunction<ConversationStep, string> {
   return (steps$) =>
     steps$.pipe(
       filter((s) => s.stepType === 'exec' || s.stepType === 'codex'),
-      map((s) => (s.stepType === 'exec' ? `$ ${String(s.data.command)} (exit ${String(s.data.exitCode)})` : (s.text ?? ''))),
+      // `item` is the protocol's typed ThreadItem: narrowing on its type gives a command's fields.
+      map((s) => (s.item.type === 'commandExecution' ? `$ ${s.item.command} (exit ${s.item.exitCode ?? '?'})` : (s.text ?? ''))),
     );
 }
 

@@ -1,5 +1,5 @@
 /**
- * End-to-end: approvals through CodexClient against the REAL `codex app-server` (0.169.0), with
+ * End-to-end: approvals through CodexClient against the REAL `codex app-server` (the pinned version, or the one `npm run test:latest` installs), with
  * `approval_policy = "on-request"` and the scripted model: `RUN <cmd>` asks to run an escalated
  * command, `PATCH <path> <content>` asks to add a file (see src/testing/scripted-model.ts).
  *

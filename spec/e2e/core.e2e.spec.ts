@@ -1,5 +1,5 @@
 /**
- * End-to-end: the CodexClient facade against the REAL `codex app-server` (0.169.0) and the scripted model.
+ * End-to-end: the CodexClient facade against the REAL `codex app-server` (the pinned version, or the one `npm run test:latest` installs) and the scripted model.
  *
  * What the real server does here (found while writing this file):
  * - `initialize` answers `{userAgent, codexHome, platformFamily, platformOs}`; the user agent ends with
@@ -57,7 +57,9 @@ describe('CodexClient against the real app-server (stdio)', () => {
     expect(again).toBe(first);
 
     expect(typeof first.serverInfo?.userAgent).toBe('string');
-    expect(first.serverInfo?.userAgent).toContain('0.169.0');
+    // The version of the server that runs (the pinned one, or the one `npm run test:latest` installed).
+    expect(first.serverInfo?.userAgent).toContain(`/${off.serverVersion} (`);
+    expect(first.serverVersion).toBe(off.serverVersion);
     expect(first.serverInfo?.userAgent).toContain('(codex-rx; 0.1.0)');
     expect(first.raw).toMatchObject({ codexHome: off.home.dir, platformFamily: 'unix' });
     expect(first.serverInfo?.codexHome).toBe(off.home.dir);

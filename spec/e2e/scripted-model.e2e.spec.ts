@@ -1,5 +1,5 @@
 /**
- * End-to-end: the REAL `codex app-server` (0.169.0) against the scripted model, through the bare client only.
+ * End-to-end: the REAL `codex app-server` (the pinned version, or the one `npm run test:latest` installs) against the scripted model, through the bare client only.
  *
  * Surprises found while writing it (see also src/testing/*.ts headers):
  * - With unknown model metadata ("mock-model") the server offers no apply_patch tool; createCodexHome

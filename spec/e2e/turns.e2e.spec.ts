@@ -1,5 +1,5 @@
 /**
- * End-to-end: turns through CodexClient against the REAL `codex app-server` (0.169.0) and the
+ * End-to-end: turns through CodexClient against the REAL `codex app-server` (the pinned version, or the one `npm run test:latest` installs) and the
  * scripted model (directives in the user's text, see src/testing/scripted-model.ts).
  */
 import { lastValueFrom, Observable, Subscription, toArray } from 'rxjs';

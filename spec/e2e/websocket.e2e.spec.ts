@@ -1,5 +1,5 @@
 /**
- * End-to-end: CodexClient over WebSocket to the REAL `codex app-server --listen ws://...` (0.169.0),
+ * End-to-end: CodexClient over WebSocket to the REAL `codex app-server --listen ws://...` (the pinned version, or the one `npm run test:latest` installs),
  * started here with capability-token auth, against the scripted model.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

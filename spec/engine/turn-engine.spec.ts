@@ -4,7 +4,7 @@ import { CodexProtocolError, CodexTransportError, CodexTurnInactiveError } from 
 import type { ChatContinuation, ConversationStep, TurnEvent } from '../../src/models';
 import type { ClientOptions } from '../../src/options';
 import type { InMemoryTransport } from '../../src/testing/in-memory-transport';
-import { FakeAppServer, type FakeTurn, type TurnScript } from '../../src/testing/fake-server';
+import { FakeAppServer, FakeRpcError, type FakeTurn, type TurnScript } from '../../src/testing/fake-server';
 import { virtualClock, type VirtualClock } from '../support/marbles';
 import {
   agentMessageItem,
@@ -24,6 +24,8 @@ import {
 interface FakeOptions {
   script?: TurnScript;
   readThread?: (params: { threadId: string }) => unknown;
+  /** Answers `thread/turns/list` (default: the server's own, from the turns it ran). */
+  listTurns?: (params: { threadId: string; cursor?: string | null }) => unknown;
   mode?: 'sync' | 'microtask';
   client?: ClientOptions;
 }
@@ -52,6 +54,7 @@ function fakeServer(opts: FakeOptions = {}) {
     scheduler: clock.scheduler,
   });
   if (opts.readThread) server.handle('thread/read', (params) => opts.readThread!(params) as never);
+  if (opts.listTurns) server.handle('thread/turns/list', (params) => opts.listTurns!(params) as never);
   const client = server.client({ requestTimeoutMs: 10_000, ...opts.client });
   clients.push(client);
   return { server, transport: server.transport, client, clock };
@@ -201,12 +204,14 @@ describe('turn engine: chatEvents', () => {
       ['delta', 'm1', 'agentMessage', 'Hel'],
       ['delta', 'm1', 'agentMessage', 'lo'],
       ['step', 'codex', 'Hello'],
+      ['usage'],
       ['completed'],
     ]);
     for (const e of events) expect(e).toMatchObject(ids);
     const last = events[events.length - 1]!;
     if (last.type !== 'completed') throw new Error('last event is not completed');
     expect(last.result).toMatchObject({ ...ids, finalText: 'Hello', assistantItemId: 'm1', completionSource: 'item_completed' });
+    expect(last.result.usage?.total.totalTokens).toBe(5);
     // deltas are not retained in rawEvents; everything else is, in order
     expect(last.result.rawEvents.map((e) => e.method)).toEqual([
       'turn/started',
@@ -384,9 +389,37 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
     expect(client.stats).toEqual(zeroStats);
   });
 
-  it('chatOnce without an agentMessage item falls back to thread/read', async () => {
+  it('chatOnce without an agentMessage item falls back to the stored turn, paging thread/turns/list (no thread/read)', async () => {
+    const page = (turns: object[], nextCursor: string | null) => ({ data: turns, nextCursor, backwardsCursor: null });
     const { client, transport } = fakeServer({
       script: (t) => t.completeItem(reasoningItem('r', ['hmm'])),
+      listTurns: ({ cursor }) =>
+        cursor === 'page-2'
+          ? page([turnObject('turn-1', { items: [userMessageItem('u', 'go'), agentMessageItem('m9', 'From the list')] })], null)
+          : page([turnObject('turn-2', { items: [agentMessageItem('new', 'a later turn')] })], 'page-2'),
+    });
+    const result = await client.chatOnce('go');
+    expect(result).toMatchObject({
+      threadId: 'thr-1',
+      turnId: 'turn-1',
+      finalText: 'From the list',
+      assistantItemId: 'm9',
+      completionSource: 'thread_read_fallback',
+    });
+    expect(transport.sentWithMethod('thread/turns/list').map((f) => (f as { params?: unknown }).params)).toEqual([
+      { threadId: 'thr-1', sortDirection: 'desc', limit: 10, itemsView: 'summary' },
+      { threadId: 'thr-1', sortDirection: 'desc', limit: 10, itemsView: 'summary', cursor: 'page-2' },
+    ]);
+    expect(transport.sentWithMethod('thread/read')).toEqual([]);
+    expect(client.stats).toEqual(zeroStats);
+  });
+
+  it('chatOnce on a server without thread/turns/list falls back to thread/read', async () => {
+    const { client, transport } = fakeServer({
+      script: (t) => t.completeItem(reasoningItem('r', ['hmm'])),
+      listTurns: () => {
+        throw new FakeRpcError(-32600, 'Invalid request: unknown variant `thread/turns/list`, expected one of `initialize`');
+      },
       readThread: ({ threadId }) => ({
         thread: threadObject(threadId, {
           turns: [
@@ -412,18 +445,16 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
     expect(client.stats).toEqual(zeroStats);
   });
 
-  it('chatOnce rejects when neither the turn nor thread/read has an assistant message', async () => {
+  it('chatOnce rejects when neither the turn nor its stored copy has an assistant message', async () => {
     const { client, transport } = fakeServer({
       // the response and turn/completed, nothing else (not even turn/started)
       script: (t) => t.send(t.response, turnCompleted({ threadId: t.threadId, turnId: t.turnId })),
-      readThread: ({ threadId }) => ({
-        thread: threadObject(threadId, { turns: [turnObject('turn-1', { items: [userMessageItem('u', 'go')] })] }),
-      }),
+      listTurns: () => ({ data: [turnObject('turn-1', { items: [userMessageItem('u', 'go')] })], nextCursor: null, backwardsCursor: null }),
     });
     const err = await caught(client.chatOnce('go'));
     expect(err).toBeInstanceOf(CodexProtocolError);
     expect((err as Error).message).toMatch(/without an assistant message/);
-    expect(transport.sentWithMethod('thread/read')).toHaveLength(1);
+    expect(transport.sentWithMethod('thread/turns/list')).toHaveLength(1);
     expect(client.stats).toEqual(zeroStats);
   });
 
@@ -453,7 +484,7 @@ describe('turn engine: params on the wire', () => {
     const [turnStart] = server.requestsOf('turn/start');
     expect(turnStart!.params).toEqual({
       threadId: 'thr-1',
-      input: [{ type: 'text', text: 'hello' }],
+      input: [{ type: 'text', text: 'hello', text_elements: [] }],
       effort: 'high',
       summary: null,
       user: 'u1',

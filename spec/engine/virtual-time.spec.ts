@@ -47,7 +47,7 @@ describe('one clock: the defaults run in virtual time', () => {
     expect(clock.now()).toBe(180_000);
   });
 
-  it('a turn whose thread went idle without turn/completed ends from thread/read after the 2,000 ms grace', async () => {
+  it('a turn whose thread went idle without turn/completed ends from its stored turns after the 2,000 ms grace', async () => {
     const { clock, client, server } = setup((t) => {
       t.message('the answer', { id: 'm1' });
       t.complete({ sendTurnCompleted: false });
@@ -57,13 +57,13 @@ describe('one clock: the defaults run in virtual time', () => {
     const once = settled(client.chatOnce('go'));
     await clock.advance(1_999);
     expect(once.done).toBe(false);
-    expect(server.requestsOf('thread/read')).toHaveLength(0);
+    expect(server.requestsOf('thread/turns/list')).toHaveLength(0);
     await clock.advance(1);
-    expect(server.requestsOf('thread/read')).toHaveLength(1);
+    expect(server.requestsOf('thread/turns/list')).toHaveLength(1);
     expect(once.done).toBe(true);
     expect((once.value as ChatResult).finalText).toBe('the answer');
     expect(diagnostics).toContainEqual(
-      expect.stringMatching(/thread went idle without turn\/completed; ended from thread\/read \(completed\)/),
+      expect.stringMatching(/thread went idle without turn\/completed; ended from its stored turns \(completed\)/),
     );
     expect(client.stats).toMatchObject({ turns: 0, idleChecks: 0 });
   });

@@ -19,6 +19,8 @@ import {
   threadObject,
   turnCompleted,
   turnObject,
+  tokenUsageUpdated,
+  turnPlanUpdated,
   turnStarted,
   userMessageItem,
 } from '../../src/testing/frames';
@@ -45,6 +47,7 @@ function script(frame: Record<string, unknown>): object[] | object | undefined {
         reasoningDelta({ ...ids, itemId: 'r1', delta: 'plan' }),
         itemCompleted({ ...ids, item: reasoningItem('r1', ['plan']) }),
         itemStarted({ ...other, item: agentMessageItem('o1', '') }),
+        turnPlanUpdated({ ...ids, plan: [{ step: 'list files', status: 'inProgress' }] }),
         commandOutputDelta({ ...ids, itemId: 'c1', delta: 'ok\n' }),
         itemCompleted({ ...ids, item: commandExecutionItem('c1', 'ls', { aggregatedOutput: 'ok\n' }) }),
         itemCompleted({ ...other, item: agentMessageItem('o1', 'not mine') }),
@@ -52,6 +55,7 @@ function script(frame: Record<string, unknown>): object[] | object | undefined {
         agentDelta({ ...ids, itemId: 'm1', delta: 'there' }),
         itemCompleted({ ...ids, item: agentMessageItem('m1', 'Hi there') }),
         itemCompleted({ ...ids, item: agentMessageItem('m1', 'Hi there') }),
+        tokenUsageUpdated({ ...ids, total: { totalTokens: 12 } }),
         turnCompleted(other),
         turnCompleted(ids),
       ];
@@ -94,12 +98,16 @@ describe('the operators as the engine’s vocabulary', () => {
       'step',
       'delta:reasoning:plan',
       'step',
+      'plan',
       'delta:commandExecution:ok\n',
       'step',
       'delta:agentMessage:Hi ',
       'delta:agentMessage:there',
       'step',
+      'usage',
       'completed',
     ]);
+    const completed = events.at(-1);
+    expect(completed?.type === 'completed' && completed.result.usage?.total.totalTokens).toBe(12);
   });
 });

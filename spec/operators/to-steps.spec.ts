@@ -29,6 +29,7 @@ const step = (item: ThreadItem, stepType: string, text: string | null): Conversa
   itemType: (item as { type: string }).type,
   status: 'completed',
   text,
+  item,
   data: item as unknown as Record<string, unknown>,
 });
 

@@ -7,13 +7,17 @@ import {
   agentMessageItem,
   approvalRequest,
   commandOutputDelta,
+  errorNotification,
   itemCompleted,
   reasoningDelta,
   reasoningItem,
   serverRequest,
   threadStatusChanged,
+  tokenUsageUpdated,
   turnCompleted,
+  turnDiffUpdated,
   turnError,
+  turnPlanUpdated,
   turnStarted,
 } from '../../src/testing/frames';
 
@@ -65,9 +69,70 @@ describe('toTurnEvents', () => {
             completionSource: 'item_completed',
             // the non-delta frames it saw, in order
             rawEvents: [frames.s, frames.R, frames.a, frames.M, frames.x, frames.c],
+            usage: null,
           },
         },
       });
+    });
+  });
+
+  it('maps usage, plan and diff updates and the server-side errors, each typed; the result carries the last usage', () => {
+    const more = {
+      ...frames,
+      p: turnPlanUpdated({
+        ...ids,
+        explanation: 'two steps',
+        plan: [
+          { step: 'read', status: 'completed' },
+          { step: 'fix', status: 'inProgress' },
+        ],
+      }),
+      f: turnDiffUpdated({ ...ids, diff: '--- a/x\n+++ b/x\n' }),
+      y: errorNotification({ ...ids, message: 'stream dropped; retrying', willRetry: true }),
+      u: tokenUsageUpdated({ ...ids, total: { totalTokens: 15, inputTokens: 10, outputTokens: 5 } }),
+      U: tokenUsageUpdated({ ...ids, total: { totalTokens: 40, inputTokens: 30, outputTokens: 10 }, last: { totalTokens: 25 } }),
+    };
+    newScheduler().run(({ hot, expectObservable }) => {
+      const source = hot<JsonRpcMessage>('-pfyuMUc|', more);
+      expectObservable(source.pipe(takeUntilTurnEnd(), toTurnEvents())).toBe('-pfyuMU(c|)', {
+        p: { ...ids, type: 'plan', explanation: 'two steps', plan: more.p.params.plan },
+        f: { ...ids, type: 'diff', diff: '--- a/x\n+++ b/x\n' },
+        y: { ...ids, type: 'retry', error: more.y.params.error },
+        u: { ...ids, type: 'usage', usage: more.u.params.tokenUsage },
+        M: expect.objectContaining({ type: 'step' }),
+        U: { ...ids, type: 'usage', usage: more.U.params.tokenUsage },
+        c: expect.objectContaining({
+          type: 'completed',
+          result: expect.objectContaining({ finalText: 'Hello', usage: more.U.params.tokenUsage }),
+        }),
+      });
+    });
+  });
+
+  it('an error the server does not retry is an error event, before the failed turn errors the stream', () => {
+    newScheduler().run(({ hot, expectObservable }) => {
+      const source = hot<JsonRpcMessage>('-ef', {
+        e: errorNotification({ ...ids, message: 'model said no', willRetry: false, codexErrorInfo: 'badRequest' }),
+        f: turnCompleted({ ...ids, status: 'failed', error: turnError('model said no') }),
+      });
+      expectObservable(source.pipe(takeUntilTurnEnd(), toTurnEvents())).toBe(
+        '-e#',
+        { e: { ...ids, type: 'error', error: expect.objectContaining({ message: 'model said no', codexErrorInfo: 'badRequest' }) } },
+        expect.objectContaining({ name: 'CodexProtocolError', message: 'model said no' }),
+      );
+    });
+  });
+
+  it('malformed usage, plan, diff and error notifications make no event', () => {
+    newScheduler().run(({ hot, expectObservable }) => {
+      const source = hot<JsonRpcMessage>('-abcde|', {
+        a: { method: 'thread/tokenUsage/updated', params: { ...ids, tokenUsage: { total: null } } },
+        b: { method: 'turn/plan/updated', params: { ...ids, plan: 'not a list' } },
+        c: { method: 'turn/diff/updated', params: { ...ids } },
+        d: { method: 'error', params: { error: { message: 'no ids' }, willRetry: true } },
+        e: { method: 'error', params: { ...ids, error: 'not an object' } },
+      });
+      expectObservable(source.pipe(toTurnEvents())).toBe('------|');
     });
   });
 
@@ -84,7 +149,14 @@ describe('toTurnEvents', () => {
   });
 
   it('the completed event carries the result the caller gives', () => {
-    const given: ChatResult = { ...ids, finalText: 'from elsewhere', rawEvents: [], assistantItemId: null, completionSource: null };
+    const given: ChatResult = {
+      ...ids,
+      finalText: 'from elsewhere',
+      rawEvents: [],
+      assistantItemId: null,
+      completionSource: null,
+      usage: null,
+    };
     newScheduler().run(({ hot, expectObservable }) => {
       const source = hot<JsonRpcMessage>('-Mc|', frames);
       const completed: TurnEvent = { ...ids, type: 'completed', result: given };

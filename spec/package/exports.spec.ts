@@ -89,6 +89,7 @@ describe('the installed package', () => {
       '-e',
       `const rx = require('codex-rx');
        const ops = require('codex-rx/operators');
+       const protocol = require('codex-rx/protocol');
        const t = require('codex-rx/testing');
        const n = require('codex-rx/testing/node');
        const relay = require('codex-rx/relay');
@@ -98,6 +99,7 @@ describe('the installed package', () => {
          errors: [rx.CodexError, rx.CodexProtocolError, rx.CodexTransportError, rx.CodexTimeoutError, rx.CodexTurnInactiveError].map((c) => c.name),
          version: rx.PACKAGE_VERSION,
          ops: Object.keys(ops).sort(),
+         protocol: { version: protocol.PROTOCOL_SERVER_VERSION, same: protocol.PROTOCOL_SERVER_VERSION === rx.PROTOCOL_SERVER_VERSION, parse: typeof protocol.parseServerVersion },
          testing: ['InMemoryTransport', 'turnStarted', 'itemCompleted', 'agentDelta', 'approvalRequest', 'turnCompleted'].map((k) => typeof t[k]),
          node: [typeof n.startOfflineCodex, typeof n.startScriptedModel, typeof n.createCodexHome, typeof n.defaultScript],
          from: require.resolve('codex-rx').split('node_modules/codex-rx')[1],
@@ -108,10 +110,16 @@ describe('the installed package', () => {
     expect(r.relay).toEqual(['function', 'function', 'function']);
     expect(r.errors).toEqual(['CodexError', 'CodexProtocolError', 'CodexTransportError', 'CodexTimeoutError', 'CodexTurnInactiveError']);
     expect(r.version).toBe(pkg.version);
+    expect(r.protocol).toEqual({
+      version: JSON.parse(fs.readFileSync(require.resolve('@openai/codex/package.json'), 'utf8')).version,
+      same: true,
+      parse: 'function',
+    });
     expect(r.ops).toEqual([
       'forTurn',
       'inactivityTimeout',
       'interceptApprovals',
+      'ofMethod',
       'responseTo',
       'takeUntilTurnEnd',
       'toSteps',
@@ -128,6 +136,7 @@ describe('the installed package', () => {
       '-e',
       `import { CodexClient } from 'codex-rx';
        import { toSteps, responseTo } from 'codex-rx/operators';
+       import { PROTOCOL_SERVER_VERSION as pinned } from 'codex-rx/protocol';
        import { InMemoryTransport, turnStarted } from 'codex-rx/testing';
        const node = await import('codex-rx/testing/node');
        const { startRelay } = await import('codex-rx/relay');
@@ -136,9 +145,15 @@ describe('the installed package', () => {
          url: import.meta.resolve('codex-rx').split('node_modules/codex-rx')[1],
          kinds: [typeof toSteps, typeof responseTo, typeof InMemoryTransport, typeof turnStarted, typeof node.startOfflineCodex, typeof client.start, typeof startRelay],
          method: turnStarted({ threadId: 'th', turnId: 'tu' }).method,
+         pinned,
        }));`,
     ]);
-    expect(r).toEqual({ url: '/dist/esm/index.js', kinds: Array(7).fill('function'), method: 'turn/started' });
+    expect(r).toEqual({
+      url: '/dist/esm/index.js',
+      kinds: Array(7).fill('function'),
+      method: 'turn/started',
+      pinned: JSON.parse(fs.readFileSync(require.resolve('@openai/codex/package.json'), 'utf8')).version,
+    });
     const esm = fs.readFileSync(path.join(consumer, 'node_modules/codex-rx/dist/esm/client.js'), 'utf8');
     expect(esm).toMatch(/^export class CodexClient /m);
     expect(esm).not.toMatch(/\brequire\(/);
@@ -171,13 +186,15 @@ describe('the installed package', () => {
       file,
       `import { CodexClient, type ChatResult } from 'codex-rx';
        import { toSteps } from 'codex-rx/operators';
+       import { PROTOCOL_SERVER_VERSION, type ThreadItem } from 'codex-rx/protocol';
+       const item: ThreadItem | null = null;
        import { InMemoryTransport } from 'codex-rx/testing';
        import { startOfflineCodex } from 'codex-rx/testing/node';
        import { startRelay, type RelayOptions } from 'codex-rx/relay';
        const relayOptions: Partial<RelayOptions> = { path: '/codex' };
        const client: CodexClient = new CodexClient(new InMemoryTransport());
        const done: Promise<ChatResult> = client.chatOnce('x');
-       export { client, done, toSteps, startOfflineCodex, startRelay, relayOptions };\n`,
+       export { client, done, toSteps, startOfflineCodex, startRelay, relayOptions, item, PROTOCOL_SERVER_VERSION };\n`,
     );
     const options: ts.CompilerOptions = {
       noEmit: true,

@@ -136,7 +136,7 @@ describe('server requests with unusual ids', () => {
   it('answers id 0 and a string id with -32601 under the same id, and the turn goes on', async () => {
     const client = fake();
     const answers: JsonRpcNotification[] = [];
-    client.notifications$.pipe(filter((n) => n.method === 'fake/answer')).subscribe((n) => answers.push(n));
+    client.notifications$.pipe(filter((n: JsonRpcNotification) => n.method === 'fake/answer')).subscribe((n) => answers.push(n));
 
     const result = await client.chatOnce('SREQ');
     expect(result.finalText).toBe('Echo: SREQ');

@@ -6,6 +6,7 @@ import { filter, firstValueFrom, NEVER } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import type { Diagnostic } from '../../src/models';
 import type { StdioOptions } from '../../src/options';
+import type { JsonRpcNotification } from '../../src/protocol/messages';
 import { fakeClients } from '../support/process-helpers';
 
 const { fake: fakeWith, closeAll } = fakeClients();
@@ -14,7 +15,7 @@ afterEach(closeAll);
 
 /** Runs the turn and returns the answer the fake server received for its request. */
 async function answerTo(client: CodexClient, text: string): Promise<Record<string, unknown>> {
-  const answer = firstValueFrom(client.notifications$.pipe(filter((n) => n.method === 'fake/answer')));
+  const answer = firstValueFrom(client.notifications$.pipe(filter((n: JsonRpcNotification) => n.method === 'fake/answer')));
   const result = await client.chatOnce(text);
   expect(result.finalText).toBe(`Echo: ${text}`);
   return ((await answer).params as { frame: Record<string, unknown> }).frame;

@@ -10,6 +10,7 @@ import { filter } from 'rxjs';
 import type { CodexClient } from '../../src/client';
 import { CodexProtocolError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
+import type { JsonRpcNotification } from '../../src/protocol/messages';
 import { fakeClients } from '../support/process-helpers';
 
 const { fake, closeAll } = fakeClients();
@@ -113,7 +114,7 @@ describe('server request ids', () => {
     );
     const answers: unknown[] = [];
     client.notifications$
-      .pipe(filter((n) => n.method === 'fake/answer'))
+      .pipe(filter((n: JsonRpcNotification) => n.method === 'fake/answer'))
       .subscribe((n) => answers.push((n.params as { frame: unknown }).frame));
     expect((await client.chatOnce('DUP_APPROVAL')).finalText).toBe('Echo: DUP_APPROVAL');
     expect(answers).toEqual(

@@ -261,7 +261,7 @@ describe('FakeAppServer: interrupt and steer', () => {
     const result = later(client.chatOnce('first'));
     while (!server.turns[0]?.active) await flushMicrotasks();
     await expect(
-      client.steerTurn({ threadId: 'thr-1', expectedTurnId: 'turn-1', inputItems: [{ type: 'text', text: 'steered' }] }),
+      client.steerTurn({ threadId: 'thr-1', expectedTurnId: 'turn-1', inputItems: [{ type: 'text', text: 'steered', text_elements: [] }] }),
     ).resolves.toEqual({
       turnId: 'turn-1',
     });

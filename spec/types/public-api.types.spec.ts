@@ -22,6 +22,7 @@ import {
 import type { ThreadStartParams } from '../../src/protocol/generated/v2/ThreadStartParams';
 import type { ThreadStartResponse } from '../../src/protocol/generated/v2/ThreadStartResponse';
 import type { ModelListResponse } from '../../src/protocol/generated/v2/ModelListResponse';
+import type { UserInput } from 'codex-rx/protocol';
 import { InMemoryTransport } from 'codex-rx/testing';
 
 describe('public types', () => {
@@ -53,13 +54,15 @@ describe('public types', () => {
     expectTypeOf(client.chat).returns.toEqualTypeOf<Observable<ConversationStep>>();
     expectTypeOf(client.chatEvents).returns.toEqualTypeOf<Observable<TurnEvent>>();
     expectTypeOf(client.chatOnce).returns.toEqualTypeOf<Promise<ChatResult>>();
-    expectTypeOf(client.chat).parameter(0).toEqualTypeOf<string | undefined>();
+    expectTypeOf(client.chat).parameter(0).toEqualTypeOf<string | readonly UserInput[] | undefined>();
     // Runtime too: chat() is cold and typed; nothing is sent until subscribed.
     expect(client.chat('hi')).toHaveProperty('subscribe');
   });
 
   it('TurnEvent narrows on type', () => {
-    expectTypeOf<TurnEvent['type']>().toEqualTypeOf<'started' | 'delta' | 'step' | 'approval' | 'completed'>();
+    expectTypeOf<TurnEvent['type']>().toEqualTypeOf<
+      'started' | 'delta' | 'step' | 'approval' | 'usage' | 'plan' | 'diff' | 'retry' | 'error' | 'completed'
+    >();
     expectTypeOf<Extract<TurnEvent, { type: 'delta' }>>().toHaveProperty('delta').toEqualTypeOf<string>();
     expectTypeOf<Extract<TurnEvent, { type: 'step' }>>().toHaveProperty('step').toEqualTypeOf<ConversationStep>();
     expectTypeOf<Extract<TurnEvent, { type: 'approval' }>>().toHaveProperty('request').toEqualTypeOf<ApprovalRequest>();

@@ -16,6 +16,7 @@ import { Handshake } from './handshake';
 import { IdleRecovery, StoredTurn } from './idle-recovery';
 import { Interrupts } from './interrupts';
 import { ServerRequestDesk } from './server-requests';
+import { recentTurns } from './stored-turns';
 import type { UserInputHandler } from './user-input';
 import type { EngineSettings } from './settings';
 import { ThreadQueue } from './thread-queue';
@@ -168,9 +169,8 @@ export class CodexEngine {
     this.router.route(r, threadIdOf(r), turnIdOf(r));
   }
 
-  private async readTurns(threadId: string): Promise<readonly StoredTurn[]> {
-    const read = (await this.connection.request('thread/read', { threadId, includeTurns: true })) as { thread?: { turns?: unknown } };
-    const turns = read?.thread?.turns;
-    return Array.isArray(turns) ? (turns as StoredTurn[]) : [];
+  /** The thread's newest turns (`thread/turns/list`; `thread/read` on servers without it). */
+  private readTurns(threadId: string): Promise<readonly StoredTurn[]> {
+    return recentTurns((method, params) => this.connection.request(method, params), threadId, 'summary');
   }
 }

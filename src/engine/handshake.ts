@@ -1,5 +1,8 @@
 import type { InitializeResult } from '../models';
 import type { InitializeOptions, RequestOptions } from '../options';
+import { PROTOCOL_SERVER_VERSION } from '../protocol/methods';
+import { parseServerVersion, versionMismatchMessage } from '../protocol/server-version';
+import { explainUnknownMethod } from '../protocol/unknown-method';
 import type { JsonRpcConnection } from '../streams/connection';
 
 /**
@@ -9,11 +12,19 @@ import type { JsonRpcConnection } from '../streams/connection';
 export class Handshake {
   private promise: Promise<InitializeResult> | null = null;
   private done = false;
+  private version: string | null = null;
+  /** Versions already reported as differing from the pinned protocol's (one diagnostic each). */
+  private readonly reportedVersions = new Set<string>();
 
   constructor(
     private readonly connection: JsonRpcConnection,
     private readonly clientInfo: { name: string; version: string; title?: string },
   ) {}
+
+  /** The server's version once the handshake answered (null: not yet, or not parsable). */
+  get serverVersion(): string | null {
+    return this.version;
+  }
 
   /** True once `initialized` was sent. */
   get initialized(): boolean {
@@ -32,10 +43,23 @@ export class Handshake {
     return this.done ? null : this.initialize().then(() => undefined);
   }
 
-  /** A request sent after the handshake (which it runs first when needed). */
+  /**
+   * A request sent after the handshake (which it runs first when needed). A method the server
+   * lacks fails with a `CodexProtocolError` that says so.
+   */
   request(method: string, params?: unknown, opts?: RequestOptions): Promise<unknown> {
-    if (this.done || method === 'initialize') return this.connection.request(method, params, opts);
-    return this.initialize().then(() => this.connection.request(method, params, opts));
+    const sent =
+      this.done || method === 'initialize'
+        ? this.connection.request(method, params, opts)
+        : this.initialize().then(() => this.connection.request(method, params, opts));
+    return sent.catch((err: unknown) => {
+      throw this.explain(err, method);
+    });
+  }
+
+  /** `err`, or the clearer error of a method the server lacks. */
+  explain(err: unknown, method: string): unknown {
+    return explainUnknownMethod(err, method, this.serverVersion);
   }
 
   private async run(params: Record<string, unknown>, opts: InitializeOptions): Promise<InitializeResult> {
@@ -44,7 +68,18 @@ export class Handshake {
     const raw = (await this.connection.request('initialize', body, { timeoutMs: opts.timeoutMs })) as Record<string, unknown>;
     this.connection.notify('initialized');
     this.done = true;
-    return initializeResult(raw);
+    const result = initializeResult(raw);
+    this.version = result.serverVersion;
+    this.checkVersion(result.serverVersion);
+    return result;
+  }
+
+  /** One `version-mismatch` diagnostic for a server whose version is not the pinned protocol's. */
+  private checkVersion(serverVersion: string | null): void {
+    const message = versionMismatchMessage(serverVersion);
+    if (message === null || this.reportedVersions.has(serverVersion!)) return;
+    this.reportedVersions.add(serverVersion!);
+    this.connection.report({ kind: 'version-mismatch', message, detail: { serverVersion, protocolVersion: PROTOCOL_SERVER_VERSION } });
   }
 }
 
@@ -52,6 +87,7 @@ function initializeResult(raw: Record<string, unknown> | null | undefined): Init
   const { userAgent, codexHome, platformFamily, platformOs } = raw ?? {};
   return {
     protocolVersion: typeof raw?.protocolVersion === 'string' ? raw.protocolVersion : null,
+    serverVersion: parseServerVersion(userAgent),
     serverInfo:
       (raw?.serverInfo as Record<string, unknown>) ??
       (userAgent !== undefined ? { userAgent, codexHome, platformFamily, platformOs } : null),

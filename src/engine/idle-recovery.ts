@@ -23,7 +23,7 @@ export interface IdleRecoveryDeps {
 
 /**
  * Known server bug: a turn whose thread went idle but whose `turn/completed` never comes. After
- * the grace period the thread is read and the turn ended from what it says. The idle status can
+ * the grace period the thread's stored turns are read (thread/turns/list) and the turn ended from what they say. The idle status can
  * come before the turn/start response (it often shares a read with it): then it is remembered for
  * the thread, and the check starts once the turn is bound.
  */
@@ -84,7 +84,7 @@ export class IdleRecovery {
           if (!turn || session.ended || turn.status === 'inProgress') return;
           this.deps.report({
             kind: 'protocol',
-            message: `turn ${turnId}: thread went idle without turn/completed; ended from thread/read (${turn.status})`,
+            message: `turn ${turnId}: thread went idle without turn/completed; ended from its stored turns (${turn.status})`,
           });
           session.push({ method: 'turn/completed', params: { threadId: session.threadId, turn } });
         })

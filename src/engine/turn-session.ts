@@ -82,6 +82,7 @@ export class TurnSession {
     const before = this.collected;
     this.collected = new ResultCollector(true);
     this.collected.lastAgentMessage = before.lastAgentMessage;
+    this.collected.usage = before.usage;
   }
 
   push(frame: JsonRpcMessage): void {

@@ -7,12 +7,14 @@ import { takeUntilTurnEnd } from '../operators/take-until-turn-end';
 import { stepOf, toSteps } from '../operators/to-steps';
 import { toTurnEvents } from '../operators/to-turn-events';
 import { TurnStartResultCodec } from '../protocol/codecs';
+import { chatInputProblem, type ChatInput, toUserInput } from '../protocol/input';
 import type { JsonRpcMessage } from '../protocol/messages';
 import { turnOverrideParams } from '../protocol/params';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
+import { findStoredTurn, lastAgentMessageOfTurn } from './stored-turns';
 import type { ServerRequestDesk } from './server-requests';
 import type { EngineSettings } from './settings';
 import type { ThreadQueue } from './thread-queue';
@@ -36,13 +38,15 @@ export interface TurnEngineParts {
 const CONTINUATION_EXCLUSIVE = ['threadId', 'user', 'metadata', 'threadConfig', 'turnOverrides'] as const;
 
 /** Throws `TypeError` for option combinations the API forbids. */
-export function validateChatArgs(text: string | undefined, options: ChatOptions): void {
+export function validateChatArgs(text: ChatInput | undefined, options: ChatOptions): void {
   if (options.continuation) {
     const given = [...(text !== undefined ? ['text'] : []), ...CONTINUATION_EXCLUSIVE.filter((k) => options[k] !== undefined)];
     if (given.length) throw new TypeError(`continuation cannot be combined with: ${given.join(', ')}`);
     return;
   }
-  if (typeof text !== 'string') throw new TypeError('text is required (unless resuming with a continuation)');
+  if (text === undefined) throw new TypeError('text is required (unless resuming with a continuation)');
+  const problem = chatInputProblem(text);
+  if (problem) throw new TypeError(problem);
 }
 
 type Mode = 'once' | 'stream';
@@ -56,20 +60,20 @@ export class TurnEngine {
 
   constructor(private readonly parts: TurnEngineParts) {}
 
-  steps$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<ConversationStep> {
+  steps$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<ConversationStep> {
     return this.turn$(text, options, 'stream', false, expectedThread, (frames$, s) =>
       frames$.pipe(toSteps({ seenItemIds: s.seenItemIds })),
     );
   }
 
-  events$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<TurnEvent> {
+  events$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<TurnEvent> {
     return this.turn$(text, options, 'stream', true, expectedThread, (frames$, s, fresh) => {
       const events$ = frames$.pipe(toTurnEvents({ seenItemIds: s.seenItemIds, result: () => s.result() }));
       return fresh ? events$.pipe(startWith<TurnEvent>({ threadId: s.threadId, turnId: s.turnId, type: 'started' })) : events$;
     });
   }
 
-  result$(text: string | undefined, options: ChatOptions, expectedThread?: string): Observable<ChatResult> {
+  result$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<ChatResult> {
     return this.turn$(text, options, 'once', true, expectedThread, (frames$, s) =>
       frames$.pipe(ignoreElements(), concatWith(defer(() => this.finalResult(s)))),
     );
@@ -122,7 +126,7 @@ export class TurnEngine {
   }
 
   private turn$<R>(
-    text: string | undefined,
+    text: ChatInput | undefined,
     options: ChatOptions,
     mode: Mode,
     retain: boolean,
@@ -214,7 +218,7 @@ export class TurnEngine {
    * turn/start; resolves with its session and the thread's release (null: the caller left meanwhile).
    */
   private async start(
-    text: string,
+    text: ChatInput,
     options: ChatOptions,
     mode: Mode,
     retain: boolean,
@@ -236,7 +240,7 @@ export class TurnEngine {
     const expectation = router.expect(threadId);
     let turnId: string;
     try {
-      const params: Record<string, unknown> = { threadId, input: [{ type: 'text', text }], ...turnOverrideParams(options.turnOverrides) };
+      const params: Record<string, unknown> = { threadId, input: toUserInput(text), ...turnOverrideParams(options.turnOverrides) };
       if (options.user !== undefined) params.user = options.user;
       if (options.metadata !== undefined) params.metadata = options.metadata;
       const result = await connection.request('turn/start', params);
@@ -289,12 +293,12 @@ export class TurnEngine {
     }
   }
 
-  /** The result of an ended turn; reads the thread when no agent message completed. */
+  /** The result of an ended turn; reads the stored turn when no agent message completed. */
   private async finalResult(s: TurnSession): Promise<ChatResult> {
     const result = s.result();
     if (result.completionSource !== null) return result;
-    const read = await this.parts.connection.request('thread/read', { threadId: s.threadId, includeTurns: true });
-    const found = lastAgentMessageOf(read, s.turnId);
+    const request = (method: string, params: unknown) => this.parts.connection.request(method, params);
+    const found = lastAgentMessageOfTurn(await findStoredTurn(request, s.threadId, s.turnId));
     if (!found) throw new CodexProtocolError(`turn ${s.turnId} completed without an assistant message`, { data: s.terminal });
     return { ...result, finalText: found.text, assistantItemId: found.itemId, completionSource: 'thread_read_fallback' };
   }
@@ -310,19 +314,4 @@ export class TurnEngine {
       );
     });
   }
-}
-
-/** The last agent message of `turnId` in a thread/read result. */
-export function lastAgentMessageOf(read: unknown, turnId: string): { itemId: string | null; text: string } | null {
-  const turns = (read as { thread?: { turns?: unknown } })?.thread?.turns;
-  if (!Array.isArray(turns)) return null;
-  const turn = turns.find((t) => (t as { id?: unknown })?.id === turnId) as { items?: unknown } | undefined;
-  const items = Array.isArray(turn?.items) ? (turn!.items as Array<Record<string, unknown>>) : [];
-  for (let i = items.length - 1; i >= 0; i--) {
-    const item = items[i]!;
-    if (item?.type === 'agentMessage' && typeof item.text === 'string') {
-      return { itemId: typeof item.id === 'string' ? item.id : null, text: item.text };
-    }
-  }
-  return null;
 }

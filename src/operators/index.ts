@@ -1,5 +1,6 @@
 export { responseTo } from './response-to';
 export { forTurn } from './for-turn';
+export { ofMethod } from './of-method';
 export { toSteps } from './to-steps';
 export type { ToStepsConfig } from './to-steps';
 export { toTurnEvents } from './to-turn-events';

@@ -1,7 +1,16 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ChatResult, TurnEvent } from '../models';
 import { isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
-import { ItemDeltaParamsCodec } from '../protocol/codecs';
+import {
+  ErrorNotificationParamsCodec,
+  ItemDeltaParamsCodec,
+  TokenUsageUpdatedParamsCodec,
+  TurnDiffUpdatedParamsCodec,
+  TurnPlanUpdatedParamsCodec,
+} from '../protocol/codecs';
+import type { ErrorNotification } from '../protocol/generated/v2/ErrorNotification';
+import type { ThreadTokenUsage } from '../protocol/generated/v2/ThreadTokenUsage';
+import type { TurnPlanUpdatedNotification } from '../protocol/generated/v2/TurnPlanUpdatedNotification';
 import { deltaItemType } from '../protocol/items';
 import type { JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
 import { ResultCollector } from '../protocol/turn-result';
@@ -21,8 +30,9 @@ export interface ToTurnEventsConfig {
 
 /**
  * One turn's frames → `TurnEvent`s for live UIs: text deltas → `delta`, `item/completed` → `step`
- * (one per item id), approval requests → `approval`, `turn/completed` → `completed`. Other frames
- * are dropped. It does not emit `started` (the client emits that when a turn starts, before any
+ * (one per item id), approval requests → `approval`, `thread/tokenUsage/updated` → `usage`,
+ * `turn/plan/updated` → `plan`, `turn/diff/updated` → `diff`, `error` → `retry` (with `willRetry`)
+ * or `error`, `turn/completed` → `completed`. Other frames, and malformed ones, are dropped. It does not emit `started` (the client emits that when a turn starts, before any
  * frame), and apply it after `takeUntilTurnEnd()`, which turns a failed turn into an error.
  */
 export function toTurnEvents(config: ToTurnEventsConfig = {}): OperatorFunction<JsonRpcMessage, TurnEvent> {
@@ -58,6 +68,8 @@ function eventOf(frame: JsonRpcMessage, seen: Set<string>, result: (frame: JsonR
     const r = result(frame);
     return { threadId: r.threadId, turnId: r.turnId, type: 'completed', result: r };
   }
+  const update = updateOf(method, (frame as { params?: unknown }).params);
+  if (update) return update;
   if (isApprovalMethod(method) && (frame as JsonRpcRequest).id !== undefined) {
     const parsed = parseApprovalRequest(frame as JsonRpcRequest);
     return parsed.ok
@@ -65,4 +77,28 @@ function eventOf(frame: JsonRpcMessage, seen: Set<string>, result: (frame: JsonR
       : null;
   }
   return null;
+}
+
+/** The `usage`, `plan`, `diff`, `retry` or `error` event of a notification, or null. */
+function updateOf(method: string, p: unknown): TurnEvent | null {
+  // Each codec checks the fields a UI relies on; the event carries the params typed by the pinned protocol.
+  switch (method) {
+    case 'thread/tokenUsage/updated':
+      if (!TokenUsageUpdatedParamsCodec.is(p)) return null;
+      return { threadId: p.threadId, turnId: p.turnId, type: 'usage', usage: p.tokenUsage as ThreadTokenUsage };
+    case 'turn/plan/updated': {
+      if (!TurnPlanUpdatedParamsCodec.is(p)) return null;
+      const { explanation, plan } = p as unknown as TurnPlanUpdatedNotification;
+      return { threadId: p.threadId, turnId: p.turnId, type: 'plan', explanation: explanation ?? null, plan };
+    }
+    case 'turn/diff/updated':
+      return TurnDiffUpdatedParamsCodec.is(p) ? { threadId: p.threadId, turnId: p.turnId, type: 'diff', diff: p.diff } : null;
+    case 'error': {
+      if (!ErrorNotificationParamsCodec.is(p) || p.threadId === undefined || p.turnId === undefined) return null;
+      const { error } = p as unknown as ErrorNotification;
+      return { threadId: p.threadId, turnId: p.turnId, type: p.willRetry === true ? 'retry' : 'error', error };
+    }
+    default:
+      return null;
+  }
 }

@@ -3,6 +3,8 @@ import type { ApprovalDecision, ApprovalRequest } from '../models';
 import { CommandApprovalParamsCodec, FileChangeApprovalParamsCodec, firstInvalidField } from './codecs';
 import { describeValue } from './describe';
 import type { JsonRpcRequest } from './messages';
+import type { CommandAction } from './generated/v2/CommandAction';
+import type { CommandExecutionApprovalDecision } from './generated/v2/CommandExecutionApprovalDecision';
 
 export const COMMAND_APPROVAL_METHOD = 'item/commandExecution/requestApproval';
 export const FILE_CHANGE_APPROVAL_METHOD = 'item/fileChange/requestApproval';
@@ -31,9 +33,10 @@ export function parseApprovalRequest(frame: JsonRpcRequest): ParsedApproval {
         reason: params.reason ?? null,
         command: params.command ?? null,
         cwd: params.cwd ?? null,
-        commandActions: params.commandActions ?? null,
+        // Typed by the pinned protocol (the codec checks it is an array).
+        commandActions: (params.commandActions as CommandAction[] | null | undefined) ?? null,
         proposedExecpolicyAmendment: params.proposedExecpolicyAmendment ?? null,
-        availableDecisions: params.availableDecisions ?? null,
+        availableDecisions: (params.availableDecisions as CommandExecutionApprovalDecision[] | null | undefined) ?? null,
         raw: params as Record<string, unknown>,
       },
     };

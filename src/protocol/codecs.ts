@@ -62,6 +62,16 @@ export const ErrorNotificationParamsCodec = t.intersection(
   [t.type({ error: TurnErrorCodec }), t.partial({ threadId: t.string, turnId: t.string, willRetry: t.boolean })],
   'ErrorNotificationParams',
 );
+const TokenUsageBreakdownCodec = t.type({ totalTokens: t.number, inputTokens: t.number, outputTokens: t.number }, 'TokenUsageBreakdown');
+export const TokenUsageUpdatedParamsCodec = t.type(
+  { threadId: t.string, turnId: t.string, tokenUsage: t.type({ total: TokenUsageBreakdownCodec, last: TokenUsageBreakdownCodec }) },
+  'TokenUsageUpdatedParams',
+);
+export const TurnPlanUpdatedParamsCodec = t.type(
+  { threadId: t.string, turnId: t.string, plan: t.array(t.type({ step: t.string, status: t.string })) },
+  'TurnPlanUpdatedParams',
+);
+export const TurnDiffUpdatedParamsCodec = t.type({ threadId: t.string, turnId: t.string, diff: t.string }, 'TurnDiffUpdatedParams');
 export const ThreadStatusChangedParamsCodec = t.type(
   { threadId: t.string, status: t.type({ type: t.string }) },
   'ThreadStatusChangedParams',

@@ -1,8 +1,9 @@
 /** Turn-frame helpers shared by the operators and the engine: keys, steps and deltas. */
-import type { ConversationStep } from '../models';
+import type { ConversationStep, StepType } from '../models';
+import type { ThreadItem } from './generated/v2/ThreadItem';
 import type { JsonRpcMessage } from './messages';
 
-const STEP_TYPES: Record<string, string> = {
+const STEP_TYPES: Readonly<Record<string, StepType>> = {
   reasoning: 'thinking',
   commandExecution: 'exec',
   agentMessage: 'codex',
@@ -11,8 +12,8 @@ const STEP_TYPES: Record<string, string> = {
 };
 
 /** `stepType` of an item type: the canonical labels, any other type unchanged. */
-export function stepTypeOf(itemType: string): string {
-  return STEP_TYPES[itemType] ?? itemType;
+export function stepTypeOf(itemType: string): StepType {
+  return Object.prototype.hasOwnProperty.call(STEP_TYPES, itemType) ? STEP_TYPES[itemType]! : itemType;
 }
 
 const strings = (v: unknown): string[] =>
@@ -48,6 +49,8 @@ export function itemToStep(threadId: string, turnId: string, item: Record<string
     itemType,
     status: 'completed',
     text: itemText(item),
+    // Decoded by ItemCompletedParamsCodec (a `type` string); the pinned union types it, as documented.
+    item: item as unknown as ThreadItem,
     data: item,
   };
 }

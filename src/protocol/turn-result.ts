@@ -1,5 +1,7 @@
 /** The parts of a turn that make its `ChatResult`, collected frame by frame. */
 import type { ChatResult, RawEvent } from '../models';
+import { TokenUsageUpdatedParamsCodec } from './codecs';
+import type { ThreadTokenUsage } from './generated/v2/ThreadTokenUsage';
 import { deltaItemType } from './items';
 import type { JsonRpcMessage } from './messages';
 
@@ -10,13 +12,15 @@ export interface AgentMessageRef {
 }
 
 /**
- * Collects what a `ChatResult` needs from one turn's frames: the last completed agent message and,
- * when `keepEvents`, the non-delta frames (deltas are never kept: their text is in the completed
+ * Collects what a `ChatResult` needs from one turn's frames: the last completed agent message, the
+ * last token usage and, when `keepEvents`, the non-delta frames (deltas are never kept: their text is in the completed
  * items, so a long stream costs no memory).
  */
 export class ResultCollector {
   readonly rawEvents: RawEvent[] = [];
   lastAgentMessage: AgentMessageRef | null = null;
+  /** The params of the last `thread/tokenUsage/updated`. */
+  usage: ThreadTokenUsage | null = null;
 
   constructor(private readonly keepEvents: boolean) {}
 
@@ -24,6 +28,12 @@ export class ResultCollector {
     const method = (frame as { method?: string }).method;
     if (method === undefined || deltaItemType(method) !== null) return;
     if (this.keepEvents) this.rawEvents.push(frame as RawEvent);
+    if (method === 'thread/tokenUsage/updated') {
+      const params = (frame as { params?: unknown }).params;
+      // Checked for the fields a reader relies on; typed as the pinned protocol's usage.
+      if (TokenUsageUpdatedParamsCodec.is(params)) this.usage = params.tokenUsage as ThreadTokenUsage;
+      return;
+    }
     if (method !== 'item/completed') return;
     const item = (frame as { params?: { item?: { type?: unknown; id?: unknown; text?: unknown } } }).params?.item;
     if (item?.type === 'agentMessage' && typeof item.text === 'string') {
@@ -41,6 +51,7 @@ export class ResultCollector {
       rawEvents: this.rawEvents,
       assistantItemId: m?.itemId ?? null,
       completionSource: m ? 'item_completed' : null,
+      usage: this.usage,
     };
   }
 

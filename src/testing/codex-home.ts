@@ -1,7 +1,11 @@
 /**
  * Helpers to run the real `codex app-server` offline against a scripted model.
  *
- * Facts about codex-cli 0.169.0 that shaped this file:
+ * The server is the `@openai/codex` installed with this package, or the one installed under the
+ * directory in `CODEX_RX_CODEX_PREFIX` (`npm install --prefix DIR @openai/codex@latest`: what
+ * `npm run test:latest` does to run the end-to-end specs against the newest server).
+ *
+ * Facts about codex-cli 0.169.0 (still true of 0.171.0) that shaped this file:
  * - The npm wrapper `@openai/codex/bin/codex.js` adds nothing to PATH: it only execs the native binary
  *   with CODEX_MANAGED_PACKAGE_ROOT / CODEX_MANAGED_BY_NPM set. The native binary finds its own
  *   `codex-path/rg` and `codex-resources/bwrap` via the `codex-package.json` next to `bin/`.
@@ -25,7 +29,12 @@ export interface CodexLaunch {
   command: string[];
   /** Extra environment variables to merge over process.env. */
   env: Record<string, string>;
+  /** The version of the `@openai/codex` package it runs (e.g. `0.171.0`). */
+  version: string;
 }
+
+/** Names the directory whose `node_modules` holds the `@openai/codex` to run (instead of this package's own). */
+export const CODEX_PREFIX_ENV = 'CODEX_RX_CODEX_PREFIX';
 
 export interface CodexHomeOptions {
   /** Base URL of the model, e.g. ScriptedModel.url (http://127.0.0.1:PORT/v1). */
@@ -53,9 +62,9 @@ export interface CodexHome {
   cleanup(): Promise<void>;
 }
 
-function tryResolve(id: string): string | null {
+function tryResolve(id: string, from: string | undefined): string | null {
   try {
-    return require.resolve(id);
+    return from ? require.resolve(id, { paths: [from] }) : require.resolve(id);
   } catch {
     return null;
   }
@@ -68,11 +77,19 @@ const NATIVE_TARGETS: Record<string, { pkg: string; triple: string }> = {
   'darwin-arm64': { pkg: '@openai/codex-darwin-arm64', triple: 'aarch64-apple-darwin' },
 };
 
-/** Where to start the server: the native binary when installed (no Node hop), else the npm wrapper. */
-export function resolveCodexLaunch(): CodexLaunch {
+/**
+ * Where to start the server: the native binary when installed (no Node hop), else the npm wrapper;
+ * from `prefix` (default: `CODEX_RX_CODEX_PREFIX`, else this package's own dependencies).
+ */
+export function resolveCodexLaunch(prefix: string | undefined = process.env[CODEX_PREFIX_ENV] || undefined): CodexLaunch {
   const env: Record<string, string> = {};
+  const wrapperPkg = tryResolve('@openai/codex/package.json', prefix);
+  if (!wrapperPkg) throw new Error(`@openai/codex is not installed${prefix ? ` under ${prefix}` : ''}`);
+  const version = String((JSON.parse(fs.readFileSync(wrapperPkg, 'utf8')) as { version?: unknown }).version);
+  // The platform package next to the wrapper (an optional dependency of it).
+  const from = prefix ?? path.dirname(wrapperPkg);
   const target = NATIVE_TARGETS[`${process.platform}-${process.arch}`];
-  const pkgJson = target ? tryResolve(`${target.pkg}/package.json`) : null;
+  const pkgJson = target ? tryResolve(`${target.pkg}/package.json`, from) : null;
   if (target && pkgJson) {
     const vendor = path.join(path.dirname(pkgJson), 'vendor', target.triple);
     const bin = path.join(vendor, 'bin', 'codex');
@@ -80,13 +97,11 @@ export function resolveCodexLaunch(): CodexLaunch {
       // The binary locates codex-path itself; prepending it too is harmless and helps older layouts.
       const pathDir = path.join(vendor, 'codex-path');
       if (fs.existsSync(pathDir)) env.PATH = `${pathDir}${path.delimiter}${process.env.PATH ?? ''}`;
-      return { command: [bin, 'app-server'], env };
+      return { command: [bin, 'app-server'], env, version };
     }
   }
-  const wrapperPkg = tryResolve('@openai/codex/package.json');
-  if (!wrapperPkg) throw new Error('@openai/codex is not installed');
   const script = path.join(path.dirname(wrapperPkg), 'bin', 'codex.js');
-  return { command: [process.execPath, script, 'app-server'], env };
+  return { command: [process.execPath, script, 'app-server'], env, version };
 }
 
 /** Just the argv of resolveCodexLaunch(). */

@@ -24,6 +24,8 @@ export interface OfflineCodex {
   /** argv and environment that start the real app-server against this model. */
   readonly command: string[];
   readonly env: Record<string, string>;
+  /** The version of the `@openai/codex` it runs (see `resolveCodexLaunch`; `CODEX_RX_CODEX_PREFIX` picks another). */
+  readonly serverVersion: string;
   /** A stdio client (unstarted) for this server; closed by `dispose()` too. */
   client(options?: ClientOptions & { extraArgs?: string[] }): CodexClient;
   /** Closes every client made here, the model, and removes the directories. */
@@ -43,6 +45,7 @@ export async function startOfflineCodex(options: OfflineCodexOptions = {}): Prom
     workspace,
     command: launch.command,
     env,
+    serverVersion: launch.version,
     client(clientOptions = {}) {
       const { extraArgs = [], ...rest } = clientOptions;
       const c = CodexClient.connectStdio({ command: [...launch.command, ...extraArgs], env, cwd: workspace, ...rest });

@@ -1,6 +1,6 @@
 /** What the fake server does for each client request method it knows (besides `initialize`). */
 import type { JsonRpcId } from '../../protocol/messages';
-import { threadStarted, turnObject } from '../frames';
+import { notification, threadStarted, turnObject } from '../frames';
 import type { StoredThread, ThreadStore } from './thread-store';
 import type { FakeTurn } from './turn';
 import { FakeRpcError, type RoutineFrames } from './types';
@@ -58,6 +58,17 @@ export const BUILT_IN_METHODS: Readonly<Record<string, BuiltIn>> = {
 
   'thread/read': (p, call) => {
     call.respond({ thread: call.store.toThread(call.store.require(p.threadId), p.includeTurns === true) });
+    // Like the real server (0.171.0): full-history reads are deprecated in favour of thread/turns/list.
+    if (p.includeTurns === true) {
+      call.notify(
+        notification('deprecationNotice', {
+          summary:
+            'Full-history hydration is deprecated for paginated threads; omit `includeTurns` or set it to `false`, ' +
+            'then page with `thread/turns/list` and `thread/items/list`.',
+          details: null,
+        }),
+      );
+    }
   },
 
   'thread/list': (p, call) => call.respond(call.store.list(p)),

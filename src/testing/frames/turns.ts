@@ -1,4 +1,5 @@
 /** Threads and turns: the `Thread`/`Turn` objects and the notifications of a turn's life and of its thread. */
+import { PROTOCOL_SERVER_VERSION } from '../../protocol/methods';
 import { frameNow } from './clock';
 import { notification, type NotificationFrame } from './envelopes';
 import type { ErrorNotification } from '../../protocol/generated/v2/ErrorNotification';
@@ -11,7 +12,10 @@ import type { ThreadTokenUsageUpdatedNotification } from '../../protocol/generat
 import type { TokenUsageBreakdown } from '../../protocol/generated/v2/TokenUsageBreakdown';
 import type { Turn } from '../../protocol/generated/v2/Turn';
 import type { TurnCompletedNotification } from '../../protocol/generated/v2/TurnCompletedNotification';
+import type { TurnDiffUpdatedNotification } from '../../protocol/generated/v2/TurnDiffUpdatedNotification';
 import type { TurnError } from '../../protocol/generated/v2/TurnError';
+import type { TurnPlanStep } from '../../protocol/generated/v2/TurnPlanStep';
+import type { TurnPlanUpdatedNotification } from '../../protocol/generated/v2/TurnPlanUpdatedNotification';
 import type { TurnStartedNotification } from '../../protocol/generated/v2/TurnStartedNotification';
 
 /** A full `Thread` object with plausible defaults (idle, ephemeral false, empty turns). */
@@ -37,7 +41,7 @@ export function threadObject(threadId: string, overrides: Partial<Thread> = {}):
     status: { type: 'idle' },
     path: null,
     cwd: '/tmp',
-    cliVersion: '0.169.0',
+    cliVersion: PROTOCOL_SERVER_VERSION,
     originator: null,
     source: 'appServer',
     threadSource: null,
@@ -153,6 +157,30 @@ export function tokenUsageUpdated(args: {
       modelContextWindow: args.modelContextWindow === undefined ? 272_000 : args.modelContextWindow,
     },
   });
+}
+
+/** `turn/plan/updated {threadId, turnId, explanation, plan:[{step, status}]}`. */
+export function turnPlanUpdated(args: {
+  threadId: string;
+  turnId: string;
+  plan: TurnPlanStep[];
+  explanation?: string | null;
+}): NotificationFrame<TurnPlanUpdatedNotification, 'turn/plan/updated'> {
+  return notification('turn/plan/updated', {
+    threadId: args.threadId,
+    turnId: args.turnId,
+    explanation: args.explanation ?? null,
+    plan: args.plan,
+  });
+}
+
+/** `turn/diff/updated {threadId, turnId, diff}`: the turn's aggregated unified diff so far. */
+export function turnDiffUpdated(args: {
+  threadId: string;
+  turnId: string;
+  diff: string;
+}): NotificationFrame<TurnDiffUpdatedNotification, 'turn/diff/updated'> {
+  return notification('turn/diff/updated', { threadId: args.threadId, turnId: args.turnId, diff: args.diff });
 }
 
 /** `error {error, willRetry, threadId, turnId}` (sent before a failed `turn/completed`). */

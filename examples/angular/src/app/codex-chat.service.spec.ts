@@ -98,7 +98,7 @@ describe('CodexChatService (Angular, TestBed)', () => {
 
   it('chatEvents emits the whole turn, ending with completed', async () => {
     const events = await lastValueFrom(TestBed.inject(CodexChatService).chatEvents('Say hello').pipe(toArray()));
-    expect(events.map((e) => e.type)).toEqual(['started', 'step', 'step', 'delta', 'delta', 'delta', 'step', 'completed']);
+    expect(events.map((e) => e.type)).toEqual(['started', 'step', 'step', 'delta', 'delta', 'delta', 'step', 'usage', 'completed']);
   });
 
   it('destroying the injector closes the client through DestroyRef', async () => {

@@ -56,7 +56,8 @@ export interface ChatView {
 
 const initialView: ChatView = { status: 'waiting', text: '', deltas: 0, steps: 0, approvals: [], commands: [], result: null, error: null };
 
-type ViewInput = TurnEvent | { type: 'answered'; request: ApprovalRequest } | { type: 'error'; error: unknown };
+/** What the view folds: the turn's events, the user's answers, and the error that ended the turn. */
+type ViewInput = TurnEvent | { type: 'answered'; request: ApprovalRequest } | { type: 'failure'; error: unknown };
 
 @Injectable({ providedIn: 'root' })
 export class CodexChatService {
@@ -96,7 +97,7 @@ export class CodexChatService {
 
   /** The whole view state of one turn (for `toSignal(view$(...), { requireSync: true })`). */
   view$(text: string, options?: ChatOptions): Observable<ChatView> {
-    const events$ = this.chatEvents(text, options).pipe(catchError((error: unknown) => of<ViewInput>({ type: 'error', error })));
+    const events$ = this.chatEvents(text, options).pipe(catchError((error: unknown) => of<ViewInput>({ type: 'failure', error })));
     const answered$ = this.answered.pipe(map((request): ViewInput => ({ type: 'answered', request })));
     return merge(events$, answered$).pipe(
       scan(reduceView, initialView),
@@ -128,10 +129,13 @@ function reduceView(view: ChatView, e: ViewInput): ChatView {
     }
     case 'completed':
       return { ...view, status: 'done', text: e.result.finalText, approvals: [], result: e.result };
-    case 'error': {
+    case 'failure': {
       const err = e.error as Error;
       const code = isTransportError(err) ? ` (${err.code})` : '';
       return { ...view, status: 'failed', approvals: [], error: `${err?.name ?? 'Error'}${code}: ${err?.message ?? String(err)}` };
     }
+    default:
+      // usage, plan, diff, retries and server errors: not shown by this view
+      return view;
   }
 }
