@@ -15,6 +15,8 @@ export const DEFAULTS = {
   maxBufferedEvents: 100_000,
   /** `ClientOptions.maxSuspendedTurns`: timed-out turns kept for resuming. */
   maxSuspendedTurns: 1_000,
+  /** Threads a client remembers as opened (no `thread/resume` before their next turn); the least recently used are forgotten. */
+  maxKnownThreads: 10_000,
   /** `ClientOptions.approvalMode`. */
   approvalMode: 'auto',
   /** `ClientOptions.strict`. */

@@ -145,3 +145,14 @@ describe('inactivityTimeout: exceptions from the caller’s callbacks', () => {
     });
   });
 });
+
+describe('inactivityTimeout: values that are not activity', () => {
+  it('pass through without moving the deadline', () => {
+    newScheduler().run(({ hot, expectObservable }) => {
+      // r: retry notices every 2 frames; a: real progress at frame 1
+      const source = hot('-a-r-r-r-r-r', { a: 'progress', r: 'retry' });
+      const out = source.pipe(inactivityTimeout(5, continuationCounter().make, { isActivity: (v) => v !== 'retry' }));
+      expectObservable(out).toBe('-a-r-r#', { a: 'progress', r: 'retry' }, inactive(10, 5));
+    });
+  });
+});

@@ -97,3 +97,23 @@ describe('takeUntilTurnEnd', () => {
     });
   });
 });
+
+describe('takeUntilTurnEnd: a turn/completed whose turn does not decode', () => {
+  const malformed = { method: 'turn/completed', params: { threadId: 'thr', turn: { id: 'turn' } } };
+
+  it('errors by default', () => {
+    newScheduler().run(({ hot, expectObservable }) => {
+      expectObservable(hot('-c', { c: malformed }).pipe(takeUntilTurnEnd())).toBe(
+        '-#',
+        undefined,
+        expect.objectContaining({ name: 'CodexProtocolError', message: 'malformed turn/completed notification' }),
+      );
+    });
+  });
+
+  it("ends the turn as completed with { malformed: 'complete' }", () => {
+    newScheduler().run(({ hot, expectObservable }) => {
+      expectObservable(hot('-c', { c: malformed }).pipe(takeUntilTurnEnd({ malformed: 'complete' }))).toBe('-(c|)', { c: malformed });
+    });
+  });
+});

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../defaults';
 import { CodexProtocolError } from '../errors';
 import type { ChatOptions } from '../options';
 import { ThreadResultCodec } from '../protocol/codecs';
@@ -10,12 +11,17 @@ type Request = (method: string, params?: unknown) => Promise<unknown>;
 
 /**
  * The threads this connection has opened (started, resumed or forked): a turn on a known thread
- * needs no `thread/resume` round trip first.
+ * needs no `thread/resume` round trip first. At most `capacity` are remembered, the least
+ * recently used forgotten first (a forgotten thread costs one `thread/resume` when used again).
  */
 export class ThreadRegistry {
+  /** Insertion order is recency: a use moves the thread to the end. */
   private readonly known = new Set<string>();
 
-  constructor(private readonly request: Request) {}
+  constructor(
+    private readonly request: Request,
+    private readonly capacity: number = DEFAULTS.maxKnownThreads,
+  ) {}
 
   get size(): number {
     return this.known.size;
@@ -29,7 +35,7 @@ export class ThreadRegistry {
   async open(method: ThreadOpenMethod, params: Record<string, unknown>): Promise<string> {
     const result = await this.request(method, params);
     if (!ThreadResultCodec.is(result)) throw new CodexProtocolError(`${method} answered without a thread id`, { data: result });
-    this.known.add(result.thread.id);
+    this.remember(result.thread.id);
     return result.thread.id;
   }
 
@@ -37,8 +43,17 @@ export class ThreadRegistry {
   threadFor(options: ChatOptions): string | Promise<string> {
     const { threadId, threadConfig } = options;
     if (threadId === undefined) return this.open('thread/start', threadConfigParams(threadConfig));
-    if (threadConfig === undefined && this.known.has(threadId)) return threadId;
+    if (threadConfig === undefined && this.known.has(threadId)) {
+      this.remember(threadId);
+      return threadId;
+    }
     return this.open('thread/resume', { threadId, ...threadConfigParams(threadConfig) });
+  }
+
+  private remember(threadId: string): void {
+    this.known.delete(threadId);
+    this.known.add(threadId);
+    if (this.known.size > this.capacity) this.known.delete(this.known.values().next().value as string);
   }
 
   /** Forgets every thread (the connection that opened them ended). */

@@ -149,12 +149,15 @@ export class TurnEngine {
           s.attach(sub, cursor);
           return () => s.detach();
         }).pipe(
-          inactivityTimeout(idleMs, () => s.continuation(), {
+          inactivityTimeout<JsonRpcMessage>(idleMs, () => s.continuation(), {
             scheduler: settings.scheduler,
             // An approval waits for a person: not inactivity.
             isPaused: () => desk.hasPendingFor(s.turnId),
+            // A server retrying (its `error` with `willRetry`) is stuck, not making progress.
+            isActivity: (frame) => !isRetryNotice(frame),
           }),
-          takeUntilTurnEnd(),
+          // Non-strict: a turn/completed whose turn does not decode ends the turn (it is reported).
+          takeUntilTurnEnd({ malformed: settings.strict ? 'error' : 'complete' }),
         );
         inner = shape(frames$, s, fresh).subscribe({
           next: (v) => subscriber.next(v),
@@ -314,4 +317,9 @@ export class TurnEngine {
       );
     });
   }
+}
+
+/** The server's `error` notification saying it will retry: a retry notice, not progress. */
+function isRetryNotice(frame: JsonRpcMessage): boolean {
+  return (frame as { method?: string }).method === 'error' && (frame as { params?: { willRetry?: unknown } }).params?.willRetry === true;
 }

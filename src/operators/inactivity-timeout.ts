@@ -4,7 +4,7 @@ import type { ChatContinuation } from '../models';
 import { guard, operate, operatorObserver } from './util/operate';
 
 /** Configuration of `inactivityTimeout()`. */
-export interface InactivityTimeoutConfig {
+export interface InactivityTimeoutConfig<T = unknown> {
   /** Source of time. Default `asyncScheduler` (virtual inside `TestScheduler.run`). */
   scheduler?: SchedulerLike;
   /**
@@ -12,6 +12,12 @@ export interface InactivityTimeoutConfig {
    * the wait restarts from when it is checked. A throw errors the stream.
    */
   isPaused?: () => boolean;
+  /**
+   * Whether a value counts as activity (default: every value does). A value that does not still
+   * passes through, but does not move the deadline: e.g. a server's retry notices, which say it is
+   * stuck, not that it progresses. A throw errors the stream.
+   */
+  isActivity?: (value: T) => boolean;
 }
 
 /**
@@ -23,10 +29,11 @@ export interface InactivityTimeoutConfig {
 export function inactivityTimeout<T>(
   ms: number | null,
   continuation: () => ChatContinuation,
-  config: InactivityTimeoutConfig = {},
+  config: InactivityTimeoutConfig<T> = {},
 ): MonoTypeOperatorFunction<T> {
   if (ms === null || ms === Infinity) return (source) => source;
   const scheduler = config.scheduler ?? asyncScheduler;
+  const isActivity = config.isActivity;
   return operate((source, subscriber) => {
     let last = scheduler.now();
     let timer: Subscription | undefined;
@@ -48,7 +55,7 @@ export function inactivityTimeout<T>(
     arm(ms);
     const inner = source.subscribe(
       operatorObserver<T>(subscriber, (value) => {
-        last = scheduler.now();
+        if (!isActivity || isActivity(value)) last = scheduler.now();
         subscriber.next(value);
       }),
     );

@@ -6,6 +6,7 @@ export type { ToStepsConfig } from './to-steps';
 export { toTurnEvents } from './to-turn-events';
 export type { ToTurnEventsConfig } from './to-turn-events';
 export { takeUntilTurnEnd } from './take-until-turn-end';
+export type { TakeUntilTurnEndConfig } from './take-until-turn-end';
 export { inactivityTimeout } from './inactivity-timeout';
 export type { InactivityTimeoutConfig } from './inactivity-timeout';
 export { interceptApprovals } from './intercept-approvals';

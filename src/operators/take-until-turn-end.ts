@@ -4,12 +4,23 @@ import { TurnCompletedParamsCodec } from '../protocol/codecs';
 import type { JsonRpcMessage } from '../protocol/messages';
 import { operate, operatorObserver } from './util/operate';
 
+/** Configuration of `takeUntilTurnEnd()`. */
+export interface TakeUntilTurnEndConfig {
+  /**
+   * A `turn/completed` whose turn does not decode (no `status`, say): `'error'` (default) errors
+   * with `CodexProtocolError`; `'complete'` ends the turn as completed (the client's non-strict mode,
+   * which reports the frame as a diagnostic instead).
+   */
+  malformed?: 'error' | 'complete';
+}
+
 /**
  * Passes frames through the turn's `turn/completed` (inclusive), then completes. A turn that ended
  * `failed` or `interrupted` errors with `CodexProtocolError` instead (message from the turn's error,
  * `data` = the turn). Apply after `forTurn` (or to one turn's frames): the first `turn/completed` ends it.
  */
-export function takeUntilTurnEnd<T extends JsonRpcMessage>(): OperatorFunction<T, T> {
+export function takeUntilTurnEnd<T extends JsonRpcMessage>(config: TakeUntilTurnEndConfig = {}): OperatorFunction<T, T> {
+  const lenient = config.malformed === 'complete';
   return operate((source, subscriber) =>
     source.subscribe(
       operatorObserver<T>(subscriber, (frame) => {
@@ -17,7 +28,7 @@ export function takeUntilTurnEnd<T extends JsonRpcMessage>(): OperatorFunction<T
           subscriber.next(frame);
           return;
         }
-        const failure = turnFailure(frame);
+        const failure = turnFailure(frame, lenient);
         if (failure) subscriber.error(failure);
         else {
           subscriber.next(frame);
@@ -28,11 +39,11 @@ export function takeUntilTurnEnd<T extends JsonRpcMessage>(): OperatorFunction<T
   );
 }
 
-/** The error a `turn/completed` frame stands for, or null when the turn completed. */
-export function turnFailure(frame: JsonRpcMessage): CodexProtocolError | null {
+/** The error a `turn/completed` frame stands for, or null when the turn completed (or, `lenient`, is malformed). */
+export function turnFailure(frame: JsonRpcMessage, lenient = false): CodexProtocolError | null {
   const params = (frame as { params?: unknown }).params;
   if (!TurnCompletedParamsCodec.is(params)) {
-    return new CodexProtocolError('malformed turn/completed notification', { data: params });
+    return lenient ? null : new CodexProtocolError('malformed turn/completed notification', { data: params });
   }
   const turn = params.turn;
   if (turn.status === 'completed') return null;
