@@ -13,6 +13,8 @@ export const DEFAULTS = {
   idleGraceMs: 2_000,
   /** `ClientOptions.maxBufferedEvents`: events held for one suspended turn. */
   maxBufferedEvents: 100_000,
+  /** `ClientOptions.maxBufferedBytes`: bytes held for all suspended turns together (deltas dropped first). */
+  maxBufferedBytes: 64 * 1024 * 1024,
   /** `ClientOptions.maxSuspendedTurns`: timed-out turns kept for resuming. */
   maxSuspendedTurns: 1_000,
   /** Threads a client remembers as opened (no `thread/resume` before their next turn); the least recently used are forgotten. */

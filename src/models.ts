@@ -64,6 +64,12 @@ export interface ChatResult {
    * last model call, `total` the thread's running sum), or null when the server sent none.
    */
   readonly usage: ThreadTokenUsage | null;
+  /**
+   * Text deltas dropped while the turn was suspended (after an inactivity timeout) to keep the
+   * client's buffers within `maxBufferedBytes`; 0 normally. Their text is in the completed items,
+   * so `finalText` and the steps are whole; only a live view of the stream has gaps.
+   */
+  readonly droppedDeltas: number;
 }
 
 /** A raw inbound frame of a turn: a notification or a server request. */
@@ -89,6 +95,8 @@ export interface CancelResult {
   readonly wasCompleted: boolean;
   /** An interrupt was sent. */
   readonly wasInterrupted: boolean;
+  /** Text deltas dropped while the turn was suspended (see `ChatResult.droppedDeltas`). */
+  readonly droppedDeltas: number;
 }
 
 export interface InitializeResult {

@@ -44,6 +44,12 @@ export interface ClientOptions extends ConnectionOptions {
   strict?: boolean;
   /** Most events buffered for one turn while nobody listens (after an inactivity timeout). Default 100,000. */
   maxBufferedEvents?: number;
+  /**
+   * Most bytes held for all suspended turns together (their events while nobody listens, as
+   * estimated in memory). Text deltas go first (their text is in the completed items; the result's
+   * `droppedDeltas` says how many); past that a turn can no longer be resumed. Default 64 MiB.
+   */
+  maxBufferedBytes?: number;
   /** Most timed-out turns kept for resuming; the oldest is dropped past it. Default 1,000. */
   maxSuspendedTurns?: number;
   /**

@@ -3,6 +3,7 @@ import { CodexClient } from '../../src/client';
 import type { ConversationStep, TurnEvent } from '../../src/models';
 import { FakeAppServer, type FakeTurn } from '../../src/testing/fake-server';
 import { agentMessageItem, reasoningItem, turnStarted } from '../../src/testing/frames';
+import { ZERO_STATS } from '../support/stats';
 
 /**
  * A fake server that holds every turn/start until `n` have arrived, then sends all turns' frames
@@ -80,6 +81,6 @@ describe('routing: many concurrent turns on one connection', () => {
     }
     expect(turnIds.size).toBe(N);
     expect(server.requestsOf('turn/start')).toHaveLength(N);
-    expect(client.stats).toEqual({ turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 });
+    expect(client.stats).toEqual(ZERO_STATS);
   });
 });

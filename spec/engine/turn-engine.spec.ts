@@ -18,6 +18,7 @@ import {
   userInputRequest,
   userMessageItem,
 } from '../../src/testing/frames';
+import { ZERO_STATS } from '../support/stats';
 
 // ---- the fake app-server, with exactly the frames each spec scripts ------------------------------
 
@@ -62,7 +63,7 @@ function fakeServer(opts: FakeOptions = {}) {
 
 const collect = <T>(o: Observable<T>) => lastValueFrom(o.pipe(toArray()));
 const stepSummary = (s: ConversationStep) => [s.stepType, s.itemId, s.text];
-const zeroStats = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
+const zeroStats = ZERO_STATS;
 
 async function caught<T>(p: Promise<T>): Promise<unknown> {
   try {

@@ -70,6 +70,7 @@ describe('toTurnEvents', () => {
             // the non-delta frames it saw, in order
             rawEvents: [frames.s, frames.R, frames.a, frames.M, frames.x, frames.c],
             usage: null,
+            droppedDeltas: 0,
           },
         },
       });
@@ -156,6 +157,7 @@ describe('toTurnEvents', () => {
       assistantItemId: null,
       completionSource: null,
       usage: null,
+      droppedDeltas: 0,
     };
     newScheduler().run(({ hot, expectObservable }) => {
       const source = hot<JsonRpcMessage>('-Mc|', frames);

@@ -9,6 +9,7 @@ import { CodexTimeoutError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
 import { fakeClients } from '../support/process-helpers';
+import { ZERO_STATS } from '../support/stats';
 
 const { fake, closeAll } = fakeClients();
 function collect<T>(source: { subscribe(fn: (v: T) => void): unknown }): T[] {
@@ -48,7 +49,7 @@ describe('garbage on stdout between valid frames', () => {
     expect(bad[2]!.message).toContain(`(${10 * 1024 * 1024} chars)`);
     expect((bad[2]!.detail as string).length).toBe(1000);
     expect(diagnostics.filter((d) => d.kind === 'invalid-frame')).toEqual([]);
-    expect(client.stats).toEqual({ turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 });
+    expect(client.stats).toEqual(ZERO_STATS);
     // the connection lives on
     expect((await client.chatOnce('ECHO after')).finalText).toBe('Echo: after');
   });

@@ -12,6 +12,7 @@ import { CodexProtocolError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
 import { fakeClients } from '../support/process-helpers';
+import { ZERO_STATS } from '../support/stats';
 
 const { fake, closeAll } = fakeClients();
 afterEach(closeAll);
@@ -22,7 +23,7 @@ function diagnosticsOf(client: CodexClient): Diagnostic[] {
   return out;
 }
 
-const ZERO = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
+const ZERO = ZERO_STATS;
 
 describe('frames nested 5,000 deep', () => {
   it('a malformed item/completed and turn/completed are reported, never thrown; the turn goes on', async () => {

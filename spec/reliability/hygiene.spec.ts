@@ -9,9 +9,10 @@ import { CodexProtocolError, CodexTransportError, CodexTurnInactiveError } from 
 import type { StdioOptions } from '../../src/options';
 import { StdioTransport } from '../../src/streams/stdio';
 import { isAlive } from '../support/process-helpers';
+import { ZERO_STATS } from '../support/stats';
 
 const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
-const ZERO = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
+const ZERO = ZERO_STATS;
 const WATCHED = ['ProcessWrap', 'PipeWrap', 'Timeout'];
 
 const clients: CodexClient[] = [];

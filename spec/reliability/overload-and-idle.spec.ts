@@ -6,6 +6,7 @@ import { CodexClient } from '../../src/client';
 import { CodexProtocolError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import { fakeClients } from '../support/process-helpers';
+import { ZERO_STATS } from '../support/stats';
 
 const { fake, closeAll } = fakeClients();
 async function counts(client: CodexClient): Promise<Record<string, number>> {
@@ -29,7 +30,7 @@ describe('error -32001 (server overloaded)', () => {
     expect((err as CodexProtocolError).code).toBe(-32001);
     expect((err as Error).message).toContain('turn/start');
     expect((await counts(client))['turn/start']).toBe(1);
-    expect(client.stats).toEqual({ turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 });
+    expect(client.stats).toEqual(ZERO_STATS);
   });
 
   it('bounds the retries: maxRetries 2 fails after 3 attempts with the code', async () => {
@@ -59,7 +60,7 @@ describe('turn/completed never comes although the thread went idle', () => {
     expect((await counts(client))['thread/read']).toBe(1);
     const note = diagnostics.find((d) => d.kind === 'protocol');
     expect(note?.message).toContain(`turn ${result.turnId}: thread went idle without turn/completed`);
-    expect(client.stats).toEqual({ turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 });
+    expect(client.stats).toEqual(ZERO_STATS);
   });
 
   it('also when the idle status comes well after the turn was bound', async () => {

@@ -9,6 +9,7 @@ import { CodexTransportError } from '../../src/errors';
 import { StdioTransport } from '../../src/streams/stdio';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
 import { isAlive } from '../support/process-helpers';
+import { ZERO_STATS } from '../support/stats';
 
 const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
 const WATCHED = ['ProcessWrap', 'PipeWrap', 'Timeout'];
@@ -32,7 +33,7 @@ async function resourcesBackTo(before: Record<string, number>): Promise<Record<s
   }
   return now;
 }
-const ZERO = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
+const ZERO = ZERO_STATS;
 
 describe('the fake server exits with code 3 mid-turn', () => {
   it('fails the pending request and the active turn with CodexTransportError naming exit code 3', async () => {

@@ -8,6 +8,7 @@ import { filter, firstValueFrom } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CodexClient } from '../../src/client';
 import { CodexTransportError } from '../../src/errors';
+import { ZERO_STATS } from '../support/stats';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createFake } = require('../support/fake-server.js') as {
   createFake(write: (text: string) => void, options?: object, exit?: (code: number) => void): { onLine(line: string): void };
@@ -69,7 +70,7 @@ describe('WebSocket faults', () => {
       const err = await turn;
       expect(err).toBeInstanceOf(CodexTransportError);
       expect((err as Error).message).toMatch(/closed \(code 1006/);
-      expect(client.stats).toEqual({ turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 });
+      expect(client.stats).toEqual(ZERO_STATS);
       await expect(client.close()).resolves.toBeUndefined();
     } finally {
       await client.close();

@@ -12,6 +12,7 @@ import {
 import { threadIdOf, turnIdOf } from '../protocol/items';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
+import { BufferBudget } from './buffer-budget';
 import { Handshake } from './handshake';
 import { IdleRecovery, StoredTurn } from './idle-recovery';
 import { Interrupts } from './interrupts';
@@ -30,12 +31,16 @@ export interface EngineStats {
   readonly turns: number;
   /** Threads with a turn/start in flight. */
   readonly waitingThreads: number;
+  /** Threads a chat of this client is consuming a turn on (others wait behind it: see ThreadQueue). */
+  readonly busyThreads: number;
   /** Requests awaiting an answer. */
   readonly pendingRequests: number;
   /** Approval requests awaiting an answer. */
   readonly pendingApprovals: number;
   /** Scheduled idle-without-turn/completed checks. */
   readonly idleChecks: number;
+  /** Bytes held for suspended turns (bounded by `maxBufferedBytes`). */
+  readonly bufferedBytes: number;
 }
 
 /**
@@ -50,7 +55,8 @@ export class CodexEngine {
   readonly turns: TurnEngine;
   /** Every approval request (observational: the handler, or the manual answer, still decides). */
   readonly approvalRequests$: Observable<ApprovalRequest>;
-  private readonly router = new TurnRouter();
+  private readonly router: TurnRouter;
+  private readonly budget: BufferBudget;
   private readonly desk: ServerRequestDesk;
   private readonly recovery: IdleRecovery;
   private readonly queue = new ThreadQueue();
@@ -61,6 +67,8 @@ export class CodexEngine {
     private readonly settings: EngineSettings,
   ) {
     const { scheduler } = settings;
+    this.budget = new BufferBudget(settings.maxBufferedBytes);
+    this.router = new TurnRouter(this.budget);
     this.handshake = new Handshake(connection, settings.clientInfo);
     this.threads = new ThreadRegistry((method, params) => this.handshake.request(method, params));
     this.desk = new ServerRequestDesk(connection, {
@@ -103,9 +111,11 @@ export class CodexEngine {
     return {
       turns: this.router.size,
       waitingThreads: this.router.waitingThreads,
+      busyThreads: this.queue.size,
       pendingRequests: this.connection.pendingCount,
       pendingApprovals: this.desk.pendingCount,
       idleChecks: this.recovery.size,
+      bufferedBytes: this.budget.usedBytes,
     };
   }
 

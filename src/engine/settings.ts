@@ -10,6 +10,7 @@ export interface EngineSettings {
   readonly inactivityTimeoutMs: number | null;
   readonly strict: boolean;
   readonly maxBufferedEvents: number;
+  readonly maxBufferedBytes: number;
   readonly maxSuspendedTurns: number;
   readonly approvalMode: 'auto' | 'manual';
   readonly handlerTimeoutMs: number | null;
@@ -27,6 +28,7 @@ export function engineSettings(options: ClientOptions): EngineSettings {
     inactivityTimeoutMs: pick('inactivityTimeoutMs', DEFAULTS.inactivityTimeoutMs),
     strict: pick('strict', DEFAULTS.strict),
     maxBufferedEvents: pick('maxBufferedEvents', DEFAULTS.maxBufferedEvents),
+    maxBufferedBytes: pick('maxBufferedBytes', DEFAULTS.maxBufferedBytes),
     maxSuspendedTurns: pick('maxSuspendedTurns', DEFAULTS.maxSuspendedTurns),
     approvalMode: pick('approvalMode', DEFAULTS.approvalMode),
     handlerTimeoutMs: pick('handlerTimeoutMs', DEFAULTS.handlerTimeoutMs),

@@ -1,5 +1,6 @@
 import { turnIdOf } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
+import type { BufferBudget } from './buffer-budget';
 import { SessionLimits, TurnSession } from './turn-session';
 
 /** A turn/start in flight on a thread: frames of the thread are held until its turn id is known. */
@@ -24,6 +25,8 @@ export class TurnRouter {
   private readonly waiting = new Map<string, Waiting>();
   /** Sessions by thread (usually one), for thread-level notifications such as status changes. */
   private readonly byThread = new Map<string, TurnSession[]>();
+
+  constructor(private readonly budget: BufferBudget) {}
 
   /** Live sessions (for hygiene checks and close). */
   get size(): number {
@@ -69,7 +72,7 @@ export class TurnRouter {
 
   /** The turn/start answered with `turnId`: creates its session and hands it the held frames. */
   bind(expectation: TurnExpectation, turnId: string, mode: 'once' | 'stream', limits: SessionLimits): TurnSession {
-    const session = new TurnSession(expectation.threadId, turnId, mode, limits);
+    const session = new TurnSession(expectation.threadId, turnId, mode, limits, this.budget);
     this.byTurn.set(turnId, session);
     const list = this.byThread.get(session.threadId);
     if (list) list.push(session);
@@ -119,6 +122,9 @@ export class TurnRouter {
     this.byTurn.clear();
     this.byThread.clear();
     this.waiting.clear();
-    for (const s of all) s.fail(err);
+    for (const s of all) {
+      s.fail(err);
+      s.dispose();
+    }
   }
 }

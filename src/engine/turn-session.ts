@@ -2,6 +2,8 @@ import { CodexProtocolError } from '../errors';
 import type { ChatContinuation, ChatResult } from '../models';
 import type { JsonRpcMessage } from '../protocol/messages';
 import { ResultCollector } from '../protocol/turn-result';
+import type { BufferBudget } from './buffer-budget';
+import { SessionBuffer } from './session-buffer';
 
 /** Receives a session's frames while a subscriber is attached. */
 export interface SessionConsumer {
@@ -36,10 +38,8 @@ export class TurnSession {
   /** The consumer timed out and may come back with a continuation. */
   suspended = false;
   private consumer: SessionConsumer | null = null;
-  private buffer: JsonRpcMessage[] = [];
-  /** Cursor index of `buffer[0]`. */
-  private bufferStart = 0;
-  private overflow: number | null = null;
+  /** Events held while nobody listens, from cursor `buffer.start` on. */
+  private readonly buffer: SessionBuffer;
   private endWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private startWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private failure: Error | null = null;
@@ -49,8 +49,10 @@ export class TurnSession {
     readonly turnId: string,
     public mode: 'once' | 'stream',
     private limits: SessionLimits,
+    budget: BufferBudget,
   ) {
     this.collected = new ResultCollector(limits.retainEvents);
+    this.buffer = new SessionBuffer(budget, limits.maxBufferedEvents);
   }
 
   get ended(): boolean {
@@ -72,7 +74,12 @@ export class TurnSession {
 
   /** The turn's result so far, from its last completed agent message (no read fallback). */
   result(): ChatResult {
-    return this.collected.result(this.threadId, this.turnId);
+    return this.collected.result(this.threadId, this.turnId, this.buffer.droppedDeltas);
+  }
+
+  /** Text deltas dropped while nobody listened (the byte budget); their text is in the completed items. */
+  get droppedDeltas(): number {
+    return this.buffer.droppedDeltas;
   }
 
   /** From now on, keep the non-delta events for a `ChatResult` too (a resume by chatOnce/chatEvents). */
@@ -101,12 +108,7 @@ export class TurnSession {
       this.consumer.next(frame);
       return;
     }
-    if (this.buffer.length >= this.limits.maxBufferedEvents) {
-      // Keep counting so a continuation cannot silently skip what was dropped.
-      this.overflow = (this.overflow ?? 0) + 1;
-      return;
-    }
-    this.buffer.push(frame);
+    this.buffer.hold(frame);
   }
 
   /**
@@ -117,16 +119,16 @@ export class TurnSession {
     const problem = this.resumeProblem(cursor);
     if (problem) throw problem.error;
     this.suspended = false;
-    const replay = this.buffer.slice(cursor - this.bufferStart);
-    this.buffer = [];
-    this.bufferStart = cursor + replay.length;
+    const replay = this.buffer.from(cursor);
+    this.buffer.reset(cursor + replay.length);
     this.delivered = cursor;
     this.consumer = consumer;
-    for (const frame of replay) {
+    for (let i = 0; i < replay.length; i++) {
+      const frame = replay[i]!;
       if (this.consumer !== consumer) {
         // The consumer finished during the replay: keep the rest for a later one.
-        this.buffer = replay.slice(this.delivered - cursor);
-        this.bufferStart = this.delivered;
+        this.buffer.reset(this.delivered);
+        for (const rest of replay.slice(i)) this.buffer.hold(rest);
         return;
       }
       this.delivered++;
@@ -140,18 +142,17 @@ export class TurnSession {
    * can ever resume the turn; otherwise only this cursor is wrong (stale or from the future).
    */
   resumeProblem(cursor: number): { error: Error; fatal: boolean } | null {
-    if (this.overflow !== null) {
+    const { overflow, overflowedBy, start, length } = this.buffer;
+    if (overflow !== null) {
+      const limit = overflowedBy === 'maxBufferedEvents' ? `maxBufferedEvents ${this.limits.maxBufferedEvents}` : 'maxBufferedBytes';
       const error = new CodexProtocolError(
-        `turn ${this.turnId}: ${this.overflow} events were dropped while nobody listened ` +
-          `(maxBufferedEvents ${this.limits.maxBufferedEvents}); it cannot be resumed without a gap`,
+        `turn ${this.turnId}: ${overflow} events were dropped while nobody listened (${limit}); it cannot be resumed without a gap`,
       );
       return { error, fatal: true };
     }
-    if (cursor < this.bufferStart || cursor > this.bufferStart + this.buffer.length) {
+    if (cursor < start || cursor > start + length) {
       // A cursor this turn never handed out: a caller mistake.
-      const error = new TypeError(
-        `turn ${this.turnId}: cursor ${cursor} is outside the events held (${this.bufferStart}..${this.bufferStart + this.buffer.length})`,
-      );
+      const error = new TypeError(`turn ${this.turnId}: cursor ${cursor} is outside the events held (${start}..${start + length})`);
       return { error, fatal: false };
     }
     return null;
@@ -160,14 +161,17 @@ export class TurnSession {
   /** Detaches the consumer; later events are buffered from the current cursor. */
   detach(): void {
     this.consumer = null;
-    this.buffer = [];
-    this.bufferStart = this.delivered;
+    this.buffer.reset(this.delivered);
   }
 
   /** The events after `cursor` not yet delivered (for `cancel`). */
   unread(cursor: number): JsonRpcMessage[] {
-    const from = Math.max(0, cursor - this.bufferStart);
-    return this.buffer.slice(from);
+    return this.buffer.from(cursor);
+  }
+
+  /** The session is forgotten: what it holds leaves the budget. */
+  dispose(): void {
+    this.buffer.reset(this.delivered);
   }
 
   /** Resolves when the turn's terminal frame arrives; rejects when the connection ends first. */

@@ -109,6 +109,7 @@ export class TurnEngine {
       rawEvents: frames as RawEvent[],
       wasCompleted,
       wasInterrupted: !wasCompleted,
+      droppedDeltas: session.droppedDeltas,
     };
   }
 
@@ -276,6 +277,7 @@ export class TurnEngine {
 
   /** Forgets a session: its consumer finished, it was cancelled, or it was evicted. */
   private release(s: TurnSession): void {
+    s.dispose();
     this.suspended.delete(s);
     this.parts.router.remove(s);
     this.parts.recovery.turnEnded(s.turnId);

@@ -46,3 +46,33 @@ export function describeValue(value: unknown, maxChars = 80): string {
 
 /** How deep `describeValue` looks before it writes `…`. */
 const MAX_DEPTH = 12;
+
+/**
+ * About how many bytes `value` holds in memory: 2 per string character, 8 per number or boolean,
+ * a little per object, array and key. Bounded like `describeValue` (never throws, never walks more
+ * than 64 deep), and linear in the value's size: for budgets, not for exact accounting.
+ */
+export function approximateBytes(value: unknown): number {
+  let total = 0;
+  const walk = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') total += 2 * v.length + 16;
+    else if (typeof v !== 'object' || v === null) total += 8;
+    else if (depth < 64) {
+      total += 32;
+      if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+      else {
+        for (const key in v) {
+          if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+          total += 2 * key.length + 16;
+          walk((v as Record<string, unknown>)[key], depth + 1);
+        }
+      }
+    }
+  };
+  try {
+    walk(value, 0);
+  } catch {
+    /* a getter that throws: count what was seen */
+  }
+  return total;
+}

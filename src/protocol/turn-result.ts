@@ -42,7 +42,7 @@ export class ResultCollector {
   }
 
   /** The result so far (no read fallback): the last agent message, or an empty text. */
-  result(threadId: string, turnId: string): ChatResult {
+  result(threadId: string, turnId: string, droppedDeltas = 0): ChatResult {
     const m = this.lastAgentMessage;
     return {
       threadId,
@@ -52,6 +52,7 @@ export class ResultCollector {
       assistantItemId: m?.itemId ?? null,
       completionSource: m ? 'item_completed' : null,
       usage: this.usage,
+      droppedDeltas,
     };
   }
 

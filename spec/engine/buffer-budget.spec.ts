@@ -1,0 +1,126 @@
+/**
+ * Memory has a bound in bytes: what suspended turns hold while nobody listens stays within
+ * `maxBufferedBytes` however much the server sends. Deltas go first (the completed items carry the
+ * whole text; the result counts the dropped deltas); past that a turn can no longer be resumed.
+ */
+import type { CodexClient } from '../../src/client';
+import { CodexProtocolError, CodexTurnInactiveError } from '../../src/errors';
+import type { ChatContinuation, TurnEvent } from '../../src/models';
+import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
+import { virtualClock } from '../support/marbles';
+import { ZERO_STATS } from '../support/stats';
+
+const clients: CodexClient[] = [];
+afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
+
+const MiB = 1024 * 1024;
+const chunk = 'x'.repeat(10_000);
+const finalText = 'y'.repeat(10_000);
+
+function setup(script: TurnScript, maxBufferedBytes = MiB) {
+  const clock = virtualClock();
+  const server = new FakeAppServer({ script, scheduler: clock.scheduler, routineFrames: false });
+  const client = server.client({ inactivityTimeoutMs: 1_000, maxBufferedBytes });
+  clients.push(client);
+  return { clock, client };
+}
+
+/** A turn that goes quiet, then (after the client timed out) streams `n` deltas of 10 KB and a final message. */
+const flood =
+  (n: number): TurnScript =>
+  async (t) => {
+    t.message('first', { id: 'm0' });
+    await t.wait(2_000);
+    for (let i = 0; i < n; i++) t.delta('m1', chunk);
+    t.message(finalText, { id: 'm1', deltas: false });
+  };
+
+async function suspend(client: CodexClient, clock: ReturnType<typeof virtualClock>, run: Promise<unknown>): Promise<ChatContinuation> {
+  await clock.advance(1_000);
+  const err = await run;
+  expect(err).toBeInstanceOf(CodexTurnInactiveError);
+  return (err as CodexTurnInactiveError).continuation;
+}
+
+describe('the byte budget of suspended turns', () => {
+  it('20 MB of deltas for a suspended turn: at most 1 MiB held; the resumed result is whole and counts the dropped deltas', async () => {
+    const { clock, client } = setup(flood(2_000));
+    const continuation = await suspend(
+      client,
+      clock,
+      client.chatOnce('go').catch((e: unknown) => e),
+    );
+    await clock.advance(1_000); // the flood
+    expect(client.stats.bufferedBytes).toBeGreaterThan(20_000);
+    expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
+    const result = await client.chatOnce(undefined, { continuation });
+    expect(result.finalText).toBe(finalText);
+    expect(result.droppedDeltas).toBe(2_000);
+    expect(client.stats).toEqual(ZERO_STATS);
+  });
+
+  it('a resumed chatEvents gets every step whole, fewer deltas, and a completed result that says how many were dropped', async () => {
+    const { clock, client } = setup(flood(300));
+    const first: TurnEvent[] = [];
+    const done = new Promise<unknown>((resolve) => client.chatEvents('go').subscribe({ next: (e) => first.push(e), error: resolve }));
+    const continuation = await suspend(client, clock, done);
+    await clock.advance(1_000);
+    const events: TurnEvent[] = [];
+    await new Promise<void>((resolve, reject) =>
+      client.chatEvents(undefined, { continuation }).subscribe({ next: (e) => events.push(e), error: reject, complete: resolve }),
+    );
+    const deltas = events.filter((e) => e.type === 'delta').length;
+    const last = events[events.length - 1]!;
+    expect(last.type).toBe('completed');
+    if (last.type !== 'completed') return;
+    expect(deltas).toBeLessThan(300);
+    expect(deltas + last.result.droppedDeltas).toBe(300);
+    expect(events.filter((e) => e.type === 'step').map((e) => (e.type === 'step' ? e.step.text : null))).toEqual([finalText]);
+    expect(last.result.finalText).toBe(finalText);
+  });
+
+  it('past the budget with nothing left to drop, the turn cannot be resumed and holds nothing', async () => {
+    const { clock, client } = setup(async (t) => {
+      t.message('first', { id: 'm0' });
+      await t.wait(2_000);
+      for (let i = 0; i < 200; i++) t.message(chunk, { id: `big-${i}`, deltas: false });
+    });
+    const continuation = await suspend(
+      client,
+      clock,
+      client.chatOnce('go').catch((e: unknown) => e),
+    );
+    await clock.advance(1_000);
+    expect(client.stats.bufferedBytes).toBe(0);
+    const err = await client.chatOnce(undefined, { continuation }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CodexProtocolError);
+    expect((err as Error).message).toMatch(/events were dropped while nobody listened \(maxBufferedBytes\); it cannot be resumed/);
+    expect(client.stats).toEqual(ZERO_STATS);
+  });
+
+  it('one budget for every suspended turn: a later turn’s items push out an earlier turn’s deltas', async () => {
+    let turn = 0;
+    const { clock, client } = setup(async (t) => {
+      const mine = ++turn;
+      t.message('first', { id: `m0-${mine}` });
+      await t.wait(2_000);
+      // the first turn: ~0.8 MiB of deltas; the second: ~0.4 MiB of items
+      if (mine === 1) for (let i = 0; i < 40; i++) t.delta('m1', chunk);
+      else for (let i = 0; i < 20; i++) t.message(chunk, { id: `big-${i}`, deltas: false });
+      t.message(finalText, { id: `m1-${mine}`, deltas: false });
+    });
+    const a = client.chatOnce('one', { threadConfig: {} }).catch((e: unknown) => e);
+    const b = client.chatOnce('two', { threadConfig: {} }).catch((e: unknown) => e);
+    await clock.advance(1_000);
+    const [ca, cb] = [(await a) as CodexTurnInactiveError, (await b) as CodexTurnInactiveError];
+    await clock.advance(1_000);
+    expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
+    const [ra, rb] = await Promise.all([
+      client.chatOnce(undefined, { continuation: ca.continuation }),
+      client.chatOnce(undefined, { continuation: cb.continuation }),
+    ]);
+    expect([ra.finalText, rb.finalText]).toEqual([finalText, finalText]);
+    expect(ra.droppedDeltas).toBeGreaterThan(0);
+    expect(rb.droppedDeltas).toBe(0);
+  });
+});
