@@ -33,10 +33,19 @@ export interface OfflineCodex {
 }
 
 export async function startOfflineCodex(options: OfflineCodexOptions = {}): Promise<OfflineCodex> {
-  const model = await startScriptedModel({ script: options.script ?? defaultScript });
-  const home = await createCodexHome({ ...options, modelUrl: model.url });
-  const workspace = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-ws-')));
+  // First what can fail without side effects: no codex, nothing started and nothing left behind.
   const launch = resolveCodexLaunch();
+  const model = await startScriptedModel({ script: options.script ?? defaultScript });
+  let home: CodexHome | undefined;
+  let workspace: string;
+  try {
+    home = await createCodexHome({ ...options, modelUrl: model.url });
+    workspace = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-ws-')));
+  } catch (err) {
+    await model.close();
+    await home?.cleanup();
+    throw err;
+  }
   const env = { ...launch.env, ...home.env };
   const clients: CodexClient[] = [];
   return {
