@@ -90,6 +90,12 @@ const bold = (s: string, tty: boolean) => (tty ? `\x1b[1m${s}\x1b[22m` : s);
 
 async function ask(question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  // In a terminal readline reads Ctrl-C itself, and without a listener only pauses: the first
+  // Ctrl-C at the prompt did nothing. Hand it to the process, whose handler stops the demo.
+  rl.on('SIGINT', () => {
+    rl.close();
+    process.kill(process.pid, 'SIGINT');
+  });
   try {
     const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
     return /^y(es)?$/i.test(answer.trim());

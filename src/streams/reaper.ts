@@ -25,17 +25,20 @@ function killAll(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Installed first (prepended), this runs before any other listener, `once` ones included, so
+  // the count still holds them: more than this one means the host handles the signal itself.
+  const hostHandles = process.listenerCount(signal) > 1;
   killAll();
   uninstall();
   // Nobody else handles it: end the way the signal would have ended us.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  if (!hostHandles) process.kill(process.pid, signal);
 }
 
 const handlers = new Map(SIGNALS.map((s) => [s, () => onSignal(s)] as const));
 
 function install(): void {
   process.on('exit', killAll);
-  for (const [signal, handler] of handlers) process.on(signal, handler);
+  for (const [signal, handler] of handlers) process.prependListener(signal, handler);
 }
 
 function uninstall(): void {
