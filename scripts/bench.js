@@ -35,7 +35,10 @@ const profilesNow = () =>
   profileDir && fs.existsSync(profileDir) ? fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : [];
 const before = new Set(profilesNow());
 
-const run = spawnSync(process.execPath, ['--expose-gc', ...flags, path.join(build, 'bench', 'main.js'), ...process.argv.slice(2)], {
+// `node scripts/bench.js faults`: the fault figures of RELIABILITY.md (bench/faults.ts) instead of the benchmarks.
+const [first, ...rest] = process.argv.slice(2);
+const entry = first === 'faults' ? ['faults.js', rest] : ['main.js', process.argv.slice(2)];
+const run = spawnSync(process.execPath, ['--expose-gc', ...flags, path.join(build, 'bench', entry[0]), ...entry[1]], {
   cwd: root,
   stdio: 'inherit',
 });

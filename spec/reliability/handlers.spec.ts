@@ -86,3 +86,43 @@ describe('a user-input handler that misbehaves', () => {
     expect(await answerTo(client, 'USER_INPUT')).toEqual({ id: 0, result: { answers: { q1: { answers: ['this one'] } } } });
   });
 });
+
+describe('a user-input handler that gives no answer of the right shape', () => {
+  it.each([
+    ['{ b: null }', { q1: null }, /answers for question "q1" must be a list of strings, got null/],
+    ["{ a: 'yes' } (a string, not a list)", { q1: 'yes' }, /answers for question "q1" must be a list of strings, got "yes"/],
+    ['a list', [['yes']], /expected an object of answers by question id/],
+  ])('%s: an error reply and a handler-error diagnostic; the host and the turn go on', async (_name, value, reason) => {
+    const client = fake({ handlerTimeoutMs: 2_000 });
+    const diagnostics: Diagnostic[] = [];
+    client.diagnostics$.subscribe((d) => diagnostics.push(d));
+    client.setUserInputHandler(() => value as never);
+    const frame = await answerTo(client, 'USER_INPUT');
+    expect(frame).toEqual({ id: 0, error: { code: -32603, message: expect.stringMatching(reason) } });
+    expect(diagnostics.filter((d) => d.kind === 'handler-error').map((d) => d.message)).toEqual([expect.stringMatching(reason)]);
+  });
+
+  it('a question whose id is __proto__ keeps its answer', async () => {
+    const client = fake({ handlerTimeoutMs: 2_000 });
+    client.setUserInputHandler((req) => ({ [req.questions[0]!.id]: ['yes'] }));
+    const frame = await answerTo(client, 'USER_INPUT __proto__');
+    const answers = (frame.result as { answers: object }).answers;
+    expect(Object.keys(answers)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(answers, '__proto__')?.value).toEqual({ answers: ['yes'] });
+  });
+});
+
+describe('manual approvals', () => {
+  it('a late subscriber to approvalRequests$ gets the requests already pending, and can answer them', async () => {
+    const client = fake({ approvalMode: 'manual' });
+    const answer = firstValueFrom(client.notifications$.pipe(filter((n: JsonRpcNotification) => n.method === 'fake/answer')));
+    const turn = client.chatOnce('APPROVAL');
+    // Nobody listens while the request arrives.
+    while (client.stats.pendingApprovals === 0) await new Promise((r) => setTimeout(r, 10));
+    const late = await firstValueFrom(client.approvalRequests$);
+    expect(late).toMatchObject({ kind: 'command', requestId: 0, command: 'rm -rf /tmp/x', reason: 'needs approval' });
+    await client.declineApproval(late);
+    expect(((await answer).params as { frame: unknown }).frame).toEqual({ id: 0, result: { decision: 'decline' } });
+    expect((await turn).finalText).toBe('Echo: APPROVAL');
+  });
+});

@@ -1,5 +1,5 @@
 import { from, Observable, Subject, toArray, lastValueFrom } from 'rxjs';
-import { InvalidLine, ndjson } from '../../src/streams/ndjson';
+import { InvalidLine, ndjson, NdjsonDecoder, OversizedFrame } from '../../src/streams/ndjson';
 import { newScheduler } from '../support/marbles';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
@@ -169,5 +169,34 @@ describe('ndjson()', () => {
     const framed = src.pipe(ndjson());
     await expect(lastValueFrom(framed.pipe(toArray()))).resolves.toEqual([{ n: 1 }]);
     await expect(lastValueFrom(framed.pipe(toArray()))).resolves.toEqual([{ n: 1 }]);
+  });
+});
+
+describe('NdjsonDecoder: lines over maxFrameBytes', () => {
+  it('never holds more than maxFrameBytes of a line that goes on and on, then reports it once and parses the next', () => {
+    const out: unknown[] = [];
+    const max = 4 * 1024 * 1024;
+    const decoder = new NdjsonDecoder((v) => out.push(v), max);
+    const chunk = Buffer.alloc(1024 * 1024, 0x78); // 1 MiB of 'x', no newline
+    let most = 0;
+    for (let i = 0; i < 200; i++) {
+      decoder.push(chunk);
+      most = Math.max(most, decoder.heldBytes);
+    }
+    decoder.push(Buffer.from('xx\n{"ok":1}\n'));
+    expect(most).toBeLessThanOrEqual(max);
+    expect(decoder.heldBytes).toBe(0);
+    expect(out).toEqual([expect.any(OversizedFrame), { ok: 1 }]);
+    const oversized = out[0] as OversizedFrame;
+    expect(oversized.bytes).toBe(200 * 1024 * 1024 + 2);
+    expect(oversized.head).toBe('x'.repeat(1000));
+  });
+
+  it('string input: the same, measured in characters', () => {
+    const out: unknown[] = [];
+    const decoder = new NdjsonDecoder((v) => out.push(v), 10);
+    decoder.push('{"a":"0123456789"}\n{"b":');
+    decoder.push('1}\n');
+    expect(out).toEqual([expect.objectContaining({ bytes: 18, maxFrameBytes: 10, head: '{"a":"0123456789"}' }), { b: 1 }]);
   });
 });

@@ -33,12 +33,13 @@
 //   SREQ             server requests id 0 and id "req-s" (unknown methods); echoes each answer as
 //                    `fake/answer {frame}`, then completes with "Echo: SREQ"
 //   APPROVAL         command approval request (id 0); echoes the answer, then completes
-//   USER_INPUT       item/tool/requestUserInput (id 0); echoes the answer, then completes
+//   USER_INPUT [qid] item/tool/requestUserInput (id 0) with one question (id <qid>, default q1); echoes the answer, then completes
 //   SILENT_THEN <ms> <n> <t>  turn/started, silence for <ms>, then <n> deltas and ECHO-style end
 //   OVERLOADED       turn/start itself is answered with -32001
 //   DEEP <t>         an item/completed and a turn/completed nested 5,000 deep (malformed), then like ECHO
 //   HUGE <mb> <t>    a delta line of about <mb> MB, written in 1 MB pieces, then like ECHO
 //   HUGE_NO_NL <mb> <t>  <mb> MB of text without a newline, then a newline, then like ECHO
+//   FLOOD_DELTAS <ms> <n> <kb> <t>  silence for <ms>, then <n> deltas of <kb> KB each, then like ECHO
 //   BIGID            a server request whose id is 9007199254740993 (beyond 2^53), then like ECHO
 //   DUP_APPROVAL     two command approval requests that share id 5; echoes both answers, then completes
 //   CLOSE_STDOUT     turn/started, then closes stdout and stays alive
@@ -336,10 +337,10 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
           itemId: 'item_' + nextItem++,
           isBlocking: true,
           autoResolutionMs: null,
-          questions: [{ id: 'q1', header: '', question: 'Which?', isOther: false, isSecret: false, options: null }],
+          questions: [{ id: rest[0] || 'q1', header: '', question: 'Which?', isOther: false, isSecret: false, options: null }],
         });
         notify('fake/answer', { frame: answer });
-        message('Echo: USER_INPUT');
+        message('Echo: ' + text);
         return finish();
       }
       case 'DEEP': {
@@ -363,6 +364,18 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
       case 'HUGE_NO_NL': {
         const [mb, ...words] = rest;
         await writeHuge('', Number(mb), '\n');
+        message('Echo: ' + words.join(' '));
+        return finish();
+      }
+      case 'FLOOD_DELTAS': {
+        const [ms, n, kb, ...words] = rest;
+        await sleep(Number(ms));
+        const line = JSON.stringify({
+          method: 'item/agentMessage/delta',
+          params: { ...ids, itemId: 'flood', delta: 'x'.repeat(Number(kb) * 1024) },
+          emittedAtMs: Date.now(),
+        });
+        for (let i = 0; i < Number(n); i++) await writeAndDrain(line + '\n');
         message('Echo: ' + words.join(' '));
         return finish();
       }

@@ -63,6 +63,11 @@ export class NdjsonDecoder {
     private readonly maxFrameBytes: number = DEFAULTS.maxFrameBytes,
   ) {}
 
+  /** Bytes (characters for string input) of the unfinished line held now: never more than `maxFrameBytes`. */
+  get heldBytes(): number {
+    return this.partBytes + this.partial.length;
+  }
+
   push(chunk: Uint8Array | string): void {
     if (typeof chunk === 'string') this.onString(chunk);
     else this.onBytes(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -160,9 +165,16 @@ export class NdjsonDecoder {
 
   /** The line held so far plus `chunk[from, to)` is too long: keep its head, drop the rest. */
   private startSkip(chunk: Buffer, from: number, to: number): void {
-    const head = Buffer.concat([...this.parts, chunk.subarray(from, Math.min(to, from + HEAD_CHARS * 4))])
-      .toString('utf8')
-      .slice(0, HEAD_CHARS);
+    // The head from as few bytes as it takes (never a copy of the whole line held so far).
+    const wanted = HEAD_CHARS * 4;
+    const firsts: Buffer[] = [];
+    let have = 0;
+    for (const part of [...this.parts, chunk.subarray(from, to)]) {
+      if (have >= wanted) break;
+      firsts.push(part.subarray(0, wanted - have));
+      have += Math.min(part.length, wanted - have);
+    }
+    const head = Buffer.concat(firsts).toString('utf8').slice(0, HEAD_CHARS);
     this.skipped = { bytes: this.partBytes + (to - from), head };
     this.parts = [];
     this.partBytes = 0;
