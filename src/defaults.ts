@@ -37,6 +37,12 @@ export const DEFAULTS = {
   writeStallTimeoutMs: 30_000,
   /** Transports: most bytes (UTF-16 code units) waiting for a server that reads slower than we write; past it, `unresponsive`. */
   maxQueuedBytes: 64 * 1024 * 1024,
+  /** WebSocket/Unix `reconnect: true`: redial backoff (see `ReconnectOptions`). */
+  reconnect: { initialDelayMs: 250, maxDelayMs: 5_000, jitter: 0.5, maxAttempts: Infinity, giveUpAfterMs: 300_000 },
+  /** stdio `restart: true`: at most 5 restarts in 60 s (then `restart-failed`), 250 ms → 5 s apart. */
+  restart: { maxRestarts: 5, windowMs: 60_000, initialDelayMs: 250, maxDelayMs: 5_000 },
+  /** WebSocket/Unix `heartbeatMs`: a ping this often; no pong before the next one means a dead link. */
+  heartbeatMs: 30_000,
   /** Transports: `connectTimeoutMs`, the wait for a spawn or a dial. */
   connectTimeoutMs: 30_000,
   /** stdio: `startupGraceMs`, how long a fresh process is watched for an early exit. */

@@ -1,24 +1,16 @@
 import { asyncScheduler, merge, Observable, retry, SchedulerLike, Subject, Subscription, timer } from 'rxjs';
 import { DEFAULTS } from '../defaults';
-import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
+import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import type { ConnectionOptions, RequestOptions } from '../options';
-import { asFrame, JsonRpcErrorObjectCodec } from '../protocol/codecs';
+import { asFrame } from '../protocol/codecs';
 import { describeValue } from '../protocol/describe';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
-import { Deadline, Deadlines } from './deadlines';
 import { InvalidLine, OversizedFrame } from './frame-text';
-import { isOverloaded, RetryPlan, retryPlan } from './retry-policy';
-import type { OutboundHandle, Transport } from './transport';
-
-interface Pending extends Deadline {
-  readonly method: string;
-  readonly timeoutMs: number;
-  /** The request's frame, while the transport may still take it back. */
-  outbound?: OutboundHandle | void;
-  resolve(result: unknown): void;
-  reject(err: Error): void;
-}
+import { LinkGate } from './link-gate';
+import { asTransportError, PendingRequests } from './pending-requests';
+import { isOverloaded, isSafeToRetry, RetryPlan, retryPlan } from './retry-policy';
+import type { LinkEvent, OutboundHandle, Transport } from './transport';
 
 type State = 'new' | 'starting' | 'open' | 'closed';
 
@@ -37,13 +29,20 @@ export class JsonRpcConnection {
   onNotification: ((n: JsonRpcNotification) => void) | null = null;
   /** Server-request sink; without one every server request is answered with -32601. */
   onServerRequest: ((r: JsonRpcRequest) => void) | null = null;
+  /**
+   * What the owner does on a new link before the requests held meanwhile go out: initialize again,
+   * resume turns (through `requestNow`). A rejection closes the connection (`restart-failed`).
+   */
+  onRelink: (() => Promise<void>) | null = null;
 
   private readonly frames = new Subject<JsonRpcMessage>();
   private readonly diagnostics = new Subject<Diagnostic>();
-  private readonly pending = new Map<JsonRpcId, Pending>();
+  private readonly pending: PendingRequests;
   private readonly closeListeners: Array<(err: CodexTransportError) => void> = [];
+  private readonly linkListeners: Array<(event: LinkEvent) => void> = [];
+  private readonly gate: LinkGate;
+  private links: Subscription | null = null;
   private readonly scheduler: SchedulerLike;
-  private readonly deadlines: Deadlines<Pending>;
   private nextId = 1;
   private state: State = 'new';
   private startPromise: Promise<void> | null = null;
@@ -55,7 +54,8 @@ export class JsonRpcConnection {
     private readonly options: ConnectionOptions = {},
   ) {
     this.scheduler = options.scheduler ?? asyncScheduler;
-    this.deadlines = new Deadlines(this.scheduler);
+    this.pending = new PendingRequests(this.scheduler);
+    this.gate = new LinkGate(transport);
     this.frames$ = this.frames.asObservable();
     this.diagnostics$ = merge(transport.diagnostics$, this.diagnostics);
   }
@@ -82,6 +82,7 @@ export class JsonRpcConnection {
   private async open(): Promise<void> {
     this.state = 'starting';
     // Subscribe before starting so that nothing the server says first is lost.
+    this.links = this.transport.links$?.subscribe((event) => this.onLinkEvent(event)) ?? null;
     this.inbound = this.transport.messages$.subscribe({
       next: (value) => this.dispatch(value),
       error: (err) => this.shutDown(asTransportError(err)),
@@ -95,6 +96,51 @@ export class JsonRpcConnection {
     }
     if ((this.state as State) === 'closed') throw this.closedError();
     this.state = 'open';
+  }
+
+  /** True while the link is down (requests wait for the new one). */
+  get isLinkDown(): boolean {
+    return !this.gate.isUp;
+  }
+
+  /** Registers a callback run on every link event of the transport (after the connection's own handling). */
+  onLink(listener: (event: LinkEvent) => void): void {
+    this.linkListeners.push(listener);
+  }
+
+  /** Asks a transport that makes links on demand (stdio restart) for one now, if it is down. */
+  ensureLink(): void {
+    if (!this.gate.isUp) this.transport.relink?.();
+  }
+
+  /**
+   * A dropped link: requests sent on it fail (`CodexTransportError` with the link's code), except
+   * reads when the server runs on (`resumable`), which are sent again on the new link. A new link:
+   * the owner's `onRelink`, then what waited goes out.
+   */
+  private onLinkEvent(event: LinkEvent): void {
+    if (event.type === 'down') {
+      this.gate.down();
+      const retry = this.options.retry;
+      this.pending.dropped(event, retry ? (retry.isRetryable ?? isSafeToRetry) : isSafeToRetry, (transmit) => this.gate.hold(transmit));
+    }
+    for (const listener of this.linkListeners) listener(event);
+    if (event.type === 'up') void this.relinked();
+  }
+
+  private async relinked(): Promise<void> {
+    try {
+      await this.onRelink?.();
+    } catch (err) {
+      const reason = new CodexTransportError(`the server refused the new link: ${(err as Error)?.message ?? describeValue(err)}`, {
+        code: 'restart-failed',
+        cause: err,
+      });
+      this.shutDown(reason);
+      void this.transport.close().catch(() => undefined);
+      return;
+    }
+    this.gate.release();
   }
 
   /** Registers a callback run once when the connection ends, with the reason. */
@@ -122,6 +168,11 @@ export class JsonRpcConnection {
       };
       this.send(method, params, opts, resolve, onError);
     });
+  }
+
+  /** A request past the link gate: for the owner's handshake and resumes on a new link (`onRelink`). */
+  requestNow(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
+    return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, true));
   }
 
   /**
@@ -168,58 +219,29 @@ export class JsonRpcConnection {
     opts: RequestOptions,
     onResult: (result: unknown) => void,
     onError: (err: Error) => void,
+    now = false,
   ): () => void {
     if (this.state === 'closed') {
       onError(this.closedError());
       return noop;
     }
     const id = this.nextId++;
-    const signal = opts.signal;
-    let onAbort: (() => void) | undefined;
     const timeoutMs = opts.timeoutMs === undefined ? (this.options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs) : opts.timeoutMs;
-    const timed = timeoutMs !== null && timeoutMs !== Infinity;
-    const cleanup = () => {
-      if (!this.pending.delete(id)) return;
-      this.deadlines.delete(entry);
-      if (onAbort) signal!.removeEventListener('abort', onAbort);
-    };
-    const entry: Pending = {
+    const frame = params === undefined ? { id, method } : { id, method, params };
+    const request = this.pending.add({
+      id,
       method,
-      at: timed ? this.scheduler.now() + timeoutMs : Infinity,
-      timeoutMs: timed ? timeoutMs : Infinity,
-      expire: () => {
-        // Timed out while still waiting to go out: it never reaches the server late.
-        entry.outbound?.cancel();
-        entry.reject(timeoutError(method, entry.timeoutMs));
-      },
-      resolve: (result) => {
-        cleanup();
-        onResult(result);
-      },
-      reject: (err) => {
-        cleanup();
-        onError(err);
-      },
-    };
-    if (signal?.aborted) {
-      onError(abortError(method, signal));
-      return noop;
-    }
-    this.pending.set(id, entry);
-    this.deadlines.add(entry);
-    if (signal) {
-      onAbort = () => {
-        entry.outbound?.cancel();
-        this.pending.get(id)?.reject(abortError(method, signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    try {
-      entry.outbound = this.write(params === undefined ? { id, method } : { id, method, params });
-    } catch (err) {
-      this.pending.get(id)?.reject(asTransportError(err));
-    }
-    return cleanup;
+      timeoutMs,
+      signal: opts.signal,
+      now,
+      write: () => this.write(frame),
+      onResult,
+      onError,
+    });
+    if (!request) return noop;
+    if (now) request.transmit();
+    else this.gate.pass(request.transmit);
+    return request.forget;
   }
 
   /** Sends a notification. */
@@ -286,27 +308,12 @@ export class JsonRpcConnection {
       else this.onNotification?.(frame);
       return;
     }
-    const id = (frame as { id: JsonRpcId | null }).id;
-    const pending = typeof id === 'number' || typeof id === 'string' ? this.pending.get(id) : undefined;
-    if (!pending) {
+    if (!this.pending.settle(frame)) {
       this.diagnostics.next({
         kind: 'unmatched-response',
-        message: `response to unknown or finished request id ${describeValue(id)}`,
+        message: `response to unknown or finished request id ${describeValue((frame as { id: unknown }).id)}`,
         detail: frame,
       });
-      return;
-    }
-    // `{id, result, error: null}` is a result; an error of the wrong shape fails the request at once.
-    const error: unknown = (frame as { error?: unknown }).error;
-    if (error === undefined || error === null) pending.resolve((frame as { result?: unknown }).result);
-    else if (JsonRpcErrorObjectCodec.is(error)) {
-      pending.reject(
-        new CodexProtocolError(`${pending.method}: ${error.message} (code ${error.code})`, { code: error.code, data: error.data }),
-      );
-    } else {
-      pending.reject(
-        new CodexProtocolError(`${pending.method}: the server answered with a malformed error ${describeValue(error)}`, { data: frame }),
-      );
     }
   }
 
@@ -317,13 +324,7 @@ export class JsonRpcConnection {
       message: `inbound frame of ${f.bytes} bytes exceeds maxFrameBytes (${f.maxFrameBytes}); discarded`,
       detail: f.head,
     });
-    const response = /^\s*\{\s*"id"\s*:\s*(\d+)\s*,\s*"(?:result|error)"/.exec(f.head);
-    const pending = response ? this.pending.get(Number(response[1])) : undefined;
-    pending?.reject(
-      new CodexProtocolError(`${pending.method}: the response (${f.bytes} bytes) exceeds maxFrameBytes (${f.maxFrameBytes})`, {
-        data: { bytes: f.bytes, head: f.head },
-      }),
-    );
+    this.pending.failOversized(f.head, f.bytes, f.maxFrameBytes);
   }
 
   private handleServerRequest(request: JsonRpcRequest): void {
@@ -347,11 +348,10 @@ export class JsonRpcConnection {
     this.closeReason = reason;
     this.inbound?.unsubscribe();
     this.inbound = null;
-    // Reject before clearing: each reject's cleanup deletes its entry and clears its timer.
-    const failures = [...this.pending.values()];
-    for (const p of failures) p.reject(new CodexTransportError(`${p.method}: ${reason.message}`, reasonInfo(reason)));
-    this.pending.clear();
-    this.deadlines.clear();
+    this.links?.unsubscribe();
+    this.links = null;
+    this.gate.clear();
+    this.pending.failAll(reason);
     for (const listener of this.closeListeners.splice(0)) listener(reason);
     if (graceful) this.frames.complete();
     else this.frames.error(reason);
@@ -374,21 +374,4 @@ function frameText(frame: object): string {
   return body === '{}' ? `{"id":${id}}` : `{"id":${id},${body.slice(1)}`;
 }
 
-function abortError(method: string, signal: AbortSignal): CodexAbortError {
-  return new CodexAbortError(`request '${method}' aborted`, { method, reason: signal.reason });
-}
-
-function timeoutError(method: string, timeoutMs: number): CodexTimeoutError {
-  return new CodexTimeoutError(`request '${method}' timed out after ${timeoutMs} ms`, { method, timeoutMs });
-}
-
-function reasonInfo(e: CodexTransportError): ConstructorParameters<typeof CodexTransportError>[1] {
-  return { code: e.code, exitCode: e.exitCode, signal: e.signal, cause: e };
-}
-
 const noop = () => undefined;
-
-function asTransportError(err: unknown): CodexTransportError {
-  if (err instanceof CodexTransportError) return err;
-  return new CodexTransportError(err instanceof Error ? err.message : String(err), { cause: err });
-}

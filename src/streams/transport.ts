@@ -1,5 +1,22 @@
 import type { Observable } from 'rxjs';
+import type { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
+
+/**
+ * The life of a link under a transport that re-establishes it (WebSocket reconnect, stdio
+ * restart): `down` when it dropped (and the transport will try again), `retrying` before each
+ * attempt, `up` when a new link is there (a new connection or process: nothing of the old one's
+ * session survives on it until the client has initialized again).
+ */
+export type LinkEvent =
+  | {
+      readonly type: 'down';
+      readonly error: CodexTransportError;
+      /** The same server runs on (a reconnect): its running turns can be resumed. False for a new process. */
+      readonly resumable: boolean;
+    }
+  | { readonly type: 'retrying'; readonly attempt: number; readonly delayMs: number }
+  | { readonly type: 'up' };
 
 /** A sent text that may still be waiting to go out. */
 export interface OutboundHandle {
@@ -32,4 +49,11 @@ export interface Transport {
   send(message: string): OutboundHandle | void;
   /** Disconnects and releases every resource. Idempotent; resolves when the peer is gone. */
   close(): Promise<void>;
+  /**
+   * Only for transports that survive a dropped link (reconnect, restart): its `down`, `retrying`
+   * and `up`. `messages$` then spans the links and errors only when the transport gives up.
+   */
+  readonly links$?: Observable<LinkEvent>;
+  /** Only for transports that re-establish a link when it is next needed (stdio restart): do it now. */
+  relink?(): void;
 }
