@@ -1,5 +1,6 @@
 import { catchError, filter, lastValueFrom, Observable, Subscription, throwError } from 'rxjs';
 import { CodexEngine, EngineStats } from './engine/engine';
+import type { ConnectionState } from './engine/link-recovery';
 import type { UserInputHandler } from './engine/user-input';
 import { engineSettings } from './engine/settings';
 import type {
@@ -25,6 +26,7 @@ import type {
   RequestOptions,
   SteerTurnArgs,
   StdioOptions,
+  UnixOptions,
   WebSocketOptions,
 } from './options';
 import type { ChatInput } from './protocol/input';
@@ -33,7 +35,7 @@ import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods
 import type { ServerNotification, ServerRequestMessage } from './protocol/server-messages';
 import { JsonRpcConnection } from './streams/connection';
 // Resolved by package.json `imports`: the Node transports under `node`, stand-ins that throw in browsers.
-import { StdioTransport, WebSocketTransport } from '#node-transports';
+import { StdioTransport, unixSocketUrl, WebSocketTransport } from '#node-transports';
 import type { Transport } from './streams/transport';
 import { ThreadHandle, ThreadHost } from './thread-handle';
 import { ThreadMethods } from './thread-methods';
@@ -61,6 +63,11 @@ export class CodexClient extends ThreadMethods {
   readonly approvalRequests$: Observable<ApprovalRequest>;
   /** stderr lines, undecodable lines, unmatched responses, handler failures. */
   readonly diagnostics$: Observable<Diagnostic>;
+  /**
+   * `connecting` | `connected` | `reconnecting` | `closed`, for UIs and health checks. Hot; a new
+   * subscriber gets the current state first.
+   */
+  readonly connectionState$: Observable<ConnectionState>;
 
   private readonly connection: JsonRpcConnection;
   private readonly engine: CodexEngine;
@@ -81,6 +88,7 @@ export class CodexClient extends ThreadMethods {
     );
     this.diagnostics$ = this.connection.diagnostics$;
     this.approvalRequests$ = this.engine.approvalRequests$;
+    this.connectionState$ = this.engine.connectionState$;
     const turns = this.engine.turns;
     this.threadHost = {
       chat: (threadId, text, o) => turns.steps$(text, o, threadId),
@@ -106,6 +114,16 @@ export class CodexClient extends ThreadMethods {
   /** A client that dials `codex app-server --listen ws://...` (unstarted). */
   static connectWebSocket(options: WebSocketOptions = {}): CodexClient {
     return new CodexClient(new WebSocketTransport(options), options);
+  }
+
+  /**
+   * A client on an app-server's Unix socket (unstarted): its `--listen unix://PATH`, or by default
+   * the local daemon's control socket (`codex app-server daemon start`). The same JSON-RPC as
+   * WebSocket messages; `reconnect` and `heartbeatMs` work the same.
+   */
+  static connectUnix(options: UnixOptions = {}): CodexClient {
+    const { socketPath, ...rest } = options;
+    return new CodexClient(new WebSocketTransport({ ...rest, url: unixSocketUrl(socketPath) }), rest);
   }
 
   /** Connects. Idempotent; rejects with `CodexTransportError` (code `closed`) after `close()`. */

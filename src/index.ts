@@ -2,6 +2,8 @@ export { CodexClient } from './client';
 export { ThreadHandle } from './thread-handle';
 export type { ThreadHost } from './thread-handle';
 export type { EngineStats } from './engine/engine';
+export type { ConnectionState } from './engine/link-recovery';
+export type { LinkEvent, OutboundHandle } from './streams/transport';
 export type { UserInputAnswers, UserInputHandler, UserInputRequest } from './engine/user-input';
 export type * from './options';
 export { DEFAULTS } from './defaults';

@@ -71,6 +71,16 @@ export interface StdioOptions extends StdioTransportOptions, ClientOptions {}
 /** Options of `CodexClient.connectWebSocket`: the transport's and the client's. */
 export interface WebSocketOptions extends WebSocketTransportOptions, ClientOptions {}
 
+/** Options of `CodexClient.connectUnix`: the WebSocket transport's (over a Unix socket) and the client's. */
+export interface UnixOptions extends Omit<WebSocketTransportOptions, 'url'>, ClientOptions {
+  /**
+   * The app-server's Unix socket: its `--listen unix://PATH`, or the local daemon's control socket
+   * (`codex app-server daemon start`). Default: the daemon's, `$CODEX_HOME/app-server-control/app-server-control.sock`
+   * (`CODEX_HOME` defaults to `~/.codex`), which is also where `--listen unix://` without a path listens.
+   */
+  socketPath?: string;
+}
+
 /** Per-call options of `request`/`request$`. */
 export interface RequestOptions {
   /** Overrides the client's `requestTimeoutMs`; `null` waits forever. */

@@ -16,6 +16,7 @@ import { BufferBudget } from './buffer-budget';
 import { Handshake } from './handshake';
 import { IdleRecovery, StoredTurn } from './idle-recovery';
 import { Interrupts } from './interrupts';
+import { ConnectionState, LinkRecovery } from './link-recovery';
 import { ServerRequestDesk } from './server-requests';
 import { recentTurns } from './stored-turns';
 import type { UserInputHandler } from './user-input';
@@ -55,13 +56,14 @@ export class CodexEngine {
   readonly turns: TurnEngine;
   /** Every approval request (observational: the handler, or the manual answer, still decides). */
   readonly approvalRequests$: Observable<ApprovalRequest>;
+  /** Where the connection is (current value replayed). */
+  readonly connectionState$: Observable<ConnectionState>;
   private readonly router: TurnRouter;
   private readonly budget: BufferBudget;
   private readonly desk: ServerRequestDesk;
   private readonly recovery: IdleRecovery;
   private readonly queue = new ThreadQueue();
   private readonly interrupts: Interrupts;
-
   constructor(
     private readonly connection: JsonRpcConnection,
     private readonly settings: EngineSettings,
@@ -96,6 +98,15 @@ export class CodexEngine {
       queue: this.queue,
       interrupts: this.interrupts,
     });
+    const links = new LinkRecovery({
+      connection,
+      handshake: this.handshake,
+      router: this.router,
+      threads: this.threads,
+      desk: this.desk,
+      turns: this.turns,
+    });
+    this.connectionState$ = links.state$;
     connection.onNotification = (n) => this.onNotification(n);
     connection.onServerRequest = (r) => this.onServerRequest(r);
     connection.onClose((err) => {

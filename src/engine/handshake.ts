@@ -7,11 +7,21 @@ import type { JsonRpcConnection } from '../streams/connection';
 
 /**
  * The `initialize` handshake of one connection: run once (later calls get the cached result), then
- * the `initialized` notification. Requests made before it wait for it.
+ * the `initialized` notification. Requests made before it wait for it. After a dropped link the
+ * handshake is due again on the new one: the engine runs it (`redo`) before anything else goes out,
+ * and whoever asks meanwhile gets that handshake's result.
  */
 export class Handshake {
   private promise: Promise<InitializeResult> | null = null;
   private done = false;
+  /** The params of the first handshake, for the ones on later links. */
+  private params: Record<string, unknown> = {};
+  /** While a link is down: the result of the handshake the new link will get. */
+  private next: { promise: Promise<InitializeResult>; resolve(r: InitializeResult): void; reject(e: unknown): void } | null = null;
+  /** Someone waits for the next link's handshake (so a link made on demand is due). */
+  awaited = false;
+  /** Called after each successful handshake (the first, and each on a new link). */
+  onDone: (() => void) | null = null;
   private version: string | null = null;
   /** Versions already reported as differing from the pinned protocol's (one diagnostic each). */
   private readonly reportedVersions = new Set<string>();
@@ -32,10 +42,51 @@ export class Handshake {
   }
 
   initialize(params: Record<string, unknown> = {}, opts: InitializeOptions = {}): Promise<InitializeResult> {
-    return (this.promise ??= this.run(params, opts).catch((err) => {
+    const next = this.next;
+    if (next) {
+      // A transport that makes links on demand (stdio restart) makes one now.
+      this.awaited = true;
+      this.connection.ensureLink();
+      return next.promise;
+    }
+    return (this.promise ??= this.run(params, opts, false).catch((err) => {
       this.promise = null;
       throw err;
     }));
+  }
+
+  /** The link dropped: the next handshake belongs to the new link (see `redo`). */
+  reset(): void {
+    this.done = false;
+    this.promise = null;
+    if (this.next) return;
+    let resolve!: (r: InitializeResult) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<InitializeResult>((res, rej) => ((resolve = res), (reject = rej)));
+    // Nobody may be waiting: a failure here is also the relink's, which closes the connection.
+    promise.catch(() => undefined);
+    this.next = { promise, resolve, reject };
+  }
+
+  /**
+   * On a new link, before anything else goes out: the handshake again (past the link gate). Until
+   * it succeeds whoever waits keeps waiting: for the next link if this one drops too, or until the
+   * connection closes (`fail`).
+   */
+  async redo(): Promise<InitializeResult> {
+    const result = await this.run(this.params, {}, true);
+    const next = this.next;
+    this.next = null;
+    this.awaited = false;
+    this.promise = Promise.resolve(result);
+    next?.resolve(result);
+    return result;
+  }
+
+  /** The connection ended: whoever waits for the next handshake gets `err`. */
+  fail(err: Error): void {
+    this.next?.reject(err);
+    this.next = null;
   }
 
   /** Null when the handshake is done (no promise per call on the hot path), else its completion. */
@@ -62,15 +113,18 @@ export class Handshake {
     return explainUnknownMethod(err, method, this.serverVersion);
   }
 
-  private async run(params: Record<string, unknown>, opts: InitializeOptions): Promise<InitializeResult> {
+  private async run(params: Record<string, unknown>, opts: InitializeOptions, now: boolean): Promise<InitializeResult> {
+    this.params = params;
     await this.connection.start();
     const body = { clientInfo: this.clientInfo, ...params };
-    const raw = (await this.connection.request('initialize', body, { timeoutMs: opts.timeoutMs })) as Record<string, unknown>;
+    const send = now ? this.connection.requestNow : this.connection.request;
+    const raw = (await send.call(this.connection, 'initialize', body, { timeoutMs: opts.timeoutMs })) as Record<string, unknown>;
     this.connection.notify('initialized');
     this.done = true;
     const result = initializeResult(raw);
     this.version = result.serverVersion;
     this.checkVersion(result.serverVersion);
+    this.onDone?.();
     return result;
   }
 

@@ -105,6 +105,11 @@ export class ServerRequestDesk {
     this.pending.takeId(id);
   }
 
+  /** The link dropped: approvals asked on it can no longer be answered there. */
+  dropAll(): void {
+    this.pending.clear();
+  }
+
   /** A turn ended: its pending approvals can no longer be answered. */
   dropTurn(turnId: string): void {
     this.pending.takeTurn(turnId);

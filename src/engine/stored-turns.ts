@@ -24,11 +24,19 @@ export async function recentTurns(request: TurnReadRequest, threadId: string, it
   return page ? page.turns : readAllTurns(request, threadId);
 }
 
-/** The stored turn `turnId` with its items (`summary`: the user's messages and the last agent message), or null. */
-export async function findStoredTurn(request: TurnReadRequest, threadId: string, turnId: string): Promise<StoredTurn | null> {
+/**
+ * The stored turn `turnId` with its items (`summary`: the user's messages and the last agent
+ * message; `full`: every item), or null.
+ */
+export async function findStoredTurn(
+  request: TurnReadRequest,
+  threadId: string,
+  turnId: string,
+  itemsView: TurnItemsView = 'summary',
+): Promise<StoredTurn | null> {
   let cursor: string | null = null;
   for (let i = 0; i < MAX_PAGES; i++) {
-    const page = await listPage(request, threadId, 'summary', cursor);
+    const page = await listPage(request, threadId, itemsView, cursor);
     if (!page) return (await readAllTurns(request, threadId)).find((t) => t.id === turnId) ?? null;
     const found = page.turns.find((t) => t.id === turnId);
     if (found) return found;

@@ -50,6 +50,11 @@ export class ThreadRegistry {
     return this.open('thread/resume', { threadId, ...threadConfigParams(threadConfig) });
   }
 
+  /** Remembers a thread opened elsewhere (resumed after a reconnect, say). */
+  add(threadId: string): void {
+    this.remember(threadId);
+  }
+
   private remember(threadId: string): void {
     this.known.delete(threadId);
     this.known.add(threadId);

@@ -116,6 +116,22 @@ export class TurnRouter {
     return false;
   }
 
+  /** Sessions whose turn has not ended. */
+  liveSessions(): TurnSession[] {
+    return [...this.byTurn.values()].filter((s) => !s.ended);
+  }
+
+  /** Fails and forgets every session, keeping the turn/starts in flight (a server that was restarted). */
+  failSessions(err: Error): void {
+    const all = [...this.byTurn.values()];
+    this.byTurn.clear();
+    this.byThread.clear();
+    for (const s of all) {
+      s.fail(err);
+      s.dispose();
+    }
+  }
+
   /** Fails and forgets every session (the connection ended). */
   failAll(err: Error): void {
     const all = [...this.byTurn.values()];

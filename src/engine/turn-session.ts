@@ -40,6 +40,10 @@ export class TurnSession {
   private consumer: SessionConsumer | null = null;
   /** Events held while nobody listens, from cursor `buffer.start` on. */
   private readonly buffer: SessionBuffer;
+  /** Ids of the items completed so far (item/completed pushed), for reconciling after a reconnect. */
+  private readonly completedItems = new Set<string>();
+  /** While reconciling after a reconnect: the live frames that came meanwhile, in order. */
+  private paused: JsonRpcMessage[] | null = null;
   private endWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private startWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private failure: Error | null = null;
@@ -93,7 +97,50 @@ export class TurnSession {
   }
 
   push(frame: JsonRpcMessage): void {
+    if (this.paused) this.paused.push(frame);
+    else this.deliver(frame);
+  }
+
+  /** Reconciling after a reconnect: live frames wait until `unpause`, so that missed items come first. */
+  pause(): void {
+    this.paused ??= [];
+  }
+
+  /**
+   * What the server stored of this turn, read after a reconnect: its items this session never got
+   * are delivered now, in order, as `item/completed` (an item still in progress is left to come
+   * live), and a turn that ended meanwhile ends with its stored status.
+   */
+  reconcile(stored: { readonly status?: unknown; readonly items?: unknown } | null): void {
+    if (!stored) return;
+    const items = Array.isArray(stored.items) ? (stored.items as Array<{ id?: unknown; status?: unknown } | null>) : [];
+    for (const item of items) {
+      if (typeof item?.id !== 'string' || this.completedItems.has(item.id) || item.status === 'inProgress') continue;
+      this.deliver({ method: 'item/completed', params: { threadId: this.threadId, turnId: this.turnId, item } });
+    }
+    if (typeof stored.status === 'string' && stored.status !== 'inProgress' && !this.terminal) {
+      this.deliver({ method: 'turn/completed', params: { threadId: this.threadId, turn: stored } });
+    }
+  }
+
+  /** Live frames that came while reconciling, less what reconciling already delivered. */
+  unpause(): void {
+    const held = this.paused ?? [];
+    this.paused = null;
+    for (const frame of held) {
+      const method = (frame as { method?: string }).method;
+      if (method === 'turn/completed' && this.terminal) continue;
+      if (method === 'item/completed' && this.completedItems.has(completedItemId(frame) ?? '')) continue;
+      this.deliver(frame);
+    }
+  }
+
+  private deliver(frame: JsonRpcMessage): void {
     const method = (frame as { method: string }).method;
+    if (method === 'item/completed') {
+      const id = completedItemId(frame);
+      if (id !== undefined) this.completedItems.add(id);
+    }
     if (method === 'turn/completed') {
       this.terminal = frame;
       for (const w of this.endWaiters.splice(0)) w.resolve();
@@ -195,4 +242,9 @@ export class TurnSession {
     for (const w of this.endWaiters.splice(0)) w.reject(err);
     this.consumer?.error(err);
   }
+}
+
+function completedItemId(frame: JsonRpcMessage): string | undefined {
+  const id = (frame as { params?: { item?: { id?: unknown } } }).params?.item?.id;
+  return typeof id === 'string' ? id : undefined;
 }

@@ -79,6 +79,11 @@ export class TurnEngine {
     );
   }
 
+  /** Forgets the suspended turns (their server is gone). */
+  forgetSuspended(): void {
+    this.suspended.clear();
+  }
+
   /** Stops a timed-out turn (interrupting it unless it already ended) and returns what was unread. */
   async cancel(continuation: ChatContinuation, opts: CancelOptions = {}): Promise<CancelResult> {
     const session = this.sessionFor(continuation, null);

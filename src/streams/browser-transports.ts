@@ -18,6 +18,14 @@ export const StdioTransport = class {
   }
 } as unknown as typeof NodeStdioTransport;
 
+export function unixSocketUrl(): string {
+  return nodeOnly('CodexClient.connectUnix()');
+}
+
+export function defaultControlSocket(): string {
+  return nodeOnly('defaultControlSocket()');
+}
+
 export const WebSocketTransport = class {
   constructor() {
     nodeOnly('CodexClient.connectWebSocket()');

@@ -123,6 +123,8 @@ export class JsonRpcConnection {
       this.gate.down();
       const retry = this.options.retry;
       this.pending.dropped(event, retry ? (retry.isRetryable ?? isSafeToRetry) : isSafeToRetry, (transmit) => this.gate.hold(transmit));
+      // Requests still wait for a link: a transport that makes them on demand makes the next one.
+      if (this.gate.waiting) this.transport.relink?.();
     }
     for (const listener of this.linkListeners) listener(event);
     if (event.type === 'up') void this.relinked();
@@ -132,6 +134,8 @@ export class JsonRpcConnection {
     try {
       await this.onRelink?.();
     } catch (err) {
+      // The new link dropped too: its `down` came, and the next link gets its own turn.
+      if (err instanceof CodexTransportError && this.state !== 'closed' && !this.gate.isUp) return;
       const reason = new CodexTransportError(`the server refused the new link: ${(err as Error)?.message ?? describeValue(err)}`, {
         code: 'restart-failed',
         cause: err,

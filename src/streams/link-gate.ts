@@ -15,6 +15,11 @@ export class LinkGate {
     return this.up;
   }
 
+  /** True while requests are held. */
+  get waiting(): boolean {
+    return this.held.length > 0;
+  }
+
   /** Runs `transmit` now when the link is up, else once it is released. */
   pass(transmit: () => void): void {
     if (this.up) transmit();

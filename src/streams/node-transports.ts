@@ -5,3 +5,4 @@
  */
 export { StdioTransport } from './stdio';
 export { WebSocketTransport } from './websocket';
+export { defaultControlSocket, unixSocketUrl } from './unix';

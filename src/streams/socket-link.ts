@@ -1,4 +1,4 @@
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import WebSocket from 'ws';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
@@ -35,6 +35,8 @@ export interface SocketLinkSettings {
   readonly maxFrameBytes: number;
   readonly writeStallTimeoutMs: number | null;
   readonly maxQueuedBytes: number;
+  /** A ping this often; no pong (nor any message) before the next one drops the link. Null: none. */
+  readonly heartbeatMs: number | null;
 }
 
 /** What a link reports. */
@@ -54,6 +56,9 @@ export class SocketLink {
   private outstanding = 0;
   private ended = false;
   private closing = false;
+  private heartbeat: Subscription | null = null;
+  /** A ping went out and nothing came back since. */
+  private awaitingPong = false;
 
   private constructor(
     private readonly socket: WebSocket,
@@ -122,9 +127,12 @@ export class SocketLink {
       socket.on('open', () => {
         open = true;
         timer.unsubscribe();
+        link.startHeartbeat();
         resolve(link);
       });
+      socket.on('pong', () => (link.awaitingPong = false));
       socket.on('message', (data, isBinary) => {
+        link.awaitingPong = false;
         const text = isBinary || !Array.isArray(data) ? data.toString() : Buffer.concat(data).toString('utf8');
         events.message(parseFrameText(text));
       });
@@ -184,6 +192,28 @@ export class SocketLink {
     this.end(null);
   }
 
+  /**
+   * Pings every `heartbeatMs`. A half-open link (the peer gone without a close, nothing arriving)
+   * is noticed when a ping has had no answer by the next one: the link is dropped (`unresponsive`).
+   */
+  private startHeartbeat(): void {
+    const ms = this.settings.heartbeatMs;
+    if (ms === null) return;
+    const link = this;
+    this.heartbeat = this.settings.scheduler.schedule(function (this: SchedulerAction<unknown>) {
+      if (link.ended) return;
+      if (link.awaitingPong) {
+        link.drop(
+          new CodexTransportError(`WebSocket ${link.settings.shownUrl}: no answer to a ping within ${ms} ms`, { code: 'unresponsive' }),
+        );
+        return;
+      }
+      link.awaitingPong = true;
+      link.socket.ping();
+      this.schedule(undefined, ms);
+    }, ms);
+  }
+
   /** Drops the link at once: the peer is gone or unresponsive. */
   drop(err: CodexTransportError): void {
     this.end(err);
@@ -193,6 +223,7 @@ export class SocketLink {
   private end(err: CodexTransportError | null): void {
     if (this.ended) return;
     this.ended = true;
+    this.heartbeat?.unsubscribe();
     this.queue.clear();
     this.events.end(err);
   }

@@ -1,10 +1,10 @@
-import { asyncScheduler, Observable, SchedulerLike, Subject } from 'rxjs';
+import { asyncScheduler, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import { defaultStdioCommand } from './command-line';
 import { ServerProcess, ServerProcessSettings } from './server-process';
-import type { OutboundHandle, Transport } from './transport';
+import type { LinkEvent, OutboundHandle, Transport } from './transport';
 
 export { defaultStdioCommand, splitCommandLine } from './command-line';
 
@@ -38,23 +38,51 @@ export interface StdioTransportOptions {
    * `CodexTransportError` code `unresponsive` and the process is killed. `null`: never. Default 30,000 ms.
    */
   writeStallTimeoutMs?: number | null;
+  /**
+   * When the server dies unexpectedly, start a fresh one on next use (`true`: the defaults). The
+   * turns running at that moment fail (`exited`); the client initializes the new server and
+   * resumes threads as they are used. A crash loop (more than `maxRestarts` in `windowMs`) ends it
+   * with `restart-failed`. Default off: the death fails the connection.
+   */
+  restart?: boolean | RestartOptions;
+}
+
+/** How a stdio server that died is restarted. */
+export interface RestartOptions {
+  /** Restarts allowed within `windowMs`; one more is a crash loop (`restart-failed`). Default 5. */
+  maxRestarts?: number;
+  /** Default 60,000 ms. */
+  windowMs?: number;
+  /** Wait before a restart that follows another within the window (doubling up to `maxDelayMs`). Default 250 ms. */
+  initialDelayMs?: number;
+  /** Default 5,000 ms. */
+  maxDelayMs?: number;
 }
 
 /**
  * Runs the app-server as a child process and speaks NDJSON over its stdin/stdout. `messages$`
  * ends when the process exits, closes its stdout or stops reading (`CodexTransportError`, code
  * `exited` or `unresponsive`), within a second even when a grandchild holds the pipes; the child
- * is killed when the host process exits.
+ * is killed when the host process exits. With `restart`, a death is a `links$` event instead, and
+ * the next use (`relink`) starts a fresh process.
  */
 export class StdioTransport implements Transport {
   readonly messages$: Observable<unknown>;
   readonly diagnostics$: Observable<Diagnostic>;
+  readonly links$: Observable<LinkEvent>;
   private readonly messages = new Subject<unknown>();
   private readonly diagnostics = new Subject<Diagnostic>();
+  private readonly links = new Subject<LinkEvent>();
   private readonly settings: ServerProcessSettings;
+  private readonly restart: Required<RestartOptions> | null;
   private server: ServerProcess | null = null;
   private startPromise: Promise<void> | null = null;
   private closing = false;
+  private finished = false;
+  /** When the recent restarts happened (within the window). */
+  private restarts: number[] = [];
+  private restarting: Subscription | null = null;
+  private lastDeath: CodexTransportError | null = null;
 
   constructor(options: StdioTransportOptions = {}) {
     this.settings = {
@@ -69,8 +97,10 @@ export class StdioTransport implements Transport {
       writeStallTimeoutMs: options.writeStallTimeoutMs === undefined ? DEFAULTS.writeStallTimeoutMs : options.writeStallTimeoutMs,
       maxQueuedBytes: DEFAULTS.maxQueuedBytes,
     };
+    this.restart = options.restart ? { ...DEFAULTS.restart, ...(options.restart === true ? {} : options.restart) } : null;
     this.messages$ = this.messages.asObservable();
     this.diagnostics$ = this.diagnostics.asObservable();
+    this.links$ = this.links.asObservable();
   }
 
   /** The process id of the running server, if any. */
@@ -84,24 +114,81 @@ export class StdioTransport implements Transport {
   }
 
   private async spawn(): Promise<void> {
-    this.server = await ServerProcess.spawn(this.settings, {
+    this.server = await this.spawnOne();
+  }
+
+  private spawnOne(): Promise<ServerProcess> {
+    let mine: ServerProcess | null = null;
+    return ServerProcess.spawn(this.settings, {
       message: (value) => this.messages.next(value),
       diagnostic: (d) => this.diagnostics.next(d),
       end: (err) => {
-        if (err && !this.closing) this.messages.error(err);
-        else this.messages.complete();
-        this.diagnostics.complete();
+        if (mine === this.server) this.serverEnded(err);
       },
-    });
+    }).then((server) => (mine = server));
+  }
+
+  private serverEnded(err: CodexTransportError | null): void {
+    this.server = null;
+    if (this.closing || !err || !this.restart) {
+      this.finish(this.closing ? null : err);
+      return;
+    }
+    this.lastDeath = err;
+    this.links.next({ type: 'down', error: err, resumable: false });
+  }
+
+  /** A dead server is restarted when it is next needed: now (within the restart limits). */
+  relink(): void {
+    if (this.server || this.restarting || this.finished || this.closing || !this.restart) return;
+    const r = this.restart;
+    const now = this.settings.scheduler.now();
+    this.restarts = this.restarts.filter((t) => now - t < r.windowMs);
+    if (this.restarts.length >= r.maxRestarts) {
+      const last = this.lastDeath;
+      this.finish(
+        new CodexTransportError(
+          `the server died ${this.restarts.length + 1} times within ${r.windowMs} ms; not restarted again${last ? ` (last: ${last.message})` : ''}`,
+          { code: 'restart-failed', cause: last ?? undefined },
+        ),
+      );
+      return;
+    }
+    const delayMs = this.restarts.length === 0 ? 0 : Math.min(r.maxDelayMs, r.initialDelayMs * 2 ** (this.restarts.length - 1));
+    this.restarts.push(now);
+    this.links.next({ type: 'retrying', attempt: this.restarts.length, delayMs });
+    this.restarting = this.settings.scheduler.schedule(() => {
+      this.spawnOne().then(
+        (server) => {
+          this.restarting = null;
+          if (this.closing) {
+            void server.kill();
+            return;
+          }
+          this.server = server;
+          this.links.next({ type: 'up' });
+        },
+        (err: CodexTransportError) => {
+          this.restarting = null;
+          this.lastDeath = err;
+          this.relink();
+        },
+      );
+    }, delayMs);
   }
 
   send(message: string): OutboundHandle {
-    if (!this.server) throw new CodexTransportError('stdio transport is not started', { code: 'not-started' });
+    if (!this.server) {
+      throw new CodexTransportError(this.startPromise ? 'the stdio server is not running' : 'stdio transport is not started', {
+        code: this.startPromise ? 'exited' : 'not-started',
+      });
+    }
     return this.server.write(message);
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.restarting?.unsubscribe();
     const server = this.server;
     if (server) await server.kill();
     else if (this.startPromise) {
@@ -109,7 +196,16 @@ export class StdioTransport implements Transport {
       await this.startPromise.catch(() => undefined);
       await this.server?.kill();
     }
-    this.messages.complete();
+    this.finish(null);
+  }
+
+  private finish(err: CodexTransportError | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.restarting?.unsubscribe();
+    if (err) this.messages.error(err);
+    else this.messages.complete();
     this.diagnostics.complete();
+    this.links.complete();
   }
 }

@@ -1,12 +1,14 @@
-import { asyncScheduler, Observable, SchedulerLike, Subject } from 'rxjs';
+import { asyncScheduler, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
+import { Backoff, backoffDelay, backoffOf, ReconnectOptions } from './backoff';
 import { redactUrl } from './redact';
 import { SocketLink, SocketLinkSettings, TlsOptions } from './socket-link';
-import type { OutboundHandle, Transport } from './transport';
+import type { LinkEvent, OutboundHandle, Transport } from './transport';
 
 export type { TlsOptions } from './socket-link';
+export type { ReconnectOptions } from './backoff';
 
 /** Options of the WebSocket transport. */
 export interface WebSocketTransportOptions extends TlsOptions {
@@ -31,23 +33,42 @@ export interface WebSocketTransportOptions extends TlsOptions {
    * with `CodexTransportError` code `unresponsive`. `null`: never. Default 30,000 ms.
    */
   writeStallTimeoutMs?: number | null;
+  /**
+   * Redial a dropped link (never one whose credentials were refused), with jittered exponential
+   * backoff (`true`: the defaults, riding out an outage of minutes), and resume the running turns
+   * on the new link. Default off: a drop fails the connection (`disconnected`).
+   */
+  reconnect?: boolean | ReconnectOptions;
+  /**
+   * A WebSocket ping this often; no pong (nor any message) before the next ping means a half-open
+   * link, dropped as `unresponsive` (and redialed with `reconnect`). `null`: none. Default 30,000 ms.
+   */
+  heartbeatMs?: number | null;
 }
 
 /**
- * Speaks JSON-RPC to `codex app-server --listen ws://...`, one JSON text per WebSocket message.
- * URLs in errors and diagnostics have their credentials and secret query values hidden.
+ * Speaks JSON-RPC to `codex app-server --listen ws://...` (or `unix://`), one JSON text per
+ * WebSocket message. With `reconnect`, a dropped link (not refused credentials) is redialed with
+ * jittered exponential backoff, and `links$` tells the client, which resumes its running turns on
+ * the new link; without it a drop ends `messages$` (`disconnected`). A heartbeat notices a
+ * half-open link. URLs in errors have their credentials and secret query values hidden.
  */
 export class WebSocketTransport implements Transport {
   readonly messages$: Observable<unknown>;
   readonly diagnostics$: Observable<Diagnostic>;
+  readonly links$: Observable<LinkEvent>;
   /** The server URL, credentials hidden. */
   readonly url: string;
   private readonly messages = new Subject<unknown>();
   private readonly diagnostics = new Subject<Diagnostic>();
+  private readonly links = new Subject<LinkEvent>();
   private readonly settings: SocketLinkSettings;
+  private readonly backoff: Backoff | null;
   private link: SocketLink | null = null;
   private startPromise: Promise<void> | null = null;
+  private redial: Subscription | null = null;
   private closing = false;
+  private finished = false;
 
   constructor(options: WebSocketTransportOptions = {}) {
     const url = options.url ?? process.env.CODEX_APP_SERVER_WS_URL ?? DEFAULTS.webSocketUrl;
@@ -66,38 +87,103 @@ export class WebSocketTransport implements Transport {
       maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
       writeStallTimeoutMs: options.writeStallTimeoutMs === undefined ? DEFAULTS.writeStallTimeoutMs : options.writeStallTimeoutMs,
       maxQueuedBytes: DEFAULTS.maxQueuedBytes,
+      heartbeatMs: options.heartbeatMs === undefined ? DEFAULTS.heartbeatMs : options.heartbeatMs,
     };
+    this.backoff = backoffOf(options.reconnect);
     this.messages$ = this.messages.asObservable();
     this.diagnostics$ = this.diagnostics.asObservable();
+    this.links$ = this.links.asObservable();
   }
 
   start(): Promise<void> {
-    return (this.startPromise ??= this.connect());
+    return (this.startPromise ??= this.dial().then((link) => void (this.link = link)));
   }
 
-  private async connect(): Promise<void> {
-    this.link = await SocketLink.dial(this.settings, {
+  /** One link; its end goes to `linkEnded` (unless a newer link replaced it). */
+  private dial(): Promise<SocketLink> {
+    let mine: SocketLink | null = null;
+    const dialing = SocketLink.dial(this.settings, {
       message: (value) => this.messages.next(value),
       diagnostic: (d) => this.diagnostics.next(d),
       end: (err) => {
-        if (err && !this.closing) this.messages.error(err);
-        else this.messages.complete();
-        this.diagnostics.complete();
+        if (mine === this.link) this.linkEnded(err);
       },
     });
+    return dialing.then((link) => (mine = link));
+  }
+
+  private linkEnded(err: CodexTransportError | null): void {
+    this.link = null;
+    if (this.closing || !err || !this.backoff || err.code === 'auth-failed') {
+      this.finish(this.closing ? null : err);
+      return;
+    }
+    this.links.next({ type: 'down', error: err, resumable: true });
+    this.retry(1, this.settings.scheduler.now(), err);
+  }
+
+  /** Attempt `attempt` of a redial after the drop at `since`; gives up past the backoff's limits. */
+  private retry(attempt: number, since: number, last: CodexTransportError): void {
+    const b = this.backoff!;
+    const elapsed = this.settings.scheduler.now() - since;
+    if (attempt > b.maxAttempts || elapsed >= b.giveUpAfterMs) {
+      this.finish(
+        new CodexTransportError(
+          `WebSocket ${this.url}: gave up reconnecting after ${attempt - 1} attempts in ${elapsed} ms (last: ${last.message})`,
+          {
+            code: 'restart-failed',
+            cause: last,
+          },
+        ),
+      );
+      return;
+    }
+    const delayMs = backoffDelay(b, attempt);
+    this.links.next({ type: 'retrying', attempt, delayMs });
+    this.redial = this.settings.scheduler.schedule(() => {
+      this.redial = null;
+      this.dial().then(
+        (link) => {
+          if (this.closing) {
+            void link.close();
+            return;
+          }
+          this.link = link;
+          this.links.next({ type: 'up' });
+        },
+        (err: CodexTransportError) => {
+          if (this.closing) return;
+          // Refused credentials will not get better: stop, and say why.
+          if (err.code === 'auth-failed') this.finish(err);
+          else this.retry(attempt + 1, since, err);
+        },
+      );
+    }, delayMs);
   }
 
   send(message: string): OutboundHandle {
-    if (!this.link) throw new CodexTransportError(`WebSocket ${this.url} is not connected`, { code: 'not-started' });
+    if (!this.link) {
+      throw new CodexTransportError(`WebSocket ${this.url} is not connected`, { code: this.startPromise ? 'disconnected' : 'not-started' });
+    }
     return this.link.send(message);
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.redial?.unsubscribe();
     if (!this.link && this.startPromise) await this.startPromise.catch(() => undefined);
     await this.link?.close();
-    this.messages.complete();
+    this.finish(null);
+  }
+
+  private finish(err: CodexTransportError | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.redial?.unsubscribe();
+    if (err) this.messages.error(err);
+    else this.messages.complete();
     this.diagnostics.complete();
+    this.links.complete();
   }
 }
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CodexClient } from '../client';
-import type { ClientOptions } from '../options';
+import type { StdioOptions } from '../options';
 import { createCodexHome, CodexHome, CodexHomeOptions, resolveCodexLaunch } from './codex-home';
 import { defaultScript, ModelScript, ScriptedModel, startScriptedModel } from './scripted-model';
 
@@ -27,7 +27,7 @@ export interface OfflineCodex {
   /** The version of the `@openai/codex` it runs (see `resolveCodexLaunch`; `CODEX_RX_CODEX_PREFIX` picks another). */
   readonly serverVersion: string;
   /** A stdio client (unstarted) for this server; closed by `dispose()` too. */
-  client(options?: ClientOptions & { extraArgs?: string[] }): CodexClient;
+  client(options?: Omit<StdioOptions, 'command'> & { extraArgs?: string[] }): CodexClient;
   /** Closes every client made here, the model, and removes the directories. */
   dispose(): Promise<void>;
 }

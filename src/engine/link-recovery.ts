@@ -1,0 +1,101 @@
+import { Observable, ReplaySubject } from 'rxjs';
+import type { JsonRpcConnection } from '../streams/connection';
+import type { LinkEvent } from '../streams/transport';
+import type { Handshake } from './handshake';
+import type { ServerRequestDesk } from './server-requests';
+import { findStoredTurn } from './stored-turns';
+import type { ThreadRegistry } from './thread-registry';
+import type { TurnRouter } from './turn-router';
+import type { TurnEngine } from './turns';
+
+/**
+ * Where the client's connection is: `connecting` until the first handshake, `connected`,
+ * `reconnecting` from a dropped link until the new one is initialized and its turns resumed (or,
+ * for a stdio server that died, until the next use restarts it), `closed` at the end.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** The engine's parts a dropped link touches. */
+export interface LinkRecoveryParts {
+  readonly connection: JsonRpcConnection;
+  readonly handshake: Handshake;
+  readonly router: TurnRouter;
+  readonly threads: ThreadRegistry;
+  readonly desk: ServerRequestDesk;
+  readonly turns: TurnEngine;
+}
+
+/**
+ * What the engine does when the transport's link drops and comes back. A drop: the handshake is
+ * due again, pending approvals and known threads belonged to the old link; a server that is gone
+ * (a restarted process) takes its running turns with it, they fail with the drop's error. A new
+ * link: the handshake, then each thread with a running turn is resumed (`thread/resume`) and its
+ * turns reconciled from what the server stored (items completed while the link was down are
+ * delivered once, in order; a turn that ended meanwhile ends), all before the requests that waited
+ * go out.
+ */
+export class LinkRecovery {
+  /** Hot; replays the current state, also after the end (a ReplaySubject, unlike a BehaviorSubject, keeps it then). */
+  readonly state$: Observable<ConnectionState>;
+  private readonly state = new ReplaySubject<ConnectionState>(1);
+  private current: ConnectionState = 'connecting';
+
+  constructor(private readonly parts: LinkRecoveryParts) {
+    const { connection, handshake } = parts;
+    this.state$ = this.state.asObservable();
+    this.state.next(this.current);
+    handshake.onDone = () => {
+      if (this.current === 'connecting') this.enter('connected');
+    };
+    connection.onLink((event) => this.onLink(event));
+    connection.onRelink = () => this.relinked();
+    connection.onClose((err) => {
+      handshake.fail(err);
+      this.enter('closed');
+      this.state.complete();
+    });
+  }
+
+  private onLink(event: LinkEvent): void {
+    if (event.type !== 'down') return;
+    const { handshake, desk, threads, router, turns } = this.parts;
+    this.enter('reconnecting');
+    handshake.reset();
+    desk.dropAll();
+    threads.clear();
+    if (!event.resumable) {
+      router.failSessions(event.error);
+      turns.forgetSuspended();
+    }
+    // Someone waits for the handshake: a link made on demand (stdio restart) is due now.
+    if (handshake.awaited) this.parts.connection.ensureLink();
+  }
+
+  private async relinked(): Promise<void> {
+    const { connection, handshake, router, threads } = this.parts;
+    await handshake.redo();
+    const live = router.liveSessions();
+    const requestNow = (method: string, params: unknown) => connection.requestNow(method, params);
+    for (const threadId of new Set(live.map((s) => s.threadId))) {
+      const sessions = live.filter((s) => s.threadId === threadId);
+      for (const s of sessions) s.pause();
+      try {
+        await connection.requestNow('thread/resume', { threadId });
+        threads.add(threadId);
+        for (const s of sessions) s.reconcile(await findStoredTurn(requestNow, threadId, s.turnId, 'full'));
+      } catch (err) {
+        // This thread cannot be resumed: its turns fail; the others go on.
+        for (const s of sessions) s.fail(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        for (const s of sessions) s.unpause();
+      }
+    }
+    this.enter('connected');
+  }
+
+  private enter(state: ConnectionState): void {
+    if (state === this.current || this.current === 'closed') return;
+    this.current = state;
+    this.state.next(state);
+  }
+}
