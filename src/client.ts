@@ -1,4 +1,5 @@
 import { catchError, filter, lastValueFrom, Observable, Subscription, throwError } from 'rxjs';
+import { abortable } from './abort';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { UserInputHandler } from './engine/user-input';
 import { engineSettings } from './engine/settings';
@@ -134,7 +135,11 @@ export class CodexClient extends ThreadMethods {
     return this.engine.handshake.request(method, params, opts) as Promise<ResultOf<M>>;
   }
 
-  /** Cold: each subscription sends the request (after the handshake) and emits its result. */
+  /**
+   * Cold: each subscription sends the request (after the handshake) and emits its result. An abort
+   * (`opts.signal`) errors it with `CodexAbortError`, at once: also before the handshake is done,
+   * and when the signal had aborted before the subscription.
+   */
   request$<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Observable<ResultOf<M>> {
     return new Observable<ResultOf<M>>((subscriber) => {
       let inner: Subscription | undefined;
@@ -145,7 +150,7 @@ export class CodexClient extends ThreadMethods {
           .subscribe(subscriber);
       };
       const ready = this.engine.handshake.ready();
-      if (ready) ready.then(go, (err) => subscriber.error(err));
+      if (ready) abortable(ready, opts.signal, method).then(go, (err) => subscriber.error(err));
       else go();
       return () => inner?.unsubscribe();
     });

@@ -97,6 +97,14 @@ export interface ChatOptions {
   continuation?: ChatContinuation;
   /** Also interrupt the turn on the server when the subscriber unsubscribes mid-turn. */
   interruptOnUnsubscribe?: boolean;
+  /**
+   * Aborting stops the chat at once with `CodexAbortError` (`method: 'turn'`, `reason` = the
+   * signal's): already aborted, nothing is sent; aborted before `turn/start` was sent, no turn
+   * starts; aborted later, the turn is interrupted on the server (once the server can take the
+   * interrupt, i.e. after its `turn/started`) and its pending approvals are answered `cancel`. The
+   * next chat on the thread waits until the server has ended the aborted turn.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of a chat on a `ThreadHandle`: those of `ChatOptions` that do not pick the thread. */
