@@ -1,5 +1,6 @@
 import { catchError, filter, lastValueFrom, Observable, Subscription, throwError } from 'rxjs';
 import { abortable } from './abort';
+import { ensureAsyncDispose } from './dispose';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { UserInputHandler } from './engine/user-input';
 import { engineSettings } from './engine/settings';
@@ -19,6 +20,7 @@ import type {
 import type {
   ApproveOptions,
   CancelOptions,
+  ChatIterableOptions,
   ChatOptions,
   ClientOptions,
   InitializeOptions,
@@ -38,6 +40,17 @@ import { StdioTransport, WebSocketTransport } from '#node-transports';
 import type { Transport } from './streams/transport';
 import { ThreadHandle, ThreadHost } from './thread-handle';
 import { ThreadMethods } from './thread-methods';
+import { eventsIterable, stepsIterable } from './turn-iterables';
+
+declare global {
+  interface SymbolConstructor {
+    /** Explicit resource management's `Symbol.asyncDispose` (`await using`); polyfilled below where the runtime lacks it. */
+    readonly asyncDispose: unique symbol;
+  }
+}
+
+// Before the class below names it: runtimes without Symbol.asyncDispose get one.
+ensureAsyncDispose();
 
 /**
  * The codex-rx client: Promises for one value, cold Observables for streams, over one JSON-RPC
@@ -120,6 +133,11 @@ export class CodexClient extends ThreadMethods {
     return this.connection.close();
   }
 
+  /** `await using client = CodexClient.connectStdio()`: `close()` when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Live routing state, for leak checks: turns, threads awaiting a turn id, pending requests and approvals. */
   get stats(): EngineStats {
     return this.engine.stats;
@@ -169,6 +187,24 @@ export class CodexClient extends ThreadMethods {
   /** The turn as events for live UIs: started, deltas, steps, approvals, usage, plan, diff, retries, completed. Cold. */
   chatEvents(text?: ChatInput, options: ChatOptions = {}): Observable<TurnEvent> {
     return this.engine.turns.events$(text, options);
+  }
+
+  /**
+   * `chat` for `for await`: each loop runs the turn (like a subscription), `break` or a throw in
+   * the loop body leaves it (like an unsubscribe). Steps the body has not taken yet wait in a
+   * buffer: see `IterationOptions` for its size and what happens when it is full.
+   */
+  chatIterable(text?: ChatInput, options: ChatIterableOptions = {}): AsyncIterable<ConversationStep> {
+    return stepsIterable((o) => this.chat(text, o), options);
+  }
+
+  /**
+   * `chatEvents` for `for await` (see `chatIterable`). When the buffer is full, text deltas of one
+   * item merge into one (and newer usage, plan, diff events replace older ones) before
+   * `overflow` applies.
+   */
+  chatEventsIterable(text?: ChatInput, options: ChatIterableOptions = {}): AsyncIterable<TurnEvent> {
+    return eventsIterable((o) => this.chatEvents(text, o), options);
   }
 
   /** One turn's result (final text = the last completed agent message). */

@@ -15,6 +15,8 @@ export const DEFAULTS = {
   maxBufferedEvents: 100_000,
   /** `ClientOptions.maxSuspendedTurns`: timed-out turns kept for resuming. */
   maxSuspendedTurns: 1_000,
+  /** `eachValue` and `chatIterable`/`chatEventsIterable`: `bufferSize`, values held for a slower consumer. */
+  iterationBufferSize: 1_000,
   /** `ClientOptions.approvalMode`. */
   approvalMode: 'auto',
   /** `ClientOptions.strict`. */

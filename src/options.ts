@@ -110,6 +110,29 @@ export interface ChatOptions {
 /** Options of a chat on a `ThreadHandle`: those of `ChatOptions` that do not pick the thread. */
 export type ThreadChatOptions = Omit<ChatOptions, 'threadId' | 'threadConfig'>;
 
+/**
+ * The buffer of a `for await` view of a turn (`chatIterable`, `chatEventsIterable`): the events
+ * the turn produced that the loop body has not taken yet.
+ */
+export interface IterationOptions {
+  /** Most events held for the loop body. Default 1,000 (`DEFAULTS.iterationBufferSize`). */
+  bufferSize?: number;
+  /**
+   * An event that finds the buffer full. Events are merged into the newest one held first, while
+   * the loop body is behind (`chatEventsIterable`: the text deltas of one item, and a newer usage,
+   * plan or diff event over an older one; never steps, approvals or the end). One that cannot be
+   * merged: `error` (the default) leaves the turn (as `break` does) and ends the loop with
+   * `CodexBufferOverflowError` after the events held; `dropOldest` drops the oldest event held.
+   */
+  overflow?: 'error' | 'dropOldest';
+}
+
+/** Options of `chatIterable` and `chatEventsIterable`: the chat's and its buffer's. */
+export interface ChatIterableOptions extends ChatOptions, IterationOptions {}
+
+/** Options of `ThreadHandle.chatIterable` and `chatEventsIterable`. */
+export type ThreadChatIterableOptions = Omit<ChatIterableOptions, 'threadId' | 'threadConfig'>;
+
 /** Options of `cancel`. */
 export interface CancelOptions {
   /** How long to wait for the interrupted turn to end. Default: the client's `requestTimeoutMs`. */
