@@ -10,6 +10,7 @@ import type { CodexClient } from '../../src/client';
 import { CodexAbortError, CodexTurnInactiveError } from '../../src/errors';
 import type { ClientOptions } from '../../src/options';
 import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
+import { threadStatusChanged } from '../../src/testing/frames';
 import { virtualClock } from '../support/marbles';
 
 const clients: CodexClient[] = [];
@@ -215,6 +216,28 @@ describe('ChatOptions.signal', () => {
     expect(server.turns[0]!.steers).toHaveLength(1);
     server.turns[0]!.complete();
     expect(await next).toMatchObject({ turnId: 'turn-1', finalText: 'partial' });
+  });
+
+  it('a server that goes idle without turn/completed releases the thread when it goes idle', async () => {
+    const { server, client, clock } = fakeServer(openTurn);
+    server.handle('turn/interrupt', (params, ctx) => {
+      // The server bug idle recovery knows: the turn ends, the thread goes idle, no turn/completed.
+      void ctx.wait(100).then(() => server.send(threadStatusChanged({ threadId: params.threadId, status: 'idle' })));
+      return {};
+    });
+    const thread = await client.startThread();
+    const ac = new AbortController();
+    const first = thread.chatOnce('first', { signal: ac.signal }).catch((e: unknown) => e);
+    await clock.settle();
+    ac.abort();
+    await first;
+    const next = thread.chatOnce('next').catch((e: unknown) => e);
+    await clock.advance(99);
+    expect(server.requestsOf('turn/start')).toHaveLength(1);
+    await clock.advance(1);
+    expect(server.requestsOf('turn/start')).toHaveLength(2); // long before the request timeout (10 s)
+    server.turns[0]!.complete();
+    await next;
   });
 
   it('aborting after the turn ended changes nothing; the listener was already removed', async () => {

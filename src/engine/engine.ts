@@ -143,7 +143,10 @@ export class CodexEngine {
       return;
     }
     if (n.method === 'thread/status/changed') {
-      if (ThreadStatusChangedParamsCodec.is(n.params)) this.recovery.onThreadStatus(n.params.threadId, n.params.status.type);
+      if (ThreadStatusChangedParamsCodec.is(n.params)) {
+        this.recovery.onThreadStatus(n.params.threadId, n.params.status.type);
+        if (n.params.status.type === 'idle') this.interrupts.onThreadIdle(n.params.threadId);
+      }
     } else if (n.method === 'serverRequest/resolved') {
       if (ServerRequestResolvedParamsCodec.is(n.params)) this.desk.resolved(n.params.requestId);
     } else if (n.method === 'turn/started' && turnId !== undefined) {

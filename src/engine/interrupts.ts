@@ -12,8 +12,8 @@ import type { TurnRouter } from './turn-router';
 export class Interrupts {
   /** Turns no consumer follows any more, to interrupt once the server starts them. */
   private readonly later = new Map<string, string>();
-  /** Callbacks waiting for an interrupted turn to end, with their deadline. */
-  private readonly ending = new Map<string, { ended: () => void; timer: Subscription | null }>();
+  /** Callbacks waiting for an interrupted turn to end, with its thread and their deadline. */
+  private readonly ending = new Map<string, { threadId: string; ended: () => void; timer: Subscription | null }>();
 
   constructor(
     private readonly connection: JsonRpcConnection,
@@ -45,12 +45,17 @@ export class Interrupts {
 
   /**
    * Fire and forget, for a turn nobody follows any more (its session is gone). `ended` runs once
-   * the turn is over: its `turn/completed` came, the server refused the interrupt (nothing to
-   * interrupt), the connection ended, or the request timeout passed (since the call, and again
-   * since the interrupt went out) without any of these.
+   * the turn is over: its `turn/completed` came, or its thread went idle, the server refused the
+   * interrupt (nothing to interrupt), the connection ended, or the request timeout passed (since
+   * the call, and again since the interrupt went out) without any of these.
    */
   interruptLater(threadId: string, turnId: string, started: boolean, ended?: () => void): void {
-    if (ended) this.ending.set(turnId, { ended, timer: this.deadline(turnId) });
+    if (ended) {
+      const prior = this.ending.get(turnId);
+      prior?.timer?.unsubscribe();
+      const all = prior ? () => (prior.ended(), ended()) : ended;
+      this.ending.set(turnId, { threadId, ended: all, timer: this.deadline(turnId) });
+    }
     if (started) this.send(threadId, turnId);
     else this.later.set(turnId, threadId);
   }
@@ -67,6 +72,11 @@ export class Interrupts {
   onEnded(turnId: string): void {
     this.later.delete(turnId);
     this.ended(turnId);
+  }
+
+  /** The thread went idle (`thread/status/changed`): its interrupted turns are over. */
+  onThreadIdle(threadId: string): void {
+    for (const [turnId, waiting] of [...this.ending]) if (waiting.threadId === threadId) this.ended(turnId);
   }
 
   clear(): void {
