@@ -160,7 +160,7 @@ export class TurnEngine {
         else releaseThread?.();
       };
       const onAbort = () => {
-        const error = abortError(signal!, 'turn', session ? `turn ${session.turnId}` : 'turn');
+        const error = abortError(signal!, 'turn', session && `turn ${session.turnId}`);
         leave();
         subscriber.error(error);
       };
