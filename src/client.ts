@@ -44,7 +44,7 @@ import { eventsIterable, stepsIterable } from './turn-iterables';
 
 declare global {
   interface SymbolConstructor {
-    /** Explicit resource management's `Symbol.asyncDispose` (`await using`); polyfilled below where the runtime lacks it. */
+    /** Explicit resource management's `Symbol.asyncDispose` (`await using`); codex-rx polyfills it where the runtime lacks it. */
     readonly asyncDispose: unique symbol;
   }
 }
@@ -199,9 +199,9 @@ export class CodexClient extends ThreadMethods {
   }
 
   /**
-   * `chatEvents` for `for await` (see `chatIterable`). When the buffer is full, text deltas of one
-   * item merge into one (and newer usage, plan, diff events replace older ones) before
-   * `overflow` applies.
+   * `chatEvents` for `for await` (see `chatIterable`). While the loop body is behind, the text
+   * deltas of one item merge into one (and a newer usage, plan or diff event replaces an older
+   * one) before the buffer's size and `overflow` apply.
    */
   chatEventsIterable(text?: ChatInput, options: ChatIterableOptions = {}): AsyncIterable<TurnEvent> {
     return eventsIterable((o) => this.chatEvents(text, o), options);
