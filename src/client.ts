@@ -1,4 +1,6 @@
 import { catchError, filter, lastValueFrom, Observable, Subscription, throwError } from 'rxjs';
+import { abortable } from './abort';
+import { ensureAsyncDispose } from './dispose';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { ConnectionState } from './engine/link-recovery';
 import type { UserInputHandler } from './engine/user-input';
@@ -19,6 +21,7 @@ import type {
 import type {
   ApproveOptions,
   CancelOptions,
+  ChatIterableOptions,
   ChatOptions,
   ClientOptions,
   InitializeOptions,
@@ -39,6 +42,17 @@ import { StdioTransport, unixSocketUrl, WebSocketTransport } from '#node-transpo
 import type { Transport } from './streams/transport';
 import { ThreadHandle, ThreadHost } from './thread-handle';
 import { ThreadMethods } from './thread-methods';
+import { eventsIterable, stepsIterable } from './turn-iterables';
+
+declare global {
+  interface SymbolConstructor {
+    /** Explicit resource management's `Symbol.asyncDispose` (`await using`); codex-rx polyfills it where the runtime lacks it. */
+    readonly asyncDispose: unique symbol;
+  }
+}
+
+// Before the class below names it: runtimes without Symbol.asyncDispose get one.
+ensureAsyncDispose();
 
 /**
  * The codex-rx client: Promises for one value, cold Observables for streams, over one JSON-RPC
@@ -137,6 +151,11 @@ export class CodexClient extends ThreadMethods {
     return this.connection.close();
   }
 
+  /** `await using client = CodexClient.connectStdio()`: `close()` when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Live routing state, for leak checks: turns, threads awaiting a turn id, pending requests and approvals. */
   get stats(): EngineStats {
     return this.engine.stats;
@@ -152,7 +171,11 @@ export class CodexClient extends ThreadMethods {
     return this.engine.handshake.request(method, params, opts) as Promise<ResultOf<M>>;
   }
 
-  /** Cold: each subscription sends the request (after the handshake) and emits its result. */
+  /**
+   * Cold: each subscription sends the request (after the handshake) and emits its result. An abort
+   * (`opts.signal`) errors it with `CodexAbortError`, at once: also before the handshake is done,
+   * and when the signal had aborted before the subscription.
+   */
   request$<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Observable<ResultOf<M>> {
     return new Observable<ResultOf<M>>((subscriber) => {
       let inner: Subscription | undefined;
@@ -163,7 +186,7 @@ export class CodexClient extends ThreadMethods {
           .subscribe(subscriber);
       };
       const ready = this.engine.handshake.ready();
-      if (ready) ready.then(go, (err) => subscriber.error(err));
+      if (ready) abortable(ready, opts.signal, method).then(go, (err) => subscriber.error(err));
       else go();
       return () => inner?.unsubscribe();
     });
@@ -182,6 +205,24 @@ export class CodexClient extends ThreadMethods {
   /** The turn as events for live UIs: started, deltas, steps, approvals, usage, plan, diff, retries, completed. Cold. */
   chatEvents(text?: ChatInput, options: ChatOptions = {}): Observable<TurnEvent> {
     return this.engine.turns.events$(text, options);
+  }
+
+  /**
+   * `chat` for `for await`: each loop runs the turn (like a subscription), `break` or a throw in
+   * the loop body leaves it (like an unsubscribe). Steps the body has not taken yet wait in a
+   * buffer: see `IterationOptions` for its size and what happens when it is full.
+   */
+  chatIterable(text?: ChatInput, options: ChatIterableOptions = {}): AsyncIterable<ConversationStep> {
+    return stepsIterable((o) => this.chat(text, o), options);
+  }
+
+  /**
+   * `chatEvents` for `for await` (see `chatIterable`). While the loop body is behind, the text
+   * deltas of one item merge into one (and a newer usage, plan or diff event replaces an older
+   * one) before the buffer's size and `overflow` apply.
+   */
+  chatEventsIterable(text?: ChatInput, options: ChatIterableOptions = {}): AsyncIterable<TurnEvent> {
+    return eventsIterable((o) => this.chatEvents(text, o), options);
   }
 
   /** One turn's result (final text = the last completed agent message). */

@@ -19,6 +19,8 @@ export const DEFAULTS = {
   maxSuspendedTurns: 1_000,
   /** Threads a client remembers as opened (no `thread/resume` before their next turn); the least recently used are forgotten. */
   maxKnownThreads: 10_000,
+  /** `eachValue` and `chatIterable`/`chatEventsIterable`: `bufferSize`, values held for a slower consumer. */
+  iterationBufferSize: 1_000,
   /** `ClientOptions.approvalMode`. */
   approvalMode: 'auto',
   /** `ClientOptions.strict`. */

@@ -101,6 +101,21 @@ export class CodexAbortError extends CodexError {
   }
 }
 
+/**
+ * An async-iterable view (`eachValue`, `chatIterable`, ...) held `bufferSize` values its consumer
+ * had not taken yet, and one more came that it could neither merge nor drop (`overflow: 'error'`).
+ * The consumer gets the values held first, then this error; the source was unsubscribed.
+ */
+export class CodexBufferOverflowError extends CodexError {
+  override name = 'CodexBufferOverflowError';
+  /** The buffer's size (`bufferSize`). */
+  readonly bufferSize: number;
+  constructor(message: string, bufferSize: number) {
+    super(message);
+    this.bufferSize = bufferSize;
+  }
+}
+
 /** True when `err` is a codex-rx error of the given name (works across package copies). */
 export function isCodexError(err: unknown, name?: string): err is CodexError {
   if (!(err instanceof Error)) return false;

@@ -113,10 +113,41 @@ export interface ChatOptions {
   continuation?: ChatContinuation;
   /** Also interrupt the turn on the server when the subscriber unsubscribes mid-turn. */
   interruptOnUnsubscribe?: boolean;
+  /**
+   * Aborting stops the chat at once with `CodexAbortError` (`method: 'turn'`, `reason` = the
+   * signal's): already aborted, nothing is sent; aborted before `turn/start` was sent, no turn
+   * starts; aborted later, the turn is interrupted on the server (once the server can take the
+   * interrupt, i.e. after its `turn/started`) and its pending approvals are answered `cancel`. The
+   * next chat on the thread waits until the server has ended the aborted turn.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of a chat on a `ThreadHandle`: those of `ChatOptions` that do not pick the thread. */
 export type ThreadChatOptions = Omit<ChatOptions, 'threadId' | 'threadConfig'>;
+
+/**
+ * The buffer of a `for await` view of a turn (`chatIterable`, `chatEventsIterable`): the events
+ * the turn produced that the loop body has not taken yet.
+ */
+export interface IterationOptions {
+  /** Most events held for the loop body. Default 1,000 (`DEFAULTS.iterationBufferSize`). */
+  bufferSize?: number;
+  /**
+   * An event that finds the buffer full. Events are merged into the newest one held first, while
+   * the loop body is behind (`chatEventsIterable`: the text deltas of one item, and a newer usage,
+   * plan or diff event over an older one; never steps, approvals or the end). One that cannot be
+   * merged: `error` (the default) leaves the turn (as `break` does) and ends the loop with
+   * `CodexBufferOverflowError` after the events held; `dropOldest` drops the oldest event held.
+   */
+  overflow?: 'error' | 'dropOldest';
+}
+
+/** Options of `chatIterable` and `chatEventsIterable`: the chat's and its buffer's. */
+export interface ChatIterableOptions extends ChatOptions, IterationOptions {}
+
+/** Options of `ThreadHandle.chatIterable` and `chatEventsIterable`. */
+export type ThreadChatIterableOptions = Omit<ChatIterableOptions, 'threadId' | 'threadConfig'>;
 
 /** Options of `cancel`. */
 export interface CancelOptions {

@@ -1,8 +1,16 @@
 import type { Observable } from 'rxjs';
 import type { ChatResult, ConversationStep, ThreadConfig, TurnEvent } from './models';
-import type { ChatOptions, ReadThreadOptions, ThreadChatOptions, ThreadOpenOptions, ThreadReviewOptions } from './options';
+import type {
+  ChatOptions,
+  ReadThreadOptions,
+  ThreadChatIterableOptions,
+  ThreadChatOptions,
+  ThreadOpenOptions,
+  ThreadReviewOptions,
+} from './options';
 import type { ChatInput } from './protocol/input';
 import type { ResultOf } from './protocol/methods';
+import { eventsIterable, stepsIterable } from './turn-iterables';
 
 /**
  * What a `ThreadHandle` needs from the client: turns bound to one thread and the thread methods.
@@ -56,6 +64,16 @@ export class ThreadHandle {
 
   chatOnce(text?: ChatInput, options: ThreadChatOptions = {}): Promise<ChatResult> {
     return this.host.chatOnce(this.threadId, text, this.opts(options));
+  }
+
+  /** `chat` for `for await` (see `CodexClient.chatIterable`). */
+  chatIterable(text?: ChatInput, options: ThreadChatIterableOptions = {}): AsyncIterable<ConversationStep> {
+    return stepsIterable((o) => this.chat(text, o), options);
+  }
+
+  /** `chatEvents` for `for await` (see `CodexClient.chatEventsIterable`). */
+  chatEventsIterable(text?: ChatInput, options: ThreadChatIterableOptions = {}): AsyncIterable<TurnEvent> {
+    return eventsIterable((o) => this.chatEvents(text, o), options);
   }
 
   read(opts: ReadThreadOptions = {}) {

@@ -116,6 +116,8 @@ describe('the installed package', () => {
       parse: 'function',
     });
     expect(r.ops).toEqual([
+      'coalesceTurnEvents',
+      'eachValue',
       'forTurn',
       'inactivityTimeout',
       'interceptApprovals',

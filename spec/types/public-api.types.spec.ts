@@ -5,6 +5,8 @@
 import { expectTypeOf } from 'expect-type';
 import type { Observable } from 'rxjs';
 import {
+  CodexAbortError,
+  CodexBufferOverflowError,
   CodexClient,
   CodexError,
   CodexProtocolError,
@@ -13,12 +15,15 @@ import {
   CodexTurnInactiveError,
   type ApprovalRequest,
   type ChatContinuation,
+  type ChatOptions,
   type ChatResult,
   type ConversationStep,
   type ParamsOf,
   type ResultOf,
+  type ThreadHandle,
   type TurnEvent,
 } from 'codex-rx';
+import { eachValue } from 'codex-rx/operators';
 import type { ThreadStartParams } from '../../src/protocol/generated/v2/ThreadStartParams';
 import type { ThreadStartResponse } from '../../src/protocol/generated/v2/ThreadStartResponse';
 import type { ModelListResponse } from '../../src/protocol/generated/v2/ModelListResponse';
@@ -59,6 +64,21 @@ describe('public types', () => {
     expect(client.chat('hi')).toHaveProperty('subscribe');
   });
 
+  it('aborts, for await and await using', () => {
+    expectTypeOf<ChatOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>();
+    expectTypeOf(client.chatIterable).returns.toEqualTypeOf<AsyncIterable<ConversationStep>>();
+    expectTypeOf(client.chatEventsIterable).returns.toEqualTypeOf<AsyncIterable<TurnEvent>>();
+    expectTypeOf<ThreadHandle['chatIterable']>().returns.toEqualTypeOf<AsyncIterable<ConversationStep>>();
+    expectTypeOf<Parameters<ThreadHandle['chat']>[1]>().toMatchTypeOf<{ signal?: AbortSignal } | undefined>();
+    expectTypeOf(eachValue(client.chat('x'))).toEqualTypeOf<AsyncIterable<ConversationStep>>();
+    expectTypeOf(client).toMatchTypeOf<AsyncDisposable>();
+    // the chat's options and the buffer's go together; a wrong policy fails to compile, and at run time
+    // @ts-expect-error overflow is 'error' or 'dropOldest'
+    expect(() => client.chatIterable('x', { threadId: 't', bufferSize: 10, overflow: 'dropNewest' })).toThrow(TypeError);
+    expectTypeOf<CodexAbortError['reason']>().toBeUnknown();
+    expectTypeOf<CodexBufferOverflowError['bufferSize']>().toEqualTypeOf<number>();
+  });
+
   it('TurnEvent narrows on type', () => {
     expectTypeOf<TurnEvent['type']>().toEqualTypeOf<
       'started' | 'delta' | 'step' | 'approval' | 'usage' | 'plan' | 'diff' | 'retry' | 'error' | 'completed'
@@ -96,12 +116,16 @@ describe('public types', () => {
       new CodexTransportError('t'),
       new CodexTimeoutError('o', { timeoutMs: 1 }),
       new CodexTurnInactiveError('i', c, 5),
+      new CodexAbortError('a', { method: 'turn', reason: 'why' }),
+      new CodexBufferOverflowError('b', 3),
     ];
     expect(errors.map((e) => [e.name, e instanceof CodexError])).toEqual([
       ['CodexProtocolError', true],
       ['CodexTransportError', true],
       ['CodexTimeoutError', true],
       ['CodexTurnInactiveError', true],
+      ['CodexAbortError', true],
+      ['CodexBufferOverflowError', true],
     ]);
   });
 });

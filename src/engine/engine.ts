@@ -105,6 +105,7 @@ export class CodexEngine {
       threads: this.threads,
       desk: this.desk,
       turns: this.turns,
+      interrupts: this.interrupts,
     });
     this.connectionState$ = links.state$;
     connection.onNotification = (n) => this.onNotification(n);
@@ -164,7 +165,10 @@ export class CodexEngine {
       return;
     }
     if (n.method === 'thread/status/changed') {
-      if (ThreadStatusChangedParamsCodec.is(n.params)) this.recovery.onThreadStatus(n.params.threadId, n.params.status.type);
+      if (ThreadStatusChangedParamsCodec.is(n.params)) {
+        this.recovery.onThreadStatus(n.params.threadId, n.params.status.type);
+        if (n.params.status.type === 'idle') this.interrupts.onThreadIdle(n.params.threadId);
+      }
     } else if (n.method === 'serverRequest/resolved') {
       if (ServerRequestResolvedParamsCodec.is(n.params)) this.desk.resolved(n.params.requestId);
     } else if (n.method === 'turn/started' && turnId !== undefined) {

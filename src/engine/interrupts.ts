@@ -1,4 +1,4 @@
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import type { RequestOptions } from '../options';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { TurnRouter } from './turn-router';
@@ -12,6 +12,8 @@ import type { TurnRouter } from './turn-router';
 export class Interrupts {
   /** Turns no consumer follows any more, to interrupt once the server starts them. */
   private readonly later = new Map<string, string>();
+  /** Callbacks waiting for an interrupted turn to end, with its thread and their deadline. */
+  private readonly ending = new Map<string, { threadId: string; ended: () => void; timer: Subscription | null }>();
 
   constructor(
     private readonly connection: JsonRpcConnection,
@@ -41,8 +43,19 @@ export class Interrupts {
     await this.connection.request('turn/interrupt', { threadId, turnId }, opts);
   }
 
-  /** Fire and forget, for a turn nobody follows any more (its session is gone). */
-  interruptLater(threadId: string, turnId: string, started: boolean): void {
+  /**
+   * Fire and forget, for a turn nobody follows any more (its session is gone). `ended` runs once
+   * the turn is over: its `turn/completed` came, or its thread went idle, the server refused the
+   * interrupt (nothing to interrupt), the connection ended, or the request timeout passed (since
+   * the call, and again since the interrupt went out) without any of these.
+   */
+  interruptLater(threadId: string, turnId: string, started: boolean, ended?: () => void): void {
+    if (ended) {
+      const prior = this.ending.get(turnId);
+      prior?.timer?.unsubscribe();
+      const all = prior ? () => (prior.ended(), ended()) : ended;
+      this.ending.set(turnId, { threadId, ended: all, timer: this.deadline(turnId) });
+    }
     if (started) this.send(threadId, turnId);
     else this.later.set(turnId, threadId);
   }
@@ -58,13 +71,38 @@ export class Interrupts {
   /** A `turn/completed` no session took: nothing to interrupt any more. */
   onEnded(turnId: string): void {
     this.later.delete(turnId);
+    this.ended(turnId);
+  }
+
+  /** The thread went idle (`thread/status/changed`): its interrupted turns are over. */
+  onThreadIdle(threadId: string): void {
+    for (const [turnId, waiting] of [...this.ending]) if (waiting.threadId === threadId) this.ended(turnId);
   }
 
   clear(): void {
     this.later.clear();
+    for (const turnId of [...this.ending.keys()]) this.ended(turnId);
   }
 
   private send(threadId: string, turnId: string): void {
-    this.connection.request('turn/interrupt', { threadId, turnId }).catch(() => undefined);
+    const waiting = this.ending.get(turnId);
+    if (waiting) {
+      waiting.timer?.unsubscribe();
+      waiting.timer = this.deadline(turnId);
+    }
+    this.connection.request('turn/interrupt', { threadId, turnId }).catch(() => this.ended(turnId));
+  }
+
+  private deadline(turnId: string): Subscription | null {
+    const ms = this.requestTimeoutMs;
+    return ms === null ? null : this.scheduler.schedule(() => this.ended(turnId), ms);
+  }
+
+  private ended(turnId: string): void {
+    const waiting = this.ending.get(turnId);
+    if (!waiting) return;
+    this.ending.delete(turnId);
+    waiting.timer?.unsubscribe();
+    waiting.ended();
   }
 }

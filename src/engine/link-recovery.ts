@@ -2,6 +2,7 @@ import { Observable, ReplaySubject } from 'rxjs';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { LinkEvent } from '../streams/transport';
 import type { Handshake } from './handshake';
+import type { Interrupts } from './interrupts';
 import type { ServerRequestDesk } from './server-requests';
 import { findStoredTurn } from './stored-turns';
 import type { ThreadRegistry } from './thread-registry';
@@ -23,6 +24,7 @@ export interface LinkRecoveryParts {
   readonly threads: ThreadRegistry;
   readonly desk: ServerRequestDesk;
   readonly turns: TurnEngine;
+  readonly interrupts: Interrupts;
 }
 
 /**
@@ -66,6 +68,8 @@ export class LinkRecovery {
     if (!event.resumable) {
       router.failSessions(event.error);
       turns.forgetSuspended();
+      // Turns waited on to end (an abort's interrupt) ended with the server.
+      this.parts.interrupts.clear();
     }
     // Someone waits for the handshake: a link made on demand (stdio restart) is due now.
     if (handshake.awaited) this.parts.connection.ensureLink();

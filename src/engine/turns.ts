@@ -1,4 +1,5 @@
 import { concatWith, defer, ignoreElements, Observable, startWith, Subscription } from 'rxjs';
+import { abortError } from '../abort';
 import { CodexProtocolError, CodexTimeoutError } from '../errors';
 import type { CancelResult, ChatContinuation, ChatResult, ConversationStep, RawEvent, TurnEvent } from '../models';
 import type { CancelOptions, ChatOptions } from '../options';
@@ -144,11 +145,32 @@ export class TurnEngine {
     const { settings, desk } = this.parts;
     const idleMs = options.inactivityTimeoutMs !== undefined ? options.inactivityTimeoutMs : settings.inactivityTimeoutMs;
     return new Observable<R>((subscriber) => {
+      const { signal } = options;
+      if (signal?.aborted) {
+        subscriber.error(abortError(signal, 'turn'));
+        return;
+      }
       let session: TurnSession | undefined;
       let inner: Subscription | undefined;
       let done = false;
       /** Lets the next chat on the thread start (see ThreadQueue). */
       let releaseThread: (() => void) | undefined;
+      let left = false;
+      /** The subscriber leaves (it unsubscribed, or the signal aborted); abandons a turn that has not ended. */
+      const leave = () => {
+        if (left) return;
+        left = true;
+        signal?.removeEventListener('abort', onAbort);
+        inner?.unsubscribe();
+        if (session && !done && !session.suspended) this.abandon(session, options, releaseThread);
+        else releaseThread?.();
+      };
+      const onAbort = () => {
+        const error = abortError(signal!, 'turn', session && `turn ${session.turnId}`);
+        leave();
+        subscriber.error(error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const run = (s: TurnSession, fresh: boolean, cursor?: number) => {
         session = s;
         const frames$ = new Observable<JsonRpcMessage>((sub) => {
@@ -193,17 +215,15 @@ export class TurnEngine {
         this.start(text!, options, mode, retain, () => subscriber.closed).then(
           (started) => {
             if (!started) return;
+            // Left (unsubscribed, aborted) since start() last looked: abandon the turn it started.
+            if (left) return this.abandon(started.session, options, started.releaseThread);
             releaseThread = started.releaseThread;
             run(started.session, true);
           },
           (err) => subscriber.error(err),
         );
       }
-      return () => {
-        inner?.unsubscribe();
-        if (session && !done && !session.suspended) this.abandon(session, options);
-        releaseThread?.();
-      };
+      return leave;
     });
   }
 
@@ -264,8 +284,7 @@ export class TurnEngine {
     const s = router.bind(expectation, turnId, mode, { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain });
     recovery.bound(s);
     if (left()) {
-      this.abandon(s, options);
-      releaseThread();
+      this.abandon(s, options, releaseThread);
       return null;
     }
     return { session: s, releaseThread };
@@ -291,15 +310,18 @@ export class TurnEngine {
 
   /**
    * The subscriber left mid-turn: free the turn's state now. Approvals of the turn stay with the
-   * desk, which still answers them as the handler decides. With `interruptOnUnsubscribe` the turn
-   * is interrupted (as soon as the server has started it) and its pending approvals are answered
-   * `cancel` at once.
+   * desk, which still answers them as the handler decides. With `interruptOnUnsubscribe`, or when
+   * the chat's signal aborted, the turn is interrupted (as soon as the server has started it), its
+   * pending approvals are answered `cancel` at once, and the thread is released once the server
+   * ended the turn (a turn/start sent before that would join the dying turn); else at once.
    */
-  private abandon(s: TurnSession, options: ChatOptions): void {
+  private abandon(s: TurnSession, options: ChatOptions, releaseThread?: () => void): void {
     this.release(s);
-    if (options.interruptOnUnsubscribe && !s.ended) {
+    if ((options.interruptOnUnsubscribe || options.signal?.aborted) && !s.ended) {
       this.parts.desk.cancelTurn(s.turnId);
-      this.parts.interrupts.interruptLater(s.threadId, s.turnId, s.started);
+      this.parts.interrupts.interruptLater(s.threadId, s.turnId, s.started, releaseThread);
+    } else {
+      releaseThread?.();
     }
   }
 

@@ -11,3 +11,6 @@ export { inactivityTimeout } from './inactivity-timeout';
 export type { InactivityTimeoutConfig } from './inactivity-timeout';
 export { interceptApprovals } from './intercept-approvals';
 export type { ApprovalReply, InterceptApprovalsConfig } from './intercept-approvals';
+export { eachValue } from './each-value';
+export type { EachValueConfig } from './each-value';
+export { coalesceTurnEvents } from './coalesce-turn-events';
