@@ -12,6 +12,7 @@ import type { ClientOptions } from '../../src/options';
 import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
 import { threadStatusChanged } from '../../src/testing/frames';
 import { virtualClock } from '../support/marbles';
+import { ZERO_STATS } from '../support/stats';
 
 const clients: CodexClient[] = [];
 afterEach(async () => {
@@ -32,7 +33,7 @@ const openTurn: TurnScript = (t) => {
   t.keepOpen();
 };
 
-const zeroStats = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
+const zeroStats = ZERO_STATS;
 const listeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length;
 
 /** Subscribes and records what arrives, synchronously. */

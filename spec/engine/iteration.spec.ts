@@ -11,6 +11,7 @@ import type { ConversationStep, TurnEvent } from '../../src/models';
 import type { ClientOptions } from '../../src/options';
 import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
 import { virtualClock } from '../support/marbles';
+import { ZERO_STATS } from '../support/stats';
 
 const clients: CodexClient[] = [];
 afterEach(async () => {
@@ -25,7 +26,7 @@ function fakeServer(script: TurnScript, client: ClientOptions = {}) {
   return { server, client: c, clock };
 }
 
-const zeroStats = { turns: 0, waitingThreads: 0, pendingRequests: 0, pendingApprovals: 0, idleChecks: 0 };
+const zeroStats = ZERO_STATS;
 
 /** Three steps: reasoning, a command, the answer (with deltas). */
 const threeSteps: TurnScript = (t) => {

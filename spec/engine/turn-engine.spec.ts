@@ -1,4 +1,4 @@
-import { lastValueFrom, Observable, Subscription, toArray } from 'rxjs';
+import { lastValueFrom, Observable, Subscription, take, toArray } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTransportError, CodexTurnInactiveError } from '../../src/errors';
 import type { ChatContinuation, ConversationStep, TurnEvent } from '../../src/models';
@@ -598,5 +598,17 @@ describe('turn engine: manual approvals', () => {
     expect(decisions).toEqual(['accept']);
     expect(events.map((e) => e.type)).toEqual(['started', 'approval', 'delta', 'step', 'completed']);
     expect(client.stats).toEqual(zeroStats);
+  });
+});
+
+describe('turn engine: leaving during the first event', () => {
+  it('take(1) of the started event leaves no timer behind (the teardown ran before the inner subscription was known)', async () => {
+    const { client, clock } = fakeServer({ script: (t) => t.keepOpen() });
+    const [first] = await lastValueFrom(client.chatEvents('go').pipe(take(1), toArray()));
+    expect(first!.type).toBe('started');
+    await clock.settle();
+    // Nothing scheduled: no inactivity timer of the turn left behind.
+    expect(clock.scheduler.actions).toHaveLength(0);
+    expect(client.stats).toMatchObject({ turns: 0 });
   });
 });

@@ -179,8 +179,17 @@ function createFake(write, options = {}, exit = (code) => process.exit(code)) {
         return respond(msg.id, { thread: { ...thread(p.threadId), turns: p.includeTurns ? threads.get(p.threadId) || [] : [] } });
       case 'model/list':
         return respond(msg.id, { data: [{ id: 'fake-model', model: 'fake-model', displayName: 'Fake' }], nextCursor: null });
-      case 'turn/interrupt':
-        return respond(msg.id, {});
+      case 'turn/interrupt': {
+        // Like the real server: the running turn ends `interrupted` after the answer.
+        respond(msg.id, {});
+        const turn = (threads.get(p.threadId) || []).find((t) => t.id === p.turnId && t.status === 'inProgress');
+        if (turn) {
+          turn.status = 'interrupted';
+          notify('thread/status/changed', { threadId: p.threadId, status: { type: 'idle' } });
+          notify('turn/completed', { threadId: p.threadId, turn: { ...turn } });
+        }
+        return;
+      }
       case 'fake/stats':
         return respond(msg.id, { counts, received });
       case 'fake/slow':

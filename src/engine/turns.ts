@@ -203,6 +203,9 @@ export class TurnEngine {
             subscriber.complete();
           },
         });
+        // The caller left during that subscribe (a take(1) of the `started` event, say): the
+        // teardown ran before `inner` was set, so end it here, or its inactivity timer lives on.
+        if (subscriber.closed) inner.unsubscribe();
       };
 
       if (options.continuation) {
