@@ -196,4 +196,29 @@ describe('connectUnix', () => {
       await server.stop();
     }
   });
+
+  it('by default dials the control socket under CODEX_HOME, where `--listen unix://` (and the daemon) listen', async () => {
+    const server = await startListening(off, { unix: null });
+    const saved = process.env.CODEX_HOME;
+    process.env.CODEX_HOME = off.home.dir;
+    try {
+      const client = track(CodexClient.connectUnix());
+      expect(server.address).toBe(path.join(off.home.dir, 'app-server-control', 'app-server-control.sock'));
+      const result = await client.chatOnce('ECHO on the control socket', { threadConfig: { cwd: off.workspace } });
+      expect(result.finalText).toBe('Echo: on the control socket');
+    } finally {
+      if (saved === undefined) delete process.env.CODEX_HOME;
+      else process.env.CODEX_HOME = saved;
+      await server.stop();
+    }
+  });
+});
+
+describe('finding the codex binary', () => {
+  it('connectStdio() with no command and no CODEX_APP_SERVER_CMD runs the @openai/codex installed beside codex-rx', async () => {
+    const client = track(CodexClient.connectStdio({ env: { ...off.env, CODEX_APP_SERVER_CMD: '' }, cwd: off.workspace }));
+    const init = await client.initialize();
+    expect(init.serverVersion).toBe(off.serverVersion);
+    expect((await client.chatOnce('ECHO found it', { threadConfig: { cwd: off.workspace } })).finalText).toBe('Echo: found it');
+  });
 });

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { firstValueFrom, filter, toArray, take, lastValueFrom } from 'rxjs';
 import { CodexTransportError } from '../../src/errors';
@@ -51,9 +52,10 @@ describe('defaultStdioCommand', () => {
     ]);
   });
 
-  it('falls back to codex app-server when the variable is unset or blank', () => {
-    expect(defaultStdioCommand({})).toEqual(['codex', 'app-server']);
-    expect(defaultStdioCommand({ CODEX_APP_SERVER_CMD: '   ' })).toEqual(['codex', 'app-server']);
+  it('without the variable (unset or blank), runs the codex it finds (spec/streams/codex-binary.spec.ts), else codex app-server', () => {
+    const nowhere = { CODEX_RX_CODEX_PREFIX: os.tmpdir(), PATH: '' };
+    expect(defaultStdioCommand(nowhere)).toEqual(['codex', 'app-server']);
+    expect(defaultStdioCommand({ ...nowhere, CODEX_APP_SERVER_CMD: '   ' })).toEqual(['codex', 'app-server']);
   });
 });
 

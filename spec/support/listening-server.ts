@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { defaultControlSocket } from '../../src/streams/unix';
 import type { OfflineCodex } from '../../src/testing/real-server';
 
 export interface ListeningServer {
@@ -28,15 +29,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts the server with `--listen ws://127.0.0.1:PORT` (and capability-token auth when `token`) or `unix://socket`. */
-export async function startListening(off: OfflineCodex, on: { ws: true; token?: string } | { unix: string }): Promise<ListeningServer> {
+/**
+ * Starts the server with `--listen ws://127.0.0.1:PORT` (and capability-token auth when `token`),
+ * `unix://socket`, or `unix://` (`unix: null`: the default control socket under its CODEX_HOME).
+ */
+export async function startListening(
+  off: OfflineCodex,
+  on: { ws: true; token?: string } | { unix: string | null },
+): Promise<ListeningServer> {
   const [file, ...args] = off.command;
   let listen: string[];
   let port: number | null = null;
   let address: string;
   if ('unix' in on) {
-    address = on.unix;
-    listen = ['--listen', `unix://${on.unix}`];
+    address = on.unix ?? defaultControlSocket({ CODEX_HOME: off.home.dir });
+    listen = ['--listen', `unix://${on.unix ?? ''}`];
   } else {
     port = await freePort();
     address = `ws://127.0.0.1:${port}`;

@@ -1,4 +1,5 @@
 import { DEFAULTS } from '../defaults';
+import { findCodex } from './codex-binary';
 
 /**
  * Splits a command line like a POSIX shell would (quotes and backslashes; no expansion). An
@@ -40,13 +41,22 @@ export function splitCommandLine(line: string): string[] {
   return out;
 }
 
-/** The server's argv from `CODEX_APP_SERVER_CMD` (split like a shell would), else `codex app-server`. */
-export function defaultStdioCommand(env: NodeJS.ProcessEnv = process.env): string[] {
+/**
+ * The server's argv (and environment) when no `command` is given: `CODEX_APP_SERVER_CMD` split like
+ * a shell would, else the `@openai/codex` installed beside codex-rx, else `codex` on the PATH; null
+ * when there is none.
+ */
+export function defaultStdioLaunch(env: NodeJS.ProcessEnv = process.env): { command: string[]; env: Record<string, string> } | null {
   const fromEnv = env.CODEX_APP_SERVER_CMD?.trim();
-  if (!fromEnv) return [...DEFAULTS.stdioCommand];
+  if (!fromEnv) return findCodex(env);
   try {
-    return splitCommandLine(fromEnv);
+    return { command: splitCommandLine(fromEnv), env: {} };
   } catch (err) {
     throw new TypeError(`CODEX_APP_SERVER_CMD: ${(err as Error).message}`);
   }
+}
+
+/** Just the argv of `defaultStdioLaunch` (`codex app-server` when nothing is found: it fails at start with how to get one). */
+export function defaultStdioCommand(env: NodeJS.ProcessEnv = process.env): string[] {
+  return defaultStdioLaunch(env)?.command ?? [...DEFAULTS.stdioCommand];
 }

@@ -2,15 +2,19 @@ import { asyncScheduler, Observable, SchedulerLike, Subject, Subscription } from
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
-import { defaultStdioCommand } from './command-line';
+import { NO_CODEX_HELP } from './codex-binary';
+import { defaultStdioLaunch } from './command-line';
 import { ServerProcess, ServerProcessSettings } from './server-process';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
 
-export { defaultStdioCommand, splitCommandLine } from './command-line';
+export { defaultStdioCommand, defaultStdioLaunch, splitCommandLine } from './command-line';
 
 /** Options of the stdio transport. */
 export interface StdioTransportOptions {
-  /** argv of the server. Default: `CODEX_APP_SERVER_CMD` split like a shell, else `['codex', 'app-server']`. */
+  /**
+   * argv of the server. Default: `CODEX_APP_SERVER_CMD` split like a shell, else the
+   * `@openai/codex` installed beside codex-rx (its native binary), else `codex app-server` from the PATH.
+   */
   command?: string[];
   /** Working directory of the server process. */
   cwd?: string;
@@ -85,10 +89,15 @@ export class StdioTransport implements Transport {
   private lastDeath: CodexTransportError | null = null;
 
   constructor(options: StdioTransportOptions = {}) {
+    // No command: the one CODEX_APP_SERVER_CMD names, or the codex found beside codex-rx or on the
+    // PATH the server would get (none: `start()` says how to get one).
+    const launch = options.command?.length
+      ? { command: [...options.command], env: {} }
+      : defaultStdioLaunch({ ...process.env, ...options.env });
     this.settings = {
-      command: options.command?.length ? [...options.command] : defaultStdioCommand(),
+      command: launch?.command ?? [],
       cwd: options.cwd,
-      env: options.env,
+      env: { ...launch?.env, ...options.env },
       scheduler: options.scheduler ?? asyncScheduler,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
       startupGraceMs: options.startupGraceMs ?? DEFAULTS.startupGraceMs,
@@ -114,6 +123,7 @@ export class StdioTransport implements Transport {
   }
 
   private async spawn(): Promise<void> {
+    if (this.settings.command.length === 0) throw new CodexTransportError(NO_CODEX_HELP, { code: 'connect-failed' });
     this.server = await this.spawnOne();
   }
 

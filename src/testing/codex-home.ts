@@ -23,18 +23,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { codexFromPackage, CODEX_PREFIX_ENV, type CodexLaunch } from '../streams/codex-binary';
 
-export interface CodexLaunch {
-  /** argv, the program first, ending with `app-server`. */
-  command: string[];
-  /** Extra environment variables to merge over process.env. */
-  env: Record<string, string>;
-  /** The version of the `@openai/codex` package it runs (e.g. `0.171.0`). */
-  version: string;
-}
-
-/** Names the directory whose `node_modules` holds the `@openai/codex` to run (instead of this package's own). */
-export const CODEX_PREFIX_ENV = 'CODEX_RX_CODEX_PREFIX';
+export type { CodexLaunch } from '../streams/codex-binary';
+export { CODEX_PREFIX_ENV } from '../streams/codex-binary';
 
 export interface CodexHomeOptions {
   /** Base URL of the model, e.g. ScriptedModel.url (http://127.0.0.1:PORT/v1). */
@@ -62,46 +54,16 @@ export interface CodexHome {
   cleanup(): Promise<void>;
 }
 
-function tryResolve(id: string, from: string | undefined): string | null {
-  try {
-    return from ? require.resolve(id, { paths: [from] }) : require.resolve(id);
-  } catch {
-    return null;
-  }
-}
-
-const NATIVE_TARGETS: Record<string, { pkg: string; triple: string }> = {
-  'linux-x64': { pkg: '@openai/codex-linux-x64', triple: 'x86_64-unknown-linux-musl' },
-  'linux-arm64': { pkg: '@openai/codex-linux-arm64', triple: 'aarch64-unknown-linux-musl' },
-  'darwin-x64': { pkg: '@openai/codex-darwin-x64', triple: 'x86_64-apple-darwin' },
-  'darwin-arm64': { pkg: '@openai/codex-darwin-arm64', triple: 'aarch64-apple-darwin' },
-};
-
 /**
- * Where to start the server: the native binary when installed (no Node hop), else the npm wrapper;
- * from `prefix` (default: `CODEX_RX_CODEX_PREFIX`, else this package's own dependencies).
+ * Where to start the server for the offline harness: the `@openai/codex` package under `prefix`
+ * (default: `CODEX_RX_CODEX_PREFIX`, else the one beside codex-rx), its native binary when installed.
  */
-export function resolveCodexLaunch(prefix: string | undefined = process.env[CODEX_PREFIX_ENV] || undefined): CodexLaunch {
-  const env: Record<string, string> = {};
-  const wrapperPkg = tryResolve('@openai/codex/package.json', prefix);
-  if (!wrapperPkg) throw new Error(`@openai/codex is not installed${prefix ? ` under ${prefix}` : ''}`);
-  const version = String((JSON.parse(fs.readFileSync(wrapperPkg, 'utf8')) as { version?: unknown }).version);
-  // The platform package next to the wrapper (an optional dependency of it).
-  const from = prefix ?? path.dirname(wrapperPkg);
-  const target = NATIVE_TARGETS[`${process.platform}-${process.arch}`];
-  const pkgJson = target ? tryResolve(`${target.pkg}/package.json`, from) : null;
-  if (target && pkgJson) {
-    const vendor = path.join(path.dirname(pkgJson), 'vendor', target.triple);
-    const bin = path.join(vendor, 'bin', 'codex');
-    if (fs.existsSync(bin)) {
-      // The binary locates codex-path itself; prepending it too is harmless and helps older layouts.
-      const pathDir = path.join(vendor, 'codex-path');
-      if (fs.existsSync(pathDir)) env.PATH = `${pathDir}${path.delimiter}${process.env.PATH ?? ''}`;
-      return { command: [bin, 'app-server'], env, version };
-    }
-  }
-  const script = path.join(path.dirname(wrapperPkg), 'bin', 'codex.js');
-  return { command: [process.execPath, script, 'app-server'], env, version };
+export function resolveCodexLaunch(
+  prefix: string | undefined = process.env[CODEX_PREFIX_ENV] || undefined,
+): CodexLaunch & { version: string } {
+  const launch = codexFromPackage(prefix);
+  if (!launch) throw new Error(`@openai/codex is not installed${prefix ? ` under ${prefix}` : ''}`);
+  return launch as CodexLaunch & { version: string };
 }
 
 /** Just the argv of resolveCodexLaunch(). */
