@@ -1,4 +1,4 @@
-import { catchError, filter, lastValueFrom, Observable, Subscription, throwError } from 'rxjs';
+import { catchError, filter, Observable, Subscription, throwError } from 'rxjs';
 import { abortable } from './abort';
 import { ensureAsyncDispose } from './dispose';
 import { CodexEngine, EngineStats } from './engine/engine';
@@ -231,11 +231,7 @@ export class CodexClient extends ThreadMethods {
   }
 
   private once(text: ChatInput | undefined, options: ChatOptions, threadId?: string): Promise<ChatResult> {
-    try {
-      return lastValueFrom(this.engine.turns.result$(text, options, threadId));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.engine.turns.result(text, options, threadId);
   }
 
   /** Stops a timed-out turn (interrupting it unless it already ended) and returns what was unread. */

@@ -55,13 +55,15 @@ export class SessionBuffer implements BudgetHolder {
 
   /** Lets go of everything held; the next event held is number `cursor`. */
   reset(cursor: number): void {
+    this.start = cursor;
+    // Nothing held (a consumer attached and detached): nothing to free, nothing to allocate.
+    if (this.frames.length === 0) return;
     this.budget.free(
       this,
       this.sizes.reduce((a, b) => a + b, 0),
     );
     this.frames = [];
     this.sizes = [];
-    this.start = cursor;
   }
 
   shedDeltas(): number {

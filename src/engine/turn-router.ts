@@ -78,7 +78,8 @@ export class TurnRouter {
     if (list) list.push(session);
     else this.byThread.set(session.threadId, [session]);
     const w = this.waiting.get(expectation.threadId);
-    if (w) {
+    if (w && w.held.length === 0) this.unexpect(expectation);
+    else if (w) {
       const mine: JsonRpcMessage[] = [];
       w.held = w.held.filter((f) => (turnIdOf(f) === turnId ? (mine.push(f), false) : true));
       this.unexpect(expectation);

@@ -31,8 +31,7 @@ export class TurnSession {
   terminal: JsonRpcMessage | null = null;
   /** The server has started the turn (`turn/started` came): it can be interrupted now. */
   started = false;
-  /** Item ids already turned into steps, shared by every consumer of the turn. */
-  readonly seenItemIds = new Set<string>();
+  private seen: Set<string> | null = null;
   /** The last agent message and (when `retainEvents`) the non-delta events: the `ChatResult`. */
   private collected: ResultCollector;
   /** The consumer timed out and may come back with a continuation. */
@@ -57,6 +56,11 @@ export class TurnSession {
   ) {
     this.collected = new ResultCollector(limits.retainEvents);
     this.buffer = new SessionBuffer(budget, limits.maxBufferedEvents);
+  }
+
+  /** Item ids already turned into steps, shared by every consumer of the turn (made on first use: chatOnce makes no steps). */
+  get seenItemIds(): Set<string> {
+    return (this.seen ??= new Set());
   }
 
   get ended(): boolean {

@@ -1,4 +1,4 @@
-import { concatWith, defer, ignoreElements, Observable, startWith, Subscription } from 'rxjs';
+import { noop, Observable, startWith, Unsubscribable } from 'rxjs';
 import { abortError } from '../abort';
 import { CodexProtocolError, CodexTimeoutError } from '../errors';
 import type { CancelResult, ChatContinuation, ChatResult, ConversationStep, RawEvent, TurnEvent } from '../models';
@@ -9,12 +9,15 @@ import { stepOf, toSteps } from '../operators/to-steps';
 import { toTurnEvents } from '../operators/to-turn-events';
 import { TurnStartResultCodec } from '../protocol/codecs';
 import { chatInputProblem, type ChatInput, toUserInput } from '../protocol/input';
+import { isRetryNotice } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
 import { turnOverrideParams } from '../protocol/params';
 import type { JsonRpcConnection } from '../streams/connection';
+import { Deadlines } from '../streams/deadlines';
 import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
+import { OnceRun, type TurnSink } from './once-run';
 import { findStoredTurn, lastAgentMessageOfTurn } from './stored-turns';
 import type { ServerRequestDesk } from './server-requests';
 import type { EngineSettings } from './settings';
@@ -58,8 +61,12 @@ type Mode = 'once' | 'stream';
  */
 export class TurnEngine {
   private readonly suspended = new Set<TurnSession>();
+  /** The inactivity deadlines of every `result()` call, on one timer. */
+  private readonly idleDeadlines: Deadlines<OnceRun>;
 
-  constructor(private readonly parts: TurnEngineParts) {}
+  constructor(private readonly parts: TurnEngineParts) {
+    this.idleDeadlines = new Deadlines(parts.settings.scheduler);
+  }
 
   steps$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<ConversationStep> {
     return this.turn$(text, options, 'stream', false, expectedThread, (frames$, s) =>
@@ -74,10 +81,36 @@ export class TurnEngine {
     });
   }
 
-  result$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<ChatResult> {
-    return this.turn$(text, options, 'once', true, expectedThread, (frames$, s) =>
-      frames$.pipe(ignoreElements(), concatWith(defer(() => this.finalResult(s)))),
-    );
+  /**
+   * The turn's result, once it ended. Promise-shaped all the way (`chatOnce` wants one value):
+   * the same turn lifecycle as the streaming calls, consumed by a `OnceRun` instead of an operator chain.
+   */
+  result(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Promise<ChatResult> {
+    try {
+      validateChatArgs(text, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { settings, desk } = this.parts;
+    const idleMs = this.idleMs(options);
+    return new Promise<ChatResult>((resolve, reject) => {
+      let value: ChatResult;
+      const out: TurnSink<ChatResult> = { next: (v) => (value = v), error: reject, complete: () => resolve(value) };
+      this.drive(text, options, 'once', true, expectedThread, out, (s, _fresh, cursor, sink) =>
+        new OnceRun(
+          s,
+          {
+            scheduler: settings.scheduler,
+            deadlines: this.idleDeadlines,
+            idleMs,
+            lenient: !settings.strict,
+            isPaused: () => desk.hasPendingFor(s.turnId),
+            result: (ended) => this.finalResult(ended),
+          },
+          sink,
+        ).start(cursor),
+      );
+    });
   }
 
   /** Forgets the suspended turns (their server is gone). */
@@ -143,36 +176,9 @@ export class TurnEngine {
   ): Observable<R> {
     validateChatArgs(text, options);
     const { settings, desk } = this.parts;
-    const idleMs = options.inactivityTimeoutMs !== undefined ? options.inactivityTimeoutMs : settings.inactivityTimeoutMs;
-    return new Observable<R>((subscriber) => {
-      const { signal } = options;
-      if (signal?.aborted) {
-        subscriber.error(abortError(signal, 'turn'));
-        return;
-      }
-      let session: TurnSession | undefined;
-      let inner: Subscription | undefined;
-      let done = false;
-      /** Lets the next chat on the thread start (see ThreadQueue). */
-      let releaseThread: (() => void) | undefined;
-      let left = false;
-      /** The subscriber leaves (it unsubscribed, or the signal aborted); abandons a turn that has not ended. */
-      const leave = () => {
-        if (left) return;
-        left = true;
-        signal?.removeEventListener('abort', onAbort);
-        inner?.unsubscribe();
-        if (session && !done && !session.suspended) this.abandon(session, options, releaseThread);
-        else releaseThread?.();
-      };
-      const onAbort = () => {
-        const error = abortError(signal!, 'turn', session && `turn ${session.turnId}`);
-        leave();
-        subscriber.error(error);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const run = (s: TurnSession, fresh: boolean, cursor?: number) => {
-        session = s;
+    const idleMs = this.idleMs(options);
+    return new Observable<R>((subscriber) =>
+      this.drive(text, options, mode, retain, expectedThread, subscriber, (s, fresh, cursor, out) => {
         const frames$ = new Observable<JsonRpcMessage>((sub) => {
           s.attach(sub, cursor);
           return () => s.detach();
@@ -187,47 +193,104 @@ export class TurnEngine {
           // Non-strict: a turn/completed whose turn does not decode ends the turn (it is reported).
           takeUntilTurnEnd({ malformed: settings.strict ? 'error' : 'complete' }),
         );
-        inner = shape(frames$, s, fresh).subscribe({
-          next: (v) => subscriber.next(v),
-          error: (err) => {
-            done = true;
-            if ((err as Error)?.name === 'CodexTurnInactiveError' && !s.ended) this.suspend(s);
-            else this.release(s);
-            releaseThread?.();
-            subscriber.error(err);
-          },
-          complete: () => {
-            done = true;
-            this.release(s);
-            releaseThread?.();
-            subscriber.complete();
-          },
-        });
-        // The caller left during that subscribe (a take(1) of the `started` event, say): the
-        // teardown ran before `inner` was set, so end it here, or its inactivity timer lives on.
-        if (subscriber.closed) inner.unsubscribe();
-      };
+        return shape(frames$, s, fresh).subscribe(out);
+      }),
+    );
+  }
 
-      if (options.continuation) {
-        try {
-          run(this.resumable(options.continuation, mode, retain, expectedThread), false, options.continuation.cursor);
-        } catch (err) {
-          subscriber.error(err);
-        }
-      } else {
-        this.start(text!, options, mode, retain, () => subscriber.closed).then(
-          (started) => {
-            if (!started) return;
-            // Left (unsubscribed, aborted) since start() last looked: abandon the turn it started.
-            if (left) return this.abandon(started.session, options, started.releaseThread);
-            releaseThread = started.releaseThread;
-            run(started.session, true);
-          },
-          (err) => subscriber.error(err),
-        );
+  private idleMs(options: ChatOptions): number | null {
+    return options.inactivityTimeoutMs !== undefined ? options.inactivityTimeoutMs : this.parts.settings.inactivityTimeoutMs;
+  }
+
+  /**
+   * A turn call from start to end, whatever consumes it: starts the turn (or resumes the one a
+   * continuation names), hands its session to `consume`, and frees it when the call ends: released
+   * when it completed or failed, suspended when it timed out, abandoned (see `abandon`) when the
+   * caller left first (`out` unsubscribed, or the chat's signal aborted). Returns what the caller
+   * calls to leave.
+   */
+  private drive<R>(
+    text: ChatInput | undefined,
+    options: ChatOptions,
+    mode: Mode,
+    retain: boolean,
+    expectedThread: string | undefined,
+    out: TurnSink<R>,
+    consume: (session: TurnSession, fresh: boolean, cursor: number | undefined, out: TurnSink<R>) => Unsubscribable,
+  ): () => void {
+    const { signal } = options;
+    if (signal?.aborted) {
+      out.error(abortError(signal, 'turn'));
+      return noop;
+    }
+    let session: TurnSession | undefined;
+    let inner: Unsubscribable | undefined;
+    let done = false;
+    /** Lets the next chat on the thread start (see ThreadQueue). */
+    let releaseThread: (() => void) | undefined;
+    let left = false;
+    /** The caller leaves (it unsubscribed, or the signal aborted); abandons a turn that has not ended. */
+    const leave = () => {
+      if (left) return;
+      left = true;
+      signal?.removeEventListener('abort', onAbort);
+      inner?.unsubscribe();
+      if (session && !done && !session.suspended) this.abandon(session, options, releaseThread);
+      else releaseThread?.();
+    };
+    const onAbort = () => {
+      const error = abortError(signal!, 'turn', session && `turn ${session.turnId}`);
+      leave();
+      out.error(error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const run = (s: TurnSession, fresh: boolean, cursor?: number) => {
+      session = s;
+      inner = consume(s, fresh, cursor, {
+        next: (v) => out.next(v),
+        error: (err) => {
+          done = true;
+          signal?.removeEventListener('abort', onAbort);
+          if ((err as Error)?.name === 'CodexTurnInactiveError' && !s.ended) this.suspend(s);
+          else this.release(s);
+          releaseThread?.();
+          out.error(err);
+        },
+        complete: () => {
+          done = true;
+          signal?.removeEventListener('abort', onAbort);
+          this.release(s);
+          releaseThread?.();
+          out.complete();
+        },
+      });
+      // The caller left during that subscribe (a take(1) of the `started` event, say): the
+      // teardown ran before `inner` was set, so end it here, or its inactivity timer lives on.
+      if (left) inner.unsubscribe();
+    };
+
+    if (options.continuation) {
+      try {
+        run(this.resumable(options.continuation, mode, retain, expectedThread), false, options.continuation.cursor);
+      } catch (err) {
+        out.error(err);
       }
-      return leave;
-    });
+    } else {
+      this.start(text!, options, mode, retain, () => left).then(
+        (started) => {
+          if (!started) return;
+          // Left (unsubscribed, aborted) since start() last looked: abandon the turn it started.
+          if (left) return this.abandon(started.session, options, started.releaseThread);
+          releaseThread = started.releaseThread;
+          run(started.session, true);
+        },
+        (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          out.error(err);
+        },
+      );
+    }
+    return leave;
   }
 
   /** The suspended session a continuation resumes, made ready for `mode`. */
@@ -329,9 +392,13 @@ export class TurnEngine {
   }
 
   /** The result of an ended turn; reads the stored turn when no agent message completed. */
-  private async finalResult(s: TurnSession): Promise<ChatResult> {
+  private finalResult(s: TurnSession): ChatResult | Promise<ChatResult> {
     const result = s.result();
     if (result.completionSource !== null) return result;
+    return this.readResult(s, result);
+  }
+
+  private async readResult(s: TurnSession, result: ChatResult): Promise<ChatResult> {
     const request = (method: string, params: unknown) => this.parts.connection.request(method, params);
     const found = lastAgentMessageOfTurn(await findStoredTurn(request, s.threadId, s.turnId));
     if (!found) throw new CodexProtocolError(`turn ${s.turnId} completed without an assistant message`, { data: s.terminal });
@@ -349,9 +416,4 @@ export class TurnEngine {
       );
     });
   }
-}
-
-/** The server's `error` notification saying it will retry: a retry notice, not progress. */
-function isRetryNotice(frame: JsonRpcMessage): boolean {
-  return (frame as { method?: string }).method === 'error' && (frame as { params?: { willRetry?: unknown } }).params?.willRetry === true;
 }

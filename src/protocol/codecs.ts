@@ -140,10 +140,11 @@ export function firstInvalidField(codec: t.Decoder<unknown, unknown>, value: unk
  * Classifies a parsed JSON value as a JSON-RPC frame by its keys (cheap), checking only the
  * matching envelope codec. Returns null when the value is no frame.
  */
+const idOk = (id: unknown) => typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint';
+
 export function asFrame(value: unknown): JsonRpcMessage | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const v = value as Record<string, unknown>;
-  const idOk = (id: unknown) => typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint';
   if (typeof v.method === 'string') {
     if (v.id === undefined) return v as unknown as JsonRpcMessage;
     return idOk(v.id) ? (v as unknown as JsonRpcMessage) : null;

@@ -74,12 +74,30 @@ export function turnIdOf(frame: JsonRpcMessage): string | undefined {
   return turn && typeof turn.id === 'string' ? turn.id : undefined;
 }
 
+/** Methods already classified by `deltaItemType` (a server uses a few dozen; the cap stops a hostile one). */
+const deltaTypes = new Map<string, string | null>();
+const DELTA_TYPES_CACHED = 512;
+
 /** The item type whose text a delta notification streams, or null when `method` is no text delta. */
 export function deltaItemType(method: string): string | null {
+  // Looked up per frame on the hot path: classify each method once.
+  const known = deltaTypes.get(method);
+  if (known !== undefined) return known;
+  const type = classifyDelta(method);
+  if (deltaTypes.size < DELTA_TYPES_CACHED) deltaTypes.set(method, type);
+  return type;
+}
+
+function classifyDelta(method: string): string | null {
   // item/<type>/delta, item/<type>/outputDelta, item/reasoning/summaryTextDelta, ...
   if (!method.startsWith('item/')) return null;
   const slash = method.indexOf('/', 5);
   if (slash < 0 || method.indexOf('/', slash + 1) >= 0) return null;
   const last = method.slice(slash + 1);
   return last === 'delta' || last.endsWith('Delta') ? method.slice(5, slash) : null;
+}
+
+/** The server's `error` notification saying it will retry: a retry notice, not progress. */
+export function isRetryNotice(frame: JsonRpcMessage): boolean {
+  return (frame as { method?: string }).method === 'error' && (frame as { params?: { willRetry?: unknown } }).params?.willRetry === true;
 }

@@ -1,4 +1,4 @@
-import { asyncScheduler, merge, Observable, retry, SchedulerLike, Subject, Subscription, timer } from 'rxjs';
+import { asyncScheduler, merge, Observable, retry, SchedulerLike, Subject, Subscription, timer, Unsubscribable } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
@@ -7,6 +7,7 @@ import { asFrame } from '../protocol/codecs';
 import { describeValue } from '../protocol/describe';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import { InvalidLine, OversizedFrame } from './frame-text';
+import { HotSource } from './hot-source';
 import { LinkGate } from './link-gate';
 import { asTransportError, PendingRequests } from './pending-requests';
 import { isOverloaded, isSafeToRetry, RetryPlan, retryPlan } from './retry-policy';
@@ -35,7 +36,7 @@ export class JsonRpcConnection {
    */
   onRelink: (() => Promise<void>) | null = null;
 
-  private readonly frames = new Subject<JsonRpcMessage>();
+  private readonly frames = new HotSource<JsonRpcMessage>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private readonly pending: PendingRequests;
   private readonly closeListeners: Array<(err: CodexTransportError) => void> = [];
@@ -54,9 +55,9 @@ export class JsonRpcConnection {
     private readonly options: ConnectionOptions = {},
   ) {
     this.scheduler = options.scheduler ?? asyncScheduler;
-    this.pending = new PendingRequests(this.scheduler);
+    this.pending = new PendingRequests(this.scheduler, (frame) => this.write(frame));
     this.gate = new LinkGate(transport);
-    this.frames$ = this.frames.asObservable();
+    this.frames$ = this.frames.observable;
     this.diagnostics$ = merge(transport.diagnostics$, this.diagnostics);
   }
 
@@ -122,7 +123,7 @@ export class JsonRpcConnection {
     if (event.type === 'down') {
       this.gate.down();
       const retry = this.options.retry;
-      this.pending.dropped(event, retry ? (retry.isRetryable ?? isSafeToRetry) : isSafeToRetry, (transmit) => this.gate.hold(transmit));
+      this.pending.dropped(event, retry ? (retry.isRetryable ?? isSafeToRetry) : isSafeToRetry, (request) => this.gate.hold(request));
       // Requests still wait for a link: a transport that makes them on demand makes the next one.
       if (this.gate.waiting) this.transport.relink?.();
     }
@@ -215,7 +216,7 @@ export class JsonRpcConnection {
 
   /**
    * Sends one attempt of a request: exactly one of `onResult` / `onError` is called (synchronously
-   * when the connection is closed). Returns the teardown that forgets the request.
+   * when the connection is closed). Returns what forgets the request (an Rx teardown).
    */
   private send(
     method: string,
@@ -224,28 +225,19 @@ export class JsonRpcConnection {
     onResult: (result: unknown) => void,
     onError: (err: Error) => void,
     now = false,
-  ): () => void {
+  ): Unsubscribable | undefined {
     if (this.state === 'closed') {
       onError(this.closedError());
-      return noop;
+      return undefined;
     }
     const id = this.nextId++;
     const timeoutMs = opts.timeoutMs === undefined ? (this.options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs) : opts.timeoutMs;
     const frame = params === undefined ? { id, method } : { id, method, params };
-    const request = this.pending.add({
-      id,
-      method,
-      timeoutMs,
-      signal: opts.signal,
-      now,
-      write: () => this.write(frame),
-      onResult,
-      onError,
-    });
-    if (!request) return noop;
+    const request = this.pending.add({ id, method, frame, timeoutMs, signal: opts.signal, now, onResult, onError });
+    if (!request) return undefined;
     if (now) request.transmit();
-    else this.gate.pass(request.transmit);
-    return request.forget;
+    else this.gate.pass(request);
+    return request;
   }
 
   /** Sends a notification. */
@@ -306,7 +298,8 @@ export class JsonRpcConnection {
       this.diagnostics.next({ kind: 'invalid-frame', message: 'inbound JSON is not a JSON-RPC frame', detail: value });
       return;
     }
-    this.frames.next(frame);
+    // Nobody watching frames$ (the usual case) costs nothing per frame.
+    if (this.frames.observed) this.frames.next(frame);
     if ('method' in frame) {
       if ((frame as JsonRpcRequest).id !== undefined) this.handleServerRequest(frame as JsonRpcRequest);
       else this.onNotification?.(frame);
@@ -377,5 +370,3 @@ function frameText(frame: object): string {
   const body = JSON.stringify(rest);
   return body === '{}' ? `{"id":${id}}` : `{"id":${id},${body.slice(1)}`;
 }
-
-const noop = () => undefined;

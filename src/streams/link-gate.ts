@@ -1,5 +1,10 @@
 import type { Transport } from './transport';
 
+/** Something to send once the link is up (a pending request). */
+export interface Transmittable {
+  transmit(): void;
+}
+
 /**
  * Holds outbound requests while the transport's link is down (between a drop and the moment the
  * client has initialized the new link again), then lets them go in order. A transport that
@@ -7,7 +12,7 @@ import type { Transport } from './transport';
  */
 export class LinkGate {
   private up = true;
-  private held: Array<() => void> = [];
+  private held: Transmittable[] = [];
 
   constructor(private readonly transport: Transport) {}
 
@@ -20,15 +25,15 @@ export class LinkGate {
     return this.held.length > 0;
   }
 
-  /** Runs `transmit` now when the link is up, else once it is released. */
-  pass(transmit: () => void): void {
-    if (this.up) transmit();
-    else this.hold(transmit);
+  /** Transmits `item` now when the link is up, else once it is released. */
+  pass(item: Transmittable): void {
+    if (this.up) item.transmit();
+    else this.hold(item);
   }
 
-  /** Keeps `transmit` for the release (and asks for a link if the transport makes them on demand). */
-  hold(transmit: () => void): void {
-    this.held.push(transmit);
+  /** Keeps `item` for the release (and asks for a link if the transport makes them on demand). */
+  hold(item: Transmittable): void {
+    this.held.push(item);
     this.transport.relink?.();
   }
 
@@ -41,7 +46,7 @@ export class LinkGate {
     this.up = true;
     const held = this.held;
     this.held = [];
-    for (const transmit of held) transmit();
+    for (const item of held) item.transmit();
   }
 
   clear(): void {

@@ -6,34 +6,106 @@ import type { JsonRpcId, JsonRpcMessage } from '../protocol/messages';
 import { Deadline, Deadlines } from './deadlines';
 import type { LinkEvent, OutboundHandle } from './transport';
 
-/** One request waiting for its answer. */
-interface Pending extends Deadline {
-  readonly method: string;
-  readonly timeoutMs: number;
-  /** Sent past the link gate (the client's own handshake and resumes on a new link). */
-  readonly now: boolean;
-  /** Written to the current link (not just held). */
-  sent: boolean;
-  /** Writes the request's frame to the link. */
-  readonly transmit: () => void;
-  /** The request's frame, while the transport may still take it back. */
-  outbound?: OutboundHandle | void;
-  resolve(result: unknown): void;
-  reject(err: Error): void;
-}
-
 /** A request to register. */
 export interface NewRequest {
   readonly id: JsonRpcId;
   readonly method: string;
+  /** The request's frame, written by the `write` the `PendingRequests` was made with. */
+  readonly frame: object;
   /** Its deadline; null or Infinity: none. */
   readonly timeoutMs: number | null;
   readonly signal?: AbortSignal;
+  /** Sent past the link gate (the client's own handshake and resumes on a new link). */
   readonly now: boolean;
-  /** Writes the frame; may return a handle that takes it back while it still waits to go out. */
-  readonly write: () => OutboundHandle | void;
   readonly onResult: (result: unknown) => void;
   readonly onError: (err: Error) => void;
+}
+
+/** Writes a frame to the link; may return a handle that takes it back while it still waits to go out. */
+export type FrameWriter = (frame: object) => OutboundHandle | void;
+
+/**
+ * One request waiting for its answer: one object with methods, no closures (a client in a busy
+ * service makes thousands of these a second). Ends exactly once: answered, timed out, aborted,
+ * failed, or forgotten by its caller.
+ */
+export class PendingRequest implements Deadline {
+  /** Written to the current link (not just held). */
+  sent = false;
+  /** The request's frame, while the transport may still take it back. */
+  private outbound: OutboundHandle | void = undefined;
+  readonly at: number;
+  private readonly timeoutMs: number;
+  private onAbort: (() => void) | null = null;
+
+  constructor(
+    private readonly owner: PendingRequests,
+    private readonly req: NewRequest,
+    now: number,
+  ) {
+    const timed = req.timeoutMs !== null && req.timeoutMs !== Infinity;
+    this.timeoutMs = timed ? req.timeoutMs! : Infinity;
+    this.at = timed ? now + this.timeoutMs : Infinity;
+  }
+
+  get id(): JsonRpcId {
+    return this.req.id;
+  }
+
+  get method(): string {
+    return this.req.method;
+  }
+
+  /** Sent past the link gate: never held for a new link. */
+  get now(): boolean {
+    return this.req.now;
+  }
+
+  /** Aborts with the request's signal. */
+  listen(signal: AbortSignal): void {
+    this.onAbort = () => {
+      this.outbound?.cancel();
+      this.reject(abortError(this.req.method, signal));
+    };
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Writes the request's frame to the link (unless it ended meanwhile). */
+  transmit(): void {
+    if (!this.owner.isPending(this)) return;
+    this.sent = true;
+    try {
+      this.outbound = this.owner.write(this.req.frame);
+    } catch (err) {
+      this.reject(asTransportError(err));
+    }
+  }
+
+  /** The deadline passed. Timed out while still waiting to go out, it never reaches the server late. */
+  expire(): void {
+    this.outbound?.cancel();
+    this.reject(timeoutError(this.req.method, this.timeoutMs));
+  }
+
+  resolve(result: unknown): void {
+    if (this.forget()) this.req.onResult(result);
+  }
+
+  reject(err: Error): void {
+    if (this.forget()) this.req.onError(err);
+  }
+
+  /** Forgets the request (a late answer is ignored); false when it had ended already. */
+  forget(): boolean {
+    if (!this.owner.remove(this)) return false;
+    if (this.onAbort) this.req.signal!.removeEventListener('abort', this.onAbort);
+    return true;
+  }
+
+  /** The caller leaves: the same as `forget` (an Rx teardown). */
+  unsubscribe(): void {
+    this.forget();
+  }
 }
 
 /**
@@ -42,10 +114,14 @@ export interface NewRequest {
  * timed out, aborted, or failed when its link or the connection goes.
  */
 export class PendingRequests {
-  private readonly byId = new Map<JsonRpcId, Pending>();
-  private readonly deadlines: Deadlines<Pending>;
+  private readonly byId = new Map<JsonRpcId, PendingRequest>();
+  private readonly deadlines: Deadlines<PendingRequest>;
 
-  constructor(private readonly scheduler: SchedulerLike) {
+  constructor(
+    private readonly scheduler: SchedulerLike,
+    /** Writes a request's frame to the link. */
+    readonly write: FrameWriter,
+  ) {
     this.deadlines = new Deadlines(scheduler);
   }
 
@@ -54,61 +130,34 @@ export class PendingRequests {
   }
 
   /**
-   * Registers a request; `transmit()` of the result writes it. Returns null (after `onError`) when
-   * its signal was already aborted.
+   * Registers a request; its `transmit()` writes it. Returns null (after `onError`) when its
+   * signal was already aborted.
    */
-  add(req: NewRequest): { transmit: () => void; forget: () => void } | null {
-    const { id, method, signal } = req;
+  add(req: NewRequest): PendingRequest | null {
+    const { signal } = req;
     if (signal?.aborted) {
-      req.onError(abortError(method, signal));
+      req.onError(abortError(req.method, signal));
       return null;
     }
-    const timed = req.timeoutMs !== null && req.timeoutMs !== Infinity;
-    let onAbort: (() => void) | undefined;
-    const forget = () => {
-      if (!this.byId.delete(id)) return;
-      this.deadlines.delete(entry);
-      if (onAbort) signal!.removeEventListener('abort', onAbort);
-    };
-    const entry: Pending = {
-      method,
-      now: req.now,
-      sent: false,
-      transmit: () => {
-        if (this.byId.get(id) !== entry) return;
-        entry.sent = true;
-        try {
-          entry.outbound = req.write();
-        } catch (err) {
-          entry.reject(asTransportError(err));
-        }
-      },
-      at: timed ? this.scheduler.now() + req.timeoutMs! : Infinity,
-      timeoutMs: timed ? req.timeoutMs! : Infinity,
-      expire: () => {
-        // Timed out while still waiting to go out: it never reaches the server late.
-        entry.outbound?.cancel();
-        entry.reject(timeoutError(method, entry.timeoutMs));
-      },
-      resolve: (result) => {
-        forget();
-        req.onResult(result);
-      },
-      reject: (err) => {
-        forget();
-        req.onError(err);
-      },
-    };
-    this.byId.set(id, entry);
+    const entry = new PendingRequest(this, req, this.scheduler.now());
+    this.byId.set(req.id, entry);
     this.deadlines.add(entry);
-    if (signal) {
-      onAbort = () => {
-        entry.outbound?.cancel();
-        entry.reject(abortError(method, signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    return { transmit: entry.transmit, forget };
+    if (signal) entry.listen(signal);
+    return entry;
+  }
+
+  /** True while `entry` waits for its answer. */
+  isPending(entry: PendingRequest): boolean {
+    return this.byId.get(entry.id) === entry;
+  }
+
+  /** Drops `entry` and its deadline; false when it was no longer pending. */
+  remove(entry: PendingRequest): boolean {
+    const id = entry.id;
+    if (this.byId.get(id) !== entry) return false;
+    this.byId.delete(id);
+    this.deadlines.delete(entry);
+    return true;
   }
 
   /**
@@ -148,11 +197,15 @@ export class PendingRequests {
    * The link the requests were sent on dropped: each fails with the link's error, except, when the
    * server runs on, those `retryable` says may be sent twice, which `hold` keeps for the new link.
    */
-  dropped(event: Extract<LinkEvent, { type: 'down' }>, retryable: (method: string) => boolean, hold: (transmit: () => void) => void): void {
+  dropped(
+    event: Extract<LinkEvent, { type: 'down' }>,
+    retryable: (method: string) => boolean,
+    hold: (request: PendingRequest) => void,
+  ): void {
     for (const p of [...this.byId.values()]) {
       if (!p.sent) continue;
       p.sent = false;
-      if (event.resumable && !p.now && retryable(p.method)) hold(p.transmit);
+      if (event.resumable && !p.now && retryable(p.method)) hold(p);
       else p.reject(new CodexTransportError(`${p.method}: ${event.error.message}`, reasonInfo(event.error)));
     }
   }

@@ -4,6 +4,7 @@ import type { Diagnostic } from '../models';
 import { isRelayReady, RELAY_PROTOCOL, RELAY_TOKEN_PATTERN, RELAY_TOKEN_PREFIX, RelayCloseCode } from '../relay/protocol';
 import { InvalidLine } from './ndjson';
 import type { Transport } from './transport';
+import { HotSource } from './hot-source';
 
 /**
  * The part of the WebSocket API the relay transport uses: the browser's, or `ws`'s on Node. (Event
@@ -57,7 +58,7 @@ export class RelayTransport implements Transport {
   readonly diagnostics$: Observable<Diagnostic>;
   /** The relay's WebSocket URL. */
   readonly url: string;
-  private readonly messages = new Subject<unknown>();
+  private readonly messages = new HotSource<unknown>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private socket: WebSocketLike | null = null;
   private startPromise: Promise<void> | null = null;
@@ -71,7 +72,7 @@ export class RelayTransport implements Transport {
       throw new TypeError('RelayTransport: the token must be letters, digits, ".", "_", "~" or "-" (e.g. base64url)');
     }
     this.url = relayUrl(options.url);
-    this.messages$ = this.messages.asObservable();
+    this.messages$ = this.messages.observable;
     this.diagnostics$ = this.diagnostics.asObservable();
   }
 

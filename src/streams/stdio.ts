@@ -6,6 +6,7 @@ import { NO_CODEX_HELP } from './codex-binary';
 import { defaultStdioLaunch } from './command-line';
 import { ServerProcess, ServerProcessSettings } from './server-process';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
+import { HotSource } from './hot-source';
 
 export { defaultStdioCommand, defaultStdioLaunch, splitCommandLine } from './command-line';
 
@@ -74,7 +75,7 @@ export class StdioTransport implements Transport {
   readonly messages$: Observable<unknown>;
   readonly diagnostics$: Observable<Diagnostic>;
   readonly links$: Observable<LinkEvent>;
-  private readonly messages = new Subject<unknown>();
+  private readonly messages = new HotSource<unknown>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private readonly links = new Subject<LinkEvent>();
   private readonly settings: ServerProcessSettings;
@@ -107,7 +108,7 @@ export class StdioTransport implements Transport {
       maxQueuedBytes: DEFAULTS.maxQueuedBytes,
     };
     this.restart = options.restart ? { ...DEFAULTS.restart, ...(options.restart === true ? {} : options.restart) } : null;
-    this.messages$ = this.messages.asObservable();
+    this.messages$ = this.messages.observable;
     this.diagnostics$ = this.diagnostics.asObservable();
     this.links$ = this.links.asObservable();
   }

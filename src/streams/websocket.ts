@@ -6,6 +6,7 @@ import { Backoff, backoffDelay, backoffOf, ReconnectOptions } from './backoff';
 import { redactUrl } from './redact';
 import { SocketLink, SocketLinkSettings, TlsOptions } from './socket-link';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
+import { HotSource } from './hot-source';
 
 export type { TlsOptions } from './socket-link';
 export type { ReconnectOptions } from './backoff';
@@ -59,7 +60,7 @@ export class WebSocketTransport implements Transport {
   readonly links$: Observable<LinkEvent>;
   /** The server URL, credentials hidden. */
   readonly url: string;
-  private readonly messages = new Subject<unknown>();
+  private readonly messages = new HotSource<unknown>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private readonly links = new Subject<LinkEvent>();
   private readonly settings: SocketLinkSettings;
@@ -90,7 +91,7 @@ export class WebSocketTransport implements Transport {
       heartbeatMs: options.heartbeatMs === undefined ? DEFAULTS.heartbeatMs : options.heartbeatMs,
     };
     this.backoff = backoffOf(options.reconnect);
-    this.messages$ = this.messages.asObservable();
+    this.messages$ = this.messages.observable;
     this.diagnostics$ = this.diagnostics.asObservable();
     this.links$ = this.links.asObservable();
   }

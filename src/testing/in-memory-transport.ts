@@ -3,6 +3,7 @@ import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import { InvalidLine, ndjson, OversizedFrame } from '../streams/ndjson';
 import type { Transport } from '../streams/transport';
+import { HotSource } from '../streams/hot-source';
 
 /**
  * A scripted server: called with each parsed outbound frame; returns what the fake server sends
@@ -54,7 +55,7 @@ export class InMemoryTransport implements Transport {
   /** Hot: each outbound frame as it is sent. Completes when the transport ends. */
   readonly sent$: Observable<Record<string, unknown>>;
 
-  private readonly messages = new Subject<unknown>();
+  private readonly messages = new HotSource<unknown>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private readonly sentSubject = new Subject<Record<string, unknown>>();
   /** Raw text and bytes, framed by the same `ndjson()` operator the stdio transport uses. */
@@ -69,7 +70,7 @@ export class InMemoryTransport implements Transport {
 
   constructor(inbound$?: Observable<unknown> | InMemoryTransportOptions, options: InMemoryTransportOptions = {}) {
     this.options = isObservable(inbound$) ? { ...options, inbound$ } : { ...(inbound$ ?? {}), ...options };
-    this.messages$ = this.messages.asObservable();
+    this.messages$ = this.messages.observable;
     this.diagnostics$ = this.diagnostics.asObservable();
     this.sent$ = this.sentSubject.asObservable();
     this.rawSubscription = this.raw

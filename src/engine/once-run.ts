@@ -1,0 +1,154 @@
+import type { SchedulerLike, Unsubscribable } from 'rxjs';
+import { CodexTurnInactiveError } from '../errors';
+import type { ChatResult } from '../models';
+import { turnFailure } from '../operators/take-until-turn-end';
+import { isRetryNotice } from '../protocol/items';
+import type { JsonRpcMessage } from '../protocol/messages';
+import type { Deadline, Deadlines } from '../streams/deadlines';
+import type { SessionConsumer, TurnSession } from './turn-session';
+
+/** Where a turn call's output goes: an Observable's subscriber, or a Promise's settlers. */
+export interface TurnSink<R> {
+  next(value: R): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/** What a `OnceRun` needs of the engine. */
+export interface OnceRunParts {
+  /** The engine's clock. */
+  readonly scheduler: SchedulerLike;
+  /** The shared timer of every chatOnce's inactivity deadline. */
+  readonly deadlines: Deadlines<OnceRun>;
+  /** Inactivity limit (null: none). */
+  readonly idleMs: number | null;
+  /** A turn/completed whose turn does not decode ends the turn as completed (non-strict). */
+  readonly lenient: boolean;
+  /** While true the inactivity deadline is not enforced (an approval waits for a person). */
+  isPaused(): boolean;
+  /** The result of the ended turn (a Promise when the stored turn must be read). */
+  result(session: TurnSession): ChatResult | Promise<ChatResult>;
+}
+
+/**
+ * `chatOnce`'s consumer of a turn: what `inactivityTimeout` and `takeUntilTurnEnd` do for the
+ * streaming calls (the same rules, the same errors: `CodexTurnInactiveError` with its
+ * continuation, `turnFailure` of the turn/completed), without an Observable chain. A chatOnce
+ * wants one value at the end, and subscribing the operator chain per turn cost more CPU than the
+ * rest of the turn's set-up (BENCHMARKS.md, row `setup`). Its inactivity deadline is one entry of
+ * the engine's shared `Deadlines`, not a timer of its own.
+ */
+export class OnceRun implements SessionConsumer, Deadline, Unsubscribable {
+  /** When the inactivity deadline next falls due (Deadline). */
+  at = Infinity;
+  /** When the turn last showed activity, on the engine's clock. */
+  private last = 0;
+  /** No longer consuming the session (the turn ended, timed out or failed, or the caller left). */
+  private closed = false;
+  /** The caller left: nothing more reaches `out` (a result still being read is dropped). */
+  private left = false;
+
+  constructor(
+    private readonly session: TurnSession,
+    private readonly parts: OnceRunParts,
+    private readonly out: TurnSink<ChatResult>,
+  ) {}
+
+  /** Attaches to the session from `cursor` (replaying what it holds) and arms the deadline. */
+  start(cursor: number | undefined): this {
+    const { idleMs, scheduler } = this.parts;
+    if (idleMs !== null && idleMs !== Infinity) {
+      this.last = scheduler.now();
+      this.at = this.last + idleMs;
+      this.parts.deadlines.add(this);
+    }
+    try {
+      this.session.attach(this, cursor);
+    } catch (err) {
+      // Not attached: nothing to detach.
+      this.closed = true;
+      this.parts.deadlines.delete(this);
+      this.out.error(err);
+    }
+    return this;
+  }
+
+  next(frame: JsonRpcMessage): void {
+    if (this.closed) return;
+    if ((frame as { method?: string }).method === 'turn/completed') this.end(frame);
+    // A server retrying (its `error` with `willRetry`) is stuck, not making progress.
+    else if (this.at !== Infinity && !isRetryNotice(frame)) this.last = this.parts.scheduler.now();
+  }
+
+  /** The connection ended, or the turn failed (strict mode). */
+  error(err: Error): void {
+    if (this.closed) return;
+    this.stop();
+    this.out.error(err);
+  }
+
+  /** The deadline fell due: time out, unless there was activity since (then re-arm) or a pause. */
+  expire(): void {
+    if (this.closed) return;
+    const { idleMs, scheduler, deadlines } = this.parts;
+    const now = scheduler.now();
+    try {
+      if (this.parts.isPaused()) {
+        this.last = now;
+      } else if (now - this.last >= idleMs!) {
+        const error = new CodexTurnInactiveError(`turn inactive for ${idleMs} ms`, this.session.continuation(), idleMs!);
+        this.stop();
+        this.out.error(error);
+        return;
+      }
+    } catch (err) {
+      this.stop();
+      this.out.error(err);
+      return;
+    }
+    this.at = this.last + idleMs!;
+    deadlines.add(this);
+  }
+
+  /** The caller left (its signal aborted): stop consuming; nothing more reaches `out`. */
+  unsubscribe(): void {
+    this.left = true;
+    this.stop();
+  }
+
+  private end(frame: JsonRpcMessage): void {
+    this.stop();
+    const failure = turnFailure(frame, this.parts.lenient);
+    if (failure) {
+      this.out.error(failure);
+      return;
+    }
+    let result: ChatResult | Promise<ChatResult>;
+    try {
+      result = this.parts.result(this.session);
+    } catch (err) {
+      this.out.error(err);
+      return;
+    }
+    if (!(result instanceof Promise)) return this.deliver(result);
+    result.then(
+      (r) => this.deliver(r),
+      (err) => {
+        if (!this.left) this.out.error(err);
+      },
+    );
+  }
+
+  private deliver(result: ChatResult): void {
+    if (this.left) return;
+    this.out.next(result);
+    this.out.complete();
+  }
+
+  private stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.parts.deadlines.delete(this);
+    this.session.detach();
+  }
+}
