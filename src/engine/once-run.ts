@@ -20,12 +20,10 @@ export interface OnceRunParts {
   readonly scheduler: SchedulerLike;
   /** The shared timer of every chatOnce's inactivity deadline. */
   readonly deadlines: Deadlines<OnceRun>;
-  /** Inactivity limit (null: none). */
-  readonly idleMs: number | null;
   /** A turn/completed whose turn does not decode ends the turn as completed (non-strict). */
   readonly lenient: boolean;
-  /** While true the inactivity deadline is not enforced (an approval waits for a person). */
-  isPaused(): boolean;
+  /** While true the turn's inactivity deadline is not enforced (an approval waits for a person). */
+  isPaused(session: TurnSession): boolean;
   /** The result of the ended turn (a Promise when the stored turn must be read). */
   result(session: TurnSession): ChatResult | Promise<ChatResult>;
 }
@@ -50,13 +48,17 @@ export class OnceRun implements SessionConsumer, Deadline, Unsubscribable {
 
   constructor(
     private readonly session: TurnSession,
+    /** The engine's, shared by every run. */
     private readonly parts: OnceRunParts,
+    /** Inactivity limit (null: none). */
+    private readonly idleMs: number | null,
     private readonly out: TurnSink<ChatResult>,
   ) {}
 
   /** Attaches to the session from `cursor` (replaying what it holds) and arms the deadline. */
   start(cursor: number | undefined): this {
-    const { idleMs, scheduler } = this.parts;
+    const { idleMs } = this;
+    const { scheduler } = this.parts;
     if (idleMs !== null && idleMs !== Infinity) {
       this.last = scheduler.now();
       this.at = this.last + idleMs;
@@ -90,10 +92,11 @@ export class OnceRun implements SessionConsumer, Deadline, Unsubscribable {
   /** The deadline fell due: time out, unless there was activity since (then re-arm) or a pause. */
   expire(): void {
     if (this.closed) return;
-    const { idleMs, scheduler, deadlines } = this.parts;
+    const { idleMs } = this;
+    const { scheduler, deadlines } = this.parts;
     const now = scheduler.now();
     try {
-      if (this.parts.isPaused()) {
+      if (this.parts.isPaused(this.session)) {
         this.last = now;
       } else if (now - this.last >= idleMs!) {
         const error = new CodexTurnInactiveError(`turn inactive for ${idleMs} ms`, this.session.continuation(), idleMs!);

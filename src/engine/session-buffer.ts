@@ -1,5 +1,5 @@
 import { approximateBytes } from '../protocol/describe';
-import { deltaItemType } from '../protocol/items';
+import { isTextDelta } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
 import type { BudgetHolder, BufferBudget } from './buffer-budget';
 
@@ -37,7 +37,7 @@ export class SessionBuffer implements BudgetHolder {
       return;
     }
     const method = (frame as { method?: string }).method ?? '';
-    const isDelta = deltaItemType(method) !== null;
+    const isDelta = isTextDelta(method);
     const bytes = approximateBytes(frame);
     if (!this.budget.reserve(this, bytes, isDelta)) {
       if (isDelta) this.droppedDeltas++;
@@ -72,7 +72,7 @@ export class SessionBuffer implements BudgetHolder {
     const sizes: number[] = [];
     for (let i = 0; i < this.frames.length; i++) {
       const frame = this.frames[i]!;
-      if (deltaItemType((frame as { method?: string }).method ?? '') !== null) {
+      if (isTextDelta((frame as { method?: string }).method ?? '')) {
         freed += this.sizes[i]!;
         this.droppedDeltas++;
       } else {

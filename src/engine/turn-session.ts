@@ -39,6 +39,14 @@ export class TurnSession {
   private consumer: SessionConsumer | null = null;
   /** Events held while nobody listens, from cursor `buffer.start` on. */
   private readonly buffer: SessionBuffer;
+  /**
+   * The events that came before the first consumer attached: those the server sent while turn/start
+   * was in flight, handed over in the same tick. Held apart from the buffer, outside the byte
+   * budget: nearly every turn has some, and budget bookkeeping for them cost more than the turn's
+   * other set-up.
+   */
+  private early: JsonRpcMessage[] | null = null;
+  private everAttached = false;
   /** Ids of the items completed so far (item/completed pushed), for reconciling after a reconnect. */
   private readonly completedItems = new Set<string>();
   /** While reconciling after a reconnect: the live frames that came meanwhile, in order. */
@@ -157,9 +165,11 @@ export class TurnSession {
     if (this.consumer) {
       this.delivered++;
       this.consumer.next(frame);
-      return;
+    } else if (!this.everAttached) {
+      (this.early ??= []).push(frame);
+    } else {
+      this.buffer.hold(frame);
     }
-    this.buffer.hold(frame);
   }
 
   /**
@@ -170,7 +180,10 @@ export class TurnSession {
     const problem = this.resumeProblem(cursor);
     if (problem) throw problem.error;
     this.suspended = false;
-    const replay = this.buffer.from(cursor);
+    // The first consumer (cursor 0) gets what came before it; a later one what was held since.
+    const replay = this.everAttached ? this.buffer.from(cursor) : (this.early ?? []);
+    this.everAttached = true;
+    this.early = null;
     this.buffer.reset(cursor + replay.length);
     this.delivered = cursor;
     this.consumer = consumer;
@@ -222,6 +235,7 @@ export class TurnSession {
 
   /** The session is forgotten: what it holds leaves the budget. */
   dispose(): void {
+    this.early = null;
     this.buffer.reset(this.delivered);
   }
 

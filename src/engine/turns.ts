@@ -17,7 +17,7 @@ import { Deadlines } from '../streams/deadlines';
 import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
-import { OnceRun, type TurnSink } from './once-run';
+import { OnceRun, type OnceRunParts, type TurnSink } from './once-run';
 import { findStoredTurn, lastAgentMessageOfTurn } from './stored-turns';
 import type { ServerRequestDesk } from './server-requests';
 import type { EngineSettings } from './settings';
@@ -61,11 +61,18 @@ type Mode = 'once' | 'stream';
  */
 export class TurnEngine {
   private readonly suspended = new Set<TurnSession>();
-  /** The inactivity deadlines of every `result()` call, on one timer. */
-  private readonly idleDeadlines: Deadlines<OnceRun>;
+  /** What every `result()` call's `OnceRun` uses: its inactivity deadline goes on one shared timer. */
+  private readonly onceParts: OnceRunParts;
 
   constructor(private readonly parts: TurnEngineParts) {
-    this.idleDeadlines = new Deadlines(parts.settings.scheduler);
+    const { settings, desk } = parts;
+    this.onceParts = {
+      scheduler: settings.scheduler,
+      deadlines: new Deadlines(settings.scheduler),
+      lenient: !settings.strict,
+      isPaused: (s) => desk.hasPendingFor(s.turnId),
+      result: (s) => this.finalResult(s),
+    };
   }
 
   steps$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<ConversationStep> {
@@ -91,24 +98,12 @@ export class TurnEngine {
     } catch (err) {
       return Promise.reject(err);
     }
-    const { settings, desk } = this.parts;
     const idleMs = this.idleMs(options);
     return new Promise<ChatResult>((resolve, reject) => {
       let value: ChatResult;
       const out: TurnSink<ChatResult> = { next: (v) => (value = v), error: reject, complete: () => resolve(value) };
       this.drive(text, options, 'once', true, expectedThread, out, (s, _fresh, cursor, sink) =>
-        new OnceRun(
-          s,
-          {
-            scheduler: settings.scheduler,
-            deadlines: this.idleDeadlines,
-            idleMs,
-            lenient: !settings.strict,
-            isPaused: () => desk.hasPendingFor(s.turnId),
-            result: (ended) => this.finalResult(ended),
-          },
-          sink,
-        ).start(cursor),
+        new OnceRun(s, this.onceParts, idleMs, sink).start(cursor),
       );
     });
   }

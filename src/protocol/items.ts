@@ -74,27 +74,27 @@ export function turnIdOf(frame: JsonRpcMessage): string | undefined {
   return turn && typeof turn.id === 'string' ? turn.id : undefined;
 }
 
-/** Methods already classified by `deltaItemType` (a server uses a few dozen; the cap stops a hostile one). */
-const deltaTypes = new Map<string, string | null>();
-const DELTA_TYPES_CACHED = 512;
+/**
+ * Whether `method` is a text delta (`item/<type>/delta`, `item/<type>/outputDelta`,
+ * `item/reasoning/summaryTextDelta`, ...). Asked of every frame, so it allocates nothing: the
+ * tests that reject most methods (the ending `elta`) come first.
+ */
+export function isTextDelta(method: string): boolean {
+  const n = method.length;
+  // 'elta' at the end
+  if (n < 12 || method.charCodeAt(n - 1) !== 97 || method.charCodeAt(n - 2) !== 116 || method.charCodeAt(n - 3) !== 108) return false;
+  if (method.charCodeAt(n - 4) !== 101 || !method.startsWith('item/')) return false;
+  const slash = method.indexOf('/', 5);
+  // an item type of one character or more, and no third slash
+  if (slash <= 5 || method.indexOf('/', slash + 1) >= 0) return false;
+  // '…Delta' (outputDelta, summaryTextDelta), or a last segment that is exactly 'delta'
+  const d = method.charCodeAt(n - 5);
+  return d === 68 || (d === 100 && n - 5 === slash + 1);
+}
 
 /** The item type whose text a delta notification streams, or null when `method` is no text delta. */
 export function deltaItemType(method: string): string | null {
-  // Looked up per frame on the hot path: classify each method once.
-  const known = deltaTypes.get(method);
-  if (known !== undefined) return known;
-  const type = classifyDelta(method);
-  if (deltaTypes.size < DELTA_TYPES_CACHED) deltaTypes.set(method, type);
-  return type;
-}
-
-function classifyDelta(method: string): string | null {
-  // item/<type>/delta, item/<type>/outputDelta, item/reasoning/summaryTextDelta, ...
-  if (!method.startsWith('item/')) return null;
-  const slash = method.indexOf('/', 5);
-  if (slash < 0 || method.indexOf('/', slash + 1) >= 0) return null;
-  const last = method.slice(slash + 1);
-  return last === 'delta' || last.endsWith('Delta') ? method.slice(5, slash) : null;
+  return isTextDelta(method) ? method.slice(5, method.indexOf('/', 5)) : null;
 }
 
 /** The server's `error` notification saying it will retry: a retry notice, not progress. */

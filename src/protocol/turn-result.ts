@@ -2,7 +2,7 @@
 import type { ChatResult, RawEvent } from '../models';
 import { TokenUsageUpdatedParamsCodec } from './codecs';
 import type { ThreadTokenUsage } from './generated/v2/ThreadTokenUsage';
-import { deltaItemType } from './items';
+import { isTextDelta } from './items';
 import type { JsonRpcMessage } from './messages';
 
 /** The last completed agent message of a turn: its final text. */
@@ -26,18 +26,20 @@ export class ResultCollector {
 
   push(frame: JsonRpcMessage): void {
     const method = (frame as { method?: string }).method;
-    if (method === undefined || deltaItemType(method) !== null) return;
-    if (this.keepEvents) this.rawEvents.push(frame as RawEvent);
-    if (method === 'thread/tokenUsage/updated') {
+    if (method === 'item/completed') {
+      if (this.keepEvents) this.rawEvents.push(frame as RawEvent);
+      const item = (frame as { params?: { item?: { type?: unknown; id?: unknown; text?: unknown } } }).params?.item;
+      if (item?.type === 'agentMessage' && typeof item.text === 'string') {
+        this.lastAgentMessage = { itemId: typeof item.id === 'string' ? item.id : null, text: item.text };
+      }
+    } else if (method === 'thread/tokenUsage/updated') {
+      if (this.keepEvents) this.rawEvents.push(frame as RawEvent);
       const params = (frame as { params?: unknown }).params;
       // Checked for the fields a reader relies on; typed as the pinned protocol's usage.
       if (TokenUsageUpdatedParamsCodec.is(params)) this.usage = params.tokenUsage as ThreadTokenUsage;
-      return;
-    }
-    if (method !== 'item/completed') return;
-    const item = (frame as { params?: { item?: { type?: unknown; id?: unknown; text?: unknown } } }).params?.item;
-    if (item?.type === 'agentMessage' && typeof item.text === 'string') {
-      this.lastAgentMessage = { itemId: typeof item.id === 'string' ? item.id : null, text: item.text };
+    } else if (this.keepEvents && method !== undefined && !isTextDelta(method)) {
+      // Deltas are never kept: their text is in the completed items.
+      this.rawEvents.push(frame as RawEvent);
     }
   }
 

@@ -3,9 +3,14 @@ import { CodexProtocolError } from '../errors';
 import type { RetryPolicy } from '../options';
 import { ErrorCodes } from '../protocol/messages';
 
-/** Methods that only read, so repeating them after -32001 cannot do harm twice. */
+const READS = ['list', 'read', 'get', 'status'];
+
+/** Methods that only read (`list`, `read`, `get`, `status`, or `…/<one of those>`), so repeating them after -32001 cannot do harm twice. */
 export function isSafeToRetry(method: string): boolean {
-  return /(^|\/)(list|read|get|status)$/.test(method) || method === 'model/list';
+  // Asked of every request: no regex, no allocation.
+  const last = method.lastIndexOf('/') + 1;
+  for (const read of READS) if (method.length - last === read.length && method.startsWith(read, last)) return true;
+  return false;
 }
 
 /** A resolved retry policy for one method: how many retries, and the delay before each. */
