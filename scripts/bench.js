@@ -7,6 +7,8 @@
  * goes to .bench-build/profiles/ (unless --cpu-prof-dir says otherwise) and its top functions are
  * printed (bench/profile-top.ts), e.g.
  *   NODE_FLAGS=--cpu-prof BENCH_ONLY=once BENCH_SIDE=rx npm run bench
+ * With --alloc-prof (ours, not node's) the run's allocation sites are printed at its end
+ * (bench/alloc-profile.ts).
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -25,6 +27,8 @@ fs.writeFileSync(
 );
 
 const flags = (process.env.NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+// `--alloc-prof` is ours, not node's: preload the allocation sampler (bench/alloc-profile.ts).
+if (flags.includes('--alloc-prof')) flags.splice(flags.indexOf('--alloc-prof'), 1, '-r', path.join(build, 'bench', 'alloc-profile.js'));
 const profiling = flags.includes('--cpu-prof');
 let profileDir = flags.find((f) => f.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
 if (profiling && !profileDir) {
