@@ -154,6 +154,21 @@ describe('stdio with restart', () => {
     expect(seen.filter((s) => s === 'connected')).toHaveLength(3);
   });
 
+  it('a chat waiting behind a turn on its thread when the server is SIGKILLed opens the thread on the new server, then runs', async () => {
+    const client = track(off.client({ restart: true }));
+    const thread = await client.startThread({ cwd: off.workspace });
+    expect((await thread.chatOnce('ECHO warm')).finalText).toBe('Echo: warm');
+    const pid = (client as unknown as { connection: { transport: StdioTransport } }).connection.transport.pid!;
+    const hanging = thread.chatOnce('HANG').catch((e: unknown) => e);
+    await firstValueFrom(client.notifications$.pipe(filter((n) => n.method === 'turn/started')));
+    // Queued behind HANG on the same thread (one turn per thread): not sent yet.
+    const queued = thread.chatOnce('ECHO queued');
+    process.kill(pid, 'SIGKILL');
+    expect(((await hanging) as CodexTransportError).code).toBe('exited');
+    expect((await queued).finalText).toBe('Echo: queued');
+    expect(client.stats).toMatchObject({ turns: 0, busyThreads: 0, pendingRequests: 0 });
+  });
+
   it('a crash loop ends with restart-failed', async () => {
     // A "server" that dies at once every time.
     const client = track(

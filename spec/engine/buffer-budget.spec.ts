@@ -3,8 +3,19 @@
  * `maxBufferedBytes` however much the server sends. Deltas go first (the completed items carry the
  * whole text; the result counts the dropped deltas); past that a turn can no longer be resumed.
  */
-import type { CodexClient } from '../../src/client';
+import { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTurnInactiveError } from '../../src/errors';
+import { InMemoryTransport } from '../../src/testing/in-memory-transport';
+import {
+  agentDelta,
+  agentMessageItem,
+  itemCompleted,
+  response,
+  threadObject,
+  turnCompleted,
+  turnObject,
+  turnStarted,
+} from '../../src/testing/frames';
 import type { ChatContinuation, TurnEvent } from '../../src/models';
 import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
 import { virtualClock } from '../support/marbles';
@@ -122,5 +133,111 @@ describe('the byte budget of suspended turns', () => {
     expect([ra.finalText, rb.finalText]).toEqual([finalText, finalText]);
     expect(ra.droppedDeltas).toBeGreaterThan(0);
     expect(rb.droppedDeltas).toBe(0);
+  });
+
+  it('a frame nested deeper than any walk would stop at still counts in full: 40 × 512 KB at depth 500 are not held', async () => {
+    const deep = (leaf: unknown) => {
+      let v = leaf;
+      for (let i = 0; i < 500; i++) v = { next: v };
+      return v;
+    };
+    const big = 'z'.repeat(512 * 1024);
+    const { clock, client } = setup(async (t) => {
+      t.message('first', { id: 'm0' });
+      await t.wait(2_000);
+      for (let i = 0; i < 40; i++)
+        t.send({
+          method: 'item/started',
+          params: { threadId: t.threadId, turnId: t.turnId, item: { type: 'x', id: `x${i}`, payload: deep(big + i) } },
+        });
+      t.message(finalText, { id: 'm1', deltas: false });
+    });
+    const continuation = await suspend(
+      client,
+      clock,
+      client.chatOnce('go').catch((e: unknown) => e),
+    );
+    await clock.advance(1_000);
+    // 20 MiB of items against a 1 MiB budget: they were dropped, and the turn says so.
+    expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
+    const err = await client.chatOnce(undefined, { continuation }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CodexProtocolError);
+    expect((err as Error).message).toMatch(/events were dropped while nobody listened \(maxBufferedBytes\)/);
+    expect(client.stats).toEqual(ZERO_STATS);
+  });
+});
+
+describe('the byte budget of frames held while turn/start is in flight', () => {
+  const T = 'thr-1';
+  const U = 'turn-1';
+  const big = 'd'.repeat(512 * 1024);
+
+  /** A server that answers turn/start only when the spec says so; what it sends before is held by the client. */
+  function slowStart() {
+    let answer: (() => void) | null = null;
+    const transport = new InMemoryTransport({
+      autoRespond: (f) => {
+        const id = f.id as number;
+        if (f.method === 'initialize') return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+        if (f.method === 'thread/start') return response(id, { thread: threadObject(T) });
+        if (f.method === 'turn/start') answer = () => transport.receive(response(id, { turn: turnObject(U) }));
+        return undefined;
+      },
+    });
+    const client = new CodexClient(transport, { maxBufferedBytes: MiB });
+    clients.push(client);
+    const started = async () => {
+      while (!answer) await new Promise((r) => setTimeout(r, 1));
+      return answer;
+    };
+    return { transport, client, started };
+  }
+
+  it('60 deltas of 512 KB before the answer: at most 1 MiB held; the turn completes and counts the dropped deltas', async () => {
+    const { transport, client, started } = slowStart();
+    const result = client.chatOnce('go');
+    const answer = await started();
+    transport.receive(turnStarted({ threadId: T, turnId: U }));
+    for (let i = 0; i < 60; i++) transport.receive(agentDelta({ threadId: T, turnId: U, itemId: 'm1', delta: big }));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(client.stats.waitingThreads).toBe(1);
+    expect(client.stats.bufferedBytes).toBeGreaterThan(0);
+    expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
+    answer();
+    transport.receive(itemCompleted({ threadId: T, turnId: U, item: agentMessageItem('m1', finalText) }));
+    transport.receive(turnCompleted({ threadId: T, turnId: U }));
+    const r = await result;
+    expect(r.finalText).toBe(finalText);
+    expect(r.droppedDeltas).toBeGreaterThanOrEqual(58);
+    expect(client.stats).toEqual(ZERO_STATS);
+  });
+
+  it('items past the budget before the answer: the turn fails with the gap named, and nothing stays held', async () => {
+    const { transport, client, started } = slowStart();
+    const result = client.chatOnce('go').catch((e: unknown) => e);
+    const answer = await started();
+    // ~410 KB each in memory: two fit in 1 MiB, two do not.
+    for (let i = 0; i < 4; i++)
+      transport.receive(itemCompleted({ threadId: T, turnId: U, item: agentMessageItem(`m${i}`, 'i'.repeat(200 * 1024)) }));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
+    answer();
+    const err = await result;
+    expect(err).toBeInstanceOf(CodexProtocolError);
+    expect((err as Error).message).toBe(
+      'turn turn-1: 2 events were dropped while turn/start was in flight (maxBufferedBytes); the turn has a gap',
+    );
+    expect(client.stats).toEqual(ZERO_STATS);
+  });
+
+  it('frames of turns that are never ours leave the budget when the connection ends', async () => {
+    const { transport, client } = slowStart();
+    const result = client.chatOnce('go').catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 3; i++) transport.receive(agentDelta({ threadId: T, turnId: `other-${i}`, itemId: 'm', delta: 'x'.repeat(1000) }));
+    expect(client.stats.bufferedBytes).toBeGreaterThan(0);
+    await client.close();
+    await result;
+    expect(client.stats.bufferedBytes).toBe(0);
   });
 });

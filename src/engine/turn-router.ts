@@ -1,16 +1,11 @@
-import { turnIdOf } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
 import type { BufferBudget } from './buffer-budget';
+import { HeldFrames } from './held-frames';
 import { SessionLimits, TurnSession } from './turn-session';
 
 /** A turn/start in flight on a thread: frames of the thread are held until its turn id is known. */
 export interface TurnExpectation {
   readonly threadId: string;
-}
-
-interface Waiting {
-  count: number;
-  held: JsonRpcMessage[];
 }
 
 /**
@@ -22,7 +17,7 @@ interface Waiting {
  */
 export class TurnRouter {
   private readonly byTurn = new Map<string, TurnSession>();
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly waiting = new Map<string, HeldFrames>();
   /** Sessions by thread (usually one), for thread-level notifications such as status changes. */
   private readonly byThread = new Map<string, TurnSession[]>();
 
@@ -60,14 +55,17 @@ export class TurnRouter {
   expect(threadId: string): TurnExpectation {
     const w = this.waiting.get(threadId);
     if (w) w.count++;
-    else this.waiting.set(threadId, { count: 1, held: [] });
+    else this.waiting.set(threadId, new HeldFrames(this.budget));
     return { threadId };
   }
 
   /** The turn/start failed or was abandoned. */
   unexpect(expectation: TurnExpectation): void {
     const w = this.waiting.get(expectation.threadId);
-    if (w && --w.count === 0) this.waiting.delete(expectation.threadId);
+    if (w && --w.count === 0) {
+      w.clear();
+      this.waiting.delete(expectation.threadId);
+    }
   }
 
   /** The turn/start answered with `turnId`: creates its session and hands it the held frames. */
@@ -78,12 +76,11 @@ export class TurnRouter {
     if (list) list.push(session);
     else this.byThread.set(session.threadId, [session]);
     const w = this.waiting.get(expectation.threadId);
-    if (w && w.held.length === 0) this.unexpect(expectation);
-    else if (w) {
-      const mine: JsonRpcMessage[] = [];
-      w.held = w.held.filter((f) => (turnIdOf(f) === turnId ? (mine.push(f), false) : true));
+    if (w) {
+      const { frames, loss } = w.take(turnId);
       this.unexpect(expectation);
-      for (const f of mine) session.push(f);
+      session.lostWhileStarting(loss);
+      for (const f of frames) session.push(f);
     }
     return session;
   }
@@ -110,7 +107,7 @@ export class TurnRouter {
     if (threadId !== undefined && turnId !== undefined) {
       const w = this.waiting.get(threadId);
       if (w) {
-        w.held.push(frame);
+        w.hold(frame, turnId);
         return true;
       }
     }
@@ -138,6 +135,7 @@ export class TurnRouter {
     const all = [...this.byTurn.values()];
     this.byTurn.clear();
     this.byThread.clear();
+    for (const w of this.waiting.values()) w.clear();
     this.waiting.clear();
     for (const s of all) {
       s.fail(err);

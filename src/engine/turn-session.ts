@@ -3,6 +3,7 @@ import type { ChatContinuation, ChatResult } from '../models';
 import type { JsonRpcMessage } from '../protocol/messages';
 import { ResultCollector } from '../protocol/turn-result';
 import type { BufferBudget } from './buffer-budget';
+import type { HeldLoss } from './held-frames';
 import { SessionBuffer } from './session-buffer';
 
 /** Receives a session's frames while a subscriber is attached. */
@@ -51,6 +52,8 @@ export class TurnSession {
   private readonly completedItems = new Set<string>();
   /** While reconciling after a reconnect: the live frames that came meanwhile, in order. */
   private paused: JsonRpcMessage[] | null = null;
+  /** The turn's place on its thread (see ThreadQueue), held until the turn ends on the server or the session is let go. */
+  private threadSlot: (() => void) | null = null;
   private endWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private startWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private failure: Error | null = null;
@@ -96,6 +99,37 @@ export class TurnSession {
   /** Text deltas dropped while nobody listened (the byte budget); their text is in the completed items. */
   get droppedDeltas(): number {
     return this.buffer.droppedDeltas;
+  }
+
+  /** The session holds its thread's place (see ThreadQueue) from now until `freeThread()`. */
+  holdThread(release: () => void): void {
+    this.threadSlot = release;
+  }
+
+  /** Gives the thread's place up (idempotent): the next chat on the thread may start its turn. */
+  freeThread(): void {
+    const release = this.threadSlot;
+    this.threadSlot = null;
+    release?.();
+  }
+
+  /** Takes the thread's place away from the session, for a caller that frees it later. */
+  takeThreadSlot(): (() => void) | null {
+    const release = this.threadSlot;
+    this.threadSlot = null;
+    return release;
+  }
+
+  /** What the byte budget dropped of the turn's frames before its turn id was known (see HeldFrames). */
+  lostWhileStarting(loss: HeldLoss): void {
+    this.buffer.droppedDeltas += loss.droppedDeltas;
+    if (loss.droppedEvents > 0) {
+      this.fail(
+        new CodexProtocolError(
+          `turn ${this.turnId}: ${loss.droppedEvents} events were dropped while turn/start was in flight (maxBufferedBytes); the turn has a gap`,
+        ),
+      );
+    }
   }
 
   /** From now on, keep the non-delta events for a `ChatResult` too (a resume by chatOnce/chatEvents). */

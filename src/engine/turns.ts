@@ -23,7 +23,7 @@ import type { ServerRequestDesk } from './server-requests';
 import type { EngineSettings } from './settings';
 import type { ThreadQueue } from './thread-queue';
 import type { ThreadRegistry } from './thread-registry';
-import type { TurnRouter } from './turn-router';
+import type { TurnExpectation, TurnRouter } from './turn-router';
 import type { TurnSession } from './turn-session';
 
 /** The engine's parts a turn uses. */
@@ -221,8 +221,6 @@ export class TurnEngine {
     let session: TurnSession | undefined;
     let inner: Unsubscribable | undefined;
     let done = false;
-    /** Lets the next chat on the thread start (see ThreadQueue). */
-    let releaseThread: (() => void) | undefined;
     let left = false;
     /** The caller leaves (it unsubscribed, or the signal aborted); abandons a turn that has not ended. */
     const leave = () => {
@@ -230,8 +228,7 @@ export class TurnEngine {
       left = true;
       signal?.removeEventListener('abort', onAbort);
       inner?.unsubscribe();
-      if (session && !done && !session.suspended) this.abandon(session, options, releaseThread);
-      else releaseThread?.();
+      if (session && !done && !session.suspended) this.abandon(session, options);
     };
     const onAbort = () => {
       const error = abortError(signal!, 'turn', session && `turn ${session.turnId}`);
@@ -246,16 +243,15 @@ export class TurnEngine {
         error: (err) => {
           done = true;
           signal?.removeEventListener('abort', onAbort);
+          // Timed out: the turn goes on on the server, and keeps its thread until it ends there.
           if ((err as Error)?.name === 'CodexTurnInactiveError' && !s.ended) this.suspend(s);
           else this.release(s);
-          releaseThread?.();
           out.error(err);
         },
         complete: () => {
           done = true;
           signal?.removeEventListener('abort', onAbort);
           this.release(s);
-          releaseThread?.();
           out.complete();
         },
       });
@@ -275,9 +271,8 @@ export class TurnEngine {
         (started) => {
           if (!started) return;
           // Left (unsubscribed, aborted) since start() last looked: abandon the turn it started.
-          if (left) return this.abandon(started.session, options, started.releaseThread);
-          releaseThread = started.releaseThread;
-          run(started.session, true);
+          if (left) return this.abandon(started, options);
+          run(started, true);
         },
         (err) => {
           signal?.removeEventListener('abort', onAbort);
@@ -313,47 +308,62 @@ export class TurnEngine {
     mode: Mode,
     retain: boolean,
     left: () => boolean,
-  ): Promise<{ session: TurnSession; releaseThread: () => void } | null> {
+  ): Promise<TurnSession | null> {
     const { handshake, threads, router, recovery, connection, settings, queue } = this.parts;
     const ready = handshake.ready();
     if (ready) await ready;
     const thread = threads.threadFor(options);
-    const threadId = typeof thread === 'string' ? thread : await thread;
+    let threadId = typeof thread === 'string' ? thread : await thread;
     // Unsubscribed while the thread was being prepared: start no turn.
     if (left()) return null;
     const slot = queue.enter(threadId);
     const releaseThread = typeof slot === 'function' ? slot : await slot;
-    if (left()) {
-      releaseThread();
-      return null;
-    }
-    const expectation = router.expect(threadId);
+    let expectation: TurnExpectation | undefined;
     let turnId: string;
     try {
+      if (left()) {
+        releaseThread();
+        return null;
+      }
+      // Waited behind another chat while the server was restarted: this one opens the thread on the new server.
+      if (!threads.has(threadId)) threadId = await threads.threadFor({ ...options, threadId });
+      expectation = router.expect(threadId);
       const params: Record<string, unknown> = { threadId, input: toUserInput(text), ...turnOverrideParams(options.turnOverrides) };
       if (options.user !== undefined) params.user = options.user;
       if (options.metadata !== undefined) params.metadata = options.metadata;
       const result = await connection.request('turn/start', params);
       if (!TurnStartResultCodec.is(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
       turnId = result.turn.id;
+      // The server joined this turn/start into a turn of this client that runs on the thread (one
+      // started outside the thread queue, say by a raw request): that turn has its consumer.
+      if (router.get(turnId))
+        throw new CodexProtocolError(`turn/start joined turn ${turnId}, which this client is already consuming`, { data: result });
     } catch (err) {
-      router.unexpect(expectation);
+      if (expectation) router.unexpect(expectation);
       recovery.startFailed(threadId);
       releaseThread();
       throw err;
     }
     const s = router.bind(expectation, turnId, mode, { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain });
+    s.holdThread(releaseThread);
     recovery.bound(s);
     if (left()) {
-      this.abandon(s, options, releaseThread);
+      this.abandon(s, options);
       return null;
     }
-    return { session: s, releaseThread };
+    return s;
   }
 
   private suspend(s: TurnSession): void {
     s.suspended = true;
     this.suspended.add(s);
+    // Its thread is free for the next chat once the turn ended on the server (a turn/start before
+    // that would join it), or the session is let go (cancelled, evicted, the connection ended).
+    if (s.ended) s.freeThread();
+    else {
+      const free = () => s.freeThread();
+      s.whenEnded().then(free, free);
+    }
     if (this.suspended.size > this.parts.settings.maxSuspendedTurns) {
       const oldest = this.suspended.values().next().value as TurnSession;
       this.release(oldest);
@@ -363,6 +373,7 @@ export class TurnEngine {
   /** Forgets a session: its consumer finished, it was cancelled, or it was evicted. */
   private release(s: TurnSession): void {
     s.dispose();
+    s.freeThread();
     this.suspended.delete(s);
     this.parts.router.remove(s);
     this.parts.recovery.turnEnded(s.turnId);
@@ -376,11 +387,12 @@ export class TurnEngine {
    * pending approvals are answered `cancel` at once, and the thread is released once the server
    * ended the turn (a turn/start sent before that would join the dying turn); else at once.
    */
-  private abandon(s: TurnSession, options: ChatOptions, releaseThread?: () => void): void {
+  private abandon(s: TurnSession, options: ChatOptions): void {
+    const releaseThread = s.takeThreadSlot();
     this.release(s);
     if ((options.interruptOnUnsubscribe || options.signal?.aborted) && !s.ended) {
       this.parts.desk.cancelTurn(s.turnId);
-      this.parts.interrupts.interruptLater(s.threadId, s.turnId, s.started, releaseThread);
+      this.parts.interrupts.interruptLater(s.threadId, s.turnId, s.started, releaseThread ?? undefined);
     } else {
       releaseThread?.();
     }

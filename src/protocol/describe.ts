@@ -47,32 +47,44 @@ export function describeValue(value: unknown, maxChars = 80): string {
 /** How deep `describeValue` looks before it writes `…`. */
 const MAX_DEPTH = 12;
 
+/** Past this many values walked, `approximateBytes` stops: a value that big (or cyclic) is over any budget anyway. */
+const MAX_WALKED = 10_000_000;
+
 /**
  * About how many bytes `value` holds in memory: 2 per string character, 8 per number or boolean,
- * a little per object, array and key. Bounded like `describeValue` (never throws, never walks more
- * than 64 deep), and linear in the value's size: for budgets, not for exact accounting.
+ * a little per object, array and key. Never throws, and walks any depth (with a stack of its own,
+ * not recursion: a frame nested 10,000 deep must count in full, or a hostile server could hide
+ * megabytes from the byte budget below the depth a recursive walk stops at). Linear in the
+ * value's size: for budgets, not for exact accounting.
  */
 export function approximateBytes(value: unknown): number {
   let total = 0;
-  const walk = (v: unknown, depth: number): void => {
-    if (typeof v === 'string') total += 2 * v.length + 16;
-    else if (typeof v !== 'object' || v === null) total += 8;
-    else if (depth < 64) {
-      total += 32;
-      if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
-      else {
+  const pending: unknown[] = [value];
+  let walked = 0;
+  try {
+    while (pending.length > 0) {
+      const v = pending.pop();
+      if (++walked > MAX_WALKED) return Math.max(total, Number.MAX_SAFE_INTEGER / 2);
+      if (typeof v === 'string') total += 2 * v.length + 16;
+      else if (typeof v !== 'object' || v === null) total += 8;
+      else if (Array.isArray(v)) {
+        total += 32;
+        for (let i = 0; i < v.length; i++) pending.push(v[i]);
+      } else {
+        total += 32;
         for (const key in v) {
           if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
           total += 2 * key.length + 16;
-          walk((v as Record<string, unknown>)[key], depth + 1);
+          try {
+            pending.push((v as Record<string, unknown>)[key]);
+          } catch {
+            /* a getter that throws: its value counts as nothing */
+          }
         }
       }
     }
-  };
-  try {
-    walk(value, 0);
   } catch {
-    /* a getter that throws: count what was seen */
+    /* a proxy that throws where no getter may: count what was seen */
   }
   return total;
 }
