@@ -15,6 +15,10 @@
  *   turns interleave and a slow reader slows the server down instead of filling its memory.
  *   `params.input[0].text` may be `FLOOD <deltas> [items]` to override the counts for that turn.
  * - any other request → an immediate result (`model/list` → `{data:[]}`, else `{}`).
+ *
+ * With FLOOD_WS=1 it speaks the same over a WebSocket instead (one frame per message, like
+ * `codex app-server --listen ws://`): it listens on 127.0.0.1, prints its port on stdout, and
+ * serves one connection at a time.
  */
 'use strict';
 
@@ -28,18 +32,23 @@ const SLICE = Math.max(1, num(process.argv[4] ?? process.env.FLOOD_SLICE, 1000))
 
 let threads = 0;
 let turns = 0;
-const out = process.stdout;
 let waitingForDrain = [];
-out.on('drain', () => {
+const drained = () => {
   const w = waitingForDrain;
   waitingForDrain = [];
   for (const f of w) f();
-});
-out.on('error', () => process.exit(0));
+};
+
+/** Where frames go: stdout, or the WebSocket (set when a client connects). Returns false when full. */
+let sink = (chunk) => process.stdout.write(chunk);
+if (!process.env.FLOOD_WS) {
+  process.stdout.on('drain', drained);
+  process.stdout.on('error', () => process.exit(0));
+}
 
 /** Writes a chunk; calls `then` when the server may write again (after drain, or on the next turn of the loop). */
 function write(chunk, then) {
-  if (out.write(chunk)) {
+  if (sink(chunk)) {
     if (then) setImmediate(then);
   } else if (then) waitingForDrain.push(then);
 }
@@ -128,25 +137,54 @@ function onRequest(msg) {
   }
 }
 
-let buffer = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buffer += chunk;
-  let start = 0;
-  let nl;
-  while ((nl = buffer.indexOf('\n', start)) >= 0) {
-    const text = buffer.slice(start, nl);
-    start = nl + 1;
-    if (!text.trim()) continue;
-    let msg;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      continue;
-    }
-    if (msg && msg.method !== undefined && msg.id !== undefined) onRequest(msg);
+/** Handles one inbound JSON text. */
+function onText(text) {
+  if (!text.trim()) return;
+  let msg;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return;
   }
-  buffer = buffer.slice(start);
-});
-process.stdin.on('end', () => process.exit(0));
+  if (msg && msg.method !== undefined && msg.id !== undefined) onRequest(msg);
+}
+
+if (process.env.FLOOD_WS) {
+  const { WebSocketServer } = require('ws');
+  const HIGH_WATER = 1 << 20;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('listening', () => process.stdout.write(`${wss.address().port}\n`));
+  wss.on('connection', (socket) => {
+    // One message per frame; past the high-water mark, wait until the socket has sent it.
+    const poll = () => (socket.bufferedAmount < HIGH_WATER ? drained() : setTimeout(poll, 1));
+    sink = (chunk) => {
+      let start = 0;
+      let nl;
+      while ((nl = chunk.indexOf('\n', start)) >= 0) {
+        socket.send(chunk.slice(start, nl));
+        start = nl + 1;
+      }
+      if (socket.bufferedAmount < HIGH_WATER) return true;
+      setTimeout(poll, 1);
+      return false;
+    };
+    socket.on('message', (data) => onText(String(data)));
+  });
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+} else {
+  let buffer = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk) => {
+    buffer += chunk;
+    let start = 0;
+    let nl;
+    while ((nl = buffer.indexOf('\n', start)) >= 0) {
+      onText(buffer.slice(start, nl));
+      start = nl + 1;
+    }
+    buffer = buffer.slice(start);
+  });
+  process.stdin.on('end', () => process.exit(0));
+}
 process.on('SIGTERM', () => process.exit(0));

@@ -13,10 +13,11 @@ import { logRuns, printTable, rowOf, writeMarkdown, type Row } from './report';
 import { log, runWorkload, SIDES } from './run';
 import type { BenchEnv, RealServer, Workload } from './workload';
 import { floodWorkloads } from './workloads/flood';
+import { linkWorkloads } from './workloads/links';
 import { memoryWorkloads } from './workloads/memory';
 import { realServerWorkloads, startRealServer } from './workloads/real-server';
 
-const WORKLOADS: readonly Workload[] = [...floodWorkloads, ...realServerWorkloads, ...memoryWorkloads];
+const WORKLOADS: readonly Workload[] = [...floodWorkloads, ...linkWorkloads, ...realServerWorkloads, ...memoryWorkloads];
 
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 
