@@ -2,7 +2,7 @@ import { Observable, Subject } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
-import { isRelayReady, RELAY_PROTOCOL, RELAY_TOKEN_PATTERN, RELAY_TOKEN_PREFIX, RelayCloseCode } from '../relay/protocol';
+import { isRelayReady, RELAY_PROTOCOL, RELAY_TOKEN_PATTERN, RELAY_TOKEN_PREFIX, RelayCloseCode, relayOversized } from '../relay/protocol';
 import { OversizedFrame, parseFrameText } from './frame-text';
 import type { Transport } from './transport';
 import { HotSource } from './hot-source';
@@ -148,9 +148,14 @@ export class RelayTransport implements Transport {
           this.diagnostics.next({ kind: 'invalid-frame', message: 'relay sent a binary message; frames are JSON text' });
           return;
         }
-        this.messages.next(
-          text.length > maxFrameBytes ? new OversizedFrame(text.slice(0, 1000), text.length, maxFrameBytes) : parseFrameText(text),
-        );
+        if (text.length > maxFrameBytes) {
+          this.messages.next(new OversizedFrame(text.slice(0, 1000), text.length, maxFrameBytes));
+          return;
+        }
+        const value = parseFrameText(text);
+        // One the relay discarded (over its own limit) is reported as one we discarded.
+        const discarded = relayOversized(value);
+        this.messages.next(discarded ? new OversizedFrame(discarded.head, discarded.bytes, discarded.maxFrameBytes) : value);
       };
       // The close event that always follows says what happened.
       socket.onerror = () => undefined;
