@@ -21,6 +21,11 @@ export const DEFAULTS = {
   maxKnownThreads: 10_000,
   /** `eachValue` and `chatIterable`/`chatEventsIterable`: `bufferSize`, values held for a slower consumer. */
   iterationBufferSize: 1_000,
+  /**
+   * `eachValue` and `chatIterable`/`chatEventsIterable`: `bufferBytes`, the (approximate) bytes held
+   * for a slower consumer. Bounds what merged deltas grow to, far below V8's longest string.
+   */
+  iterationBufferBytes: 64 * 1024 * 1024,
   /** `ClientOptions.approvalMode`. */
   approvalMode: 'auto',
   /** `ClientOptions.strict`. */

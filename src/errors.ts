@@ -102,17 +102,31 @@ export class CodexAbortError extends CodexError {
 }
 
 /**
- * An async-iterable view (`eachValue`, `chatIterable`, ...) held `bufferSize` values its consumer
- * had not taken yet, and one more came that it could neither merge nor drop (`overflow: 'error'`).
+ * An async-iterable view (`eachValue`, `chatIterable`, ...) held as much as it may for a consumer
+ * that had not taken it yet (`bufferSize` values, or `bufferBytes` bytes), and one more value came
+ * that it could neither merge nor drop (`overflow: 'error'`). `limit` says which bound was reached.
  * The consumer gets the values held first, then this error; the source was unsubscribed.
  */
 export class CodexBufferOverflowError extends CodexError {
   override name = 'CodexBufferOverflowError';
   /** The buffer's size (`bufferSize`). */
   readonly bufferSize: number;
-  constructor(message: string, bufferSize: number) {
+  /** The bound that was reached: the count of values (`bufferSize`) or their bytes (`bufferBytes`). Default `bufferSize`. */
+  readonly limit: 'bufferSize' | 'bufferBytes';
+  /** The buffer's byte bound (`bufferBytes`), when given. */
+  readonly bufferBytes?: number;
+  /** Approximate bytes held when the value that did not fit came (never more than `bufferBytes` but for one value), when given. */
+  readonly heldBytes?: number;
+  constructor(
+    message: string,
+    bufferSize: number,
+    info: { limit?: 'bufferSize' | 'bufferBytes'; bufferBytes?: number; heldBytes?: number } = {},
+  ) {
     super(message);
     this.bufferSize = bufferSize;
+    this.limit = info.limit ?? 'bufferSize';
+    if (info.bufferBytes !== undefined) this.bufferBytes = info.bufferBytes;
+    if (info.heldBytes !== undefined) this.heldBytes = info.heldBytes;
   }
 }
 

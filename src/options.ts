@@ -134,11 +134,19 @@ export interface IterationOptions {
   /** Most events held for the loop body. Default 1,000 (`DEFAULTS.iterationBufferSize`). */
   bufferSize?: number;
   /**
-   * An event that finds the buffer full. Events are merged into the newest one held first, while
-   * the loop body is behind (`chatEventsIterable`: the text deltas of one item, and a newer usage,
-   * plan or diff event over an older one; never steps, approvals or the end). One that cannot be
-   * merged: `error` (the default) leaves the turn (as `break` does) and ends the loop with
-   * `CodexBufferOverflowError` after the events held; `dropOldest` drops the oldest event held.
+   * Most bytes held for the loop body, estimated (two per character of text, plus a little per
+   * field). Merging stops at this bound, so the deltas of one item cannot grow without limit while
+   * the body is behind; past it `overflow` applies. One event larger than this is still held when
+   * nothing else is. Default 64 MiB (`DEFAULTS.iterationBufferBytes`).
+   */
+  bufferBytes?: number;
+  /**
+   * An event that finds the buffer full (`bufferSize` events, or no room in `bufferBytes`). Events
+   * are merged into the newest one held first, while the loop body is behind (`chatEventsIterable`:
+   * the text deltas of one item, and a newer usage, plan or diff event over an older one; never
+   * steps, approvals or the end). One that cannot be merged: `error` (the default) leaves the turn
+   * (as `break` does) and ends the loop with `CodexBufferOverflowError` after the events held;
+   * `dropOldest` drops the oldest events held.
    */
   overflow?: 'error' | 'dropOldest';
 }

@@ -14,12 +14,12 @@ type ChatOf<O, T> = (options: Omit<O, keyof IterationOptions>) => Observable<T>;
  * chat's signal ends the loop at once (the steps held are dropped).
  */
 export function stepsIterable<O extends Iterated>(chat: ChatOf<O, ConversationStep>, options: O): AsyncIterable<ConversationStep> {
-  const { bufferSize, overflow, ...rest } = options;
-  return eachValue(chat(rest), { bufferSize, overflow, signal: options.signal });
+  const { bufferSize, bufferBytes, overflow, ...rest } = options;
+  return eachValue(chat(rest), { bufferSize, bufferBytes, overflow, signal: options.signal });
 }
 
 /** The events of the turn `chatEvents` opens, for `for await`: while the loop is behind, deltas of one item merge. */
 export function eventsIterable<O extends Iterated>(chatEvents: ChatOf<O, TurnEvent>, options: O): AsyncIterable<TurnEvent> {
-  const { bufferSize, overflow, ...rest } = options;
-  return eachValue(chatEvents(rest), { bufferSize, overflow, coalesce: coalesceTurnEvents, signal: options.signal });
+  const { bufferSize, bufferBytes, overflow, ...rest } = options;
+  return eachValue(chatEvents(rest), { bufferSize, bufferBytes, overflow, coalesce: coalesceTurnEvents, signal: options.signal });
 }

@@ -5,6 +5,7 @@
 import * as vm from 'node:vm';
 import { lastValueFrom, toArray } from 'rxjs';
 import { CodexClient } from '../../src/client';
+import { DEFAULTS } from '../../src/defaults';
 import { ensureAsyncDispose } from '../../src/dispose';
 import { CodexAbortError, CodexBufferOverflowError, CodexTransportError } from '../../src/errors';
 import type { ConversationStep, TurnEvent } from '../../src/models';
@@ -175,6 +176,47 @@ describe('for await over a turn', () => {
       await clock.settle();
       expect(server.turns[0]!.status).toBe('interrupted');
       expect(client.stats).toEqual(zeroStats);
+    });
+
+    /**
+     * A server that floods deltas of one item while the loop body waits (as a hostile or runaway
+     * one could): before, they were all concatenated into one held delta, which past V8's longest
+     * string threw inside the source's next() and crashed the process (an uncaught exception).
+     */
+    async function flood(chunk: string, count: number, options: { bufferBytes?: number }) {
+      const { client, clock } = fakeServer((t) => {
+        for (let i = 0; i < count; i++) t.delta('m1', chunk);
+        t.message('after the flood', { id: 'm2', deltas: false });
+      });
+      const { values, error } = await slowLoop(client.chatEventsIterable('go', options), () => clock.settle());
+      const received = values
+        .filter((e): e is Extract<TurnEvent, { type: 'delta' }> => e.type === 'delta')
+        .reduce((n, d) => n + d.delta.length, 0);
+      return { client, values, error, received };
+    }
+
+    it('deltas flooding one item stop merging at bufferBytes: the loop ends with CodexBufferOverflowError, what was held stayed within the bound', async () => {
+      const chunk = 'x'.repeat(64 * 1024);
+      const bufferBytes = 1024 * 1024;
+      const { client, values, error, received } = await flood(chunk, 200, { bufferBytes });
+      expect(error).toBeInstanceOf(CodexBufferOverflowError);
+      expect(error).toMatchObject({ limit: 'bufferBytes', bufferBytes });
+      const { heldBytes } = error as CodexBufferOverflowError;
+      expect(heldBytes).toBeLessThanOrEqual(bufferBytes);
+      // the text the loop got is what was held: two bytes a character, at most the bound, far from the flood
+      expect(received).toBeGreaterThan(0);
+      expect(2 * received).toBeLessThanOrEqual(bufferBytes);
+      expect(values.some((e) => e.type === 'completed')).toBe(false);
+      expect(client.stats).toEqual(zeroStats);
+    });
+
+    it('by default the bound is DEFAULTS.iterationBufferBytes: 40 Mi characters of deltas end the loop instead of growing one string', async () => {
+      const chunk = 'y'.repeat(1024 * 1024);
+      const { error, received } = await flood(chunk, 40, {});
+      expect(error).toMatchObject({ name: 'CodexBufferOverflowError', limit: 'bufferBytes', bufferBytes: DEFAULTS.iterationBufferBytes });
+      expect((error as CodexBufferOverflowError).heldBytes).toBeLessThanOrEqual(DEFAULTS.iterationBufferBytes);
+      expect(2 * received).toBeLessThanOrEqual(DEFAULTS.iterationBufferBytes);
+      expect(received).toBeLessThan(40 * chunk.length);
     });
 
     it("overflow 'dropOldest' keeps the newest steps", async () => {

@@ -3,6 +3,8 @@ import { defer, Observable, of, Subject, throwError } from 'rxjs';
 import { CodexBufferOverflowError } from '../../src/errors';
 import type { TurnEvent } from '../../src/models';
 import { coalesceTurnEvents, eachValue } from '../../src/operators';
+import { approximateBytes } from '../../src/protocol/describe';
+import { newScheduler } from '../support/marbles';
 
 /** A Subject that counts its subscribers, to see when a loop subscribes and leaves. */
 function source<T>() {
@@ -176,6 +178,89 @@ describe('eachValue', () => {
     expect(unsubscribed).toBe(true);
   });
 
+  describe('bufferBytes (marbles: the loop takes the first value, then is busy while the source runs)', () => {
+    const join = (a: string, b: string) => a + b;
+    /** 100 characters: 216 bytes as measured. */
+    const x = 'x'.repeat(100);
+
+    /**
+     * Subscribes `config`'s view of a cold `marbles` source inside a TestScheduler run (the first
+     * pull waits for the first value; later values find the loop busy), checks when the source was
+     * left, then drains the loop.
+     */
+    async function busyLoop(
+      marbles: string,
+      values: Record<string, string>,
+      config: Parameters<typeof eachValue<string>>[1],
+      left: string,
+    ) {
+      let it!: AsyncIterator<string>;
+      let first!: Promise<IteratorResult<string>>;
+      newScheduler().run(({ cold, expectSubscriptions }) => {
+        const source = cold(marbles, values);
+        it = eachValue(source, config)[Symbol.asyncIterator]();
+        first = it.next();
+        expectSubscriptions(source.subscriptions).toBe(left);
+      });
+      const taken = [(await first).value as string];
+      let error: unknown = null;
+      try {
+        for (let r = await it.next(); !r.done; r = await it.next()) taken.push(r.value);
+      } catch (e) {
+        error = e;
+      }
+      return { taken, error };
+    }
+
+    it("merging stops at the bound: the merged value, then CodexBufferOverflowError (overflow 'error'); the source is left at that value", async () => {
+      expect(approximateBytes(x)).toBe(216);
+      // x twice merged: 416 bytes; a third would make 632 > 500, so it is not merged: overflow at frame 6
+      const r = await busyLoop('a-x-x-x-x|', { a: 'go', x }, { bufferBytes: 500, coalesce: join }, '^-----!');
+      expect(r.taken).toEqual(['go', x + x]);
+      expect(r.error).toBeInstanceOf(CodexBufferOverflowError);
+      expect(r.error).toMatchObject({ name: 'CodexBufferOverflowError', limit: 'bufferBytes', bufferBytes: 500, heldBytes: 416 });
+    });
+
+    it('bounds values that do not merge too, before bufferSize is reached', async () => {
+      const r = await busyLoop('a-x-x-x-x|', { a: 'go', x }, { bufferBytes: 500, bufferSize: 100 }, '^-----!');
+      expect(r.taken).toEqual(['go', x, x]);
+      expect(r.error).toMatchObject({ limit: 'bufferBytes', bufferSize: 100, heldBytes: 432 });
+    });
+
+    it('the count bound still applies within the bytes, and says so', async () => {
+      const r = await busyLoop('a-b-c-d|', { a: 'go', b: 'b', c: 'c', d: 'd' }, { bufferSize: 2, bufferBytes: 1_000 }, '^-----!');
+      expect(r.taken).toEqual(['go', 'b', 'c']);
+      expect(r.error).toMatchObject({ limit: 'bufferSize', bufferSize: 2 });
+    });
+
+    it("overflow 'dropOldest' drops the oldest values until the new one fits; the source runs to its end", async () => {
+      const y = 'y'.repeat(100);
+      const z = 'z'.repeat(200); // 416 bytes: fits only alone
+      const r = await busyLoop('a-x-y-z-x|', { a: 'go', x, y, z }, { bufferBytes: 500, overflow: 'dropOldest' }, '^--------!');
+      // x, y held (432); z drops both; the last x (216) drops z (416 + 216 > 500)
+      expect(r).toEqual({ taken: ['go', x], error: null });
+    });
+
+    it('a value larger than the bound is held when nothing else is, and nothing merges into it', async () => {
+      const big = 'b'.repeat(1_000);
+      const r = await busyLoop('a-B-x|', { a: 'go', B: big, x }, { bufferBytes: 500, coalesce: join }, '^---!');
+      expect(r.taken).toEqual(['go', big]);
+      expect(r.error).toMatchObject({ limit: 'bufferBytes', heldBytes: approximateBytes(big) });
+    });
+
+    it('a throw from coalesce ends the loop with that error after the values held, and leaves the source', async () => {
+      const failing = (a: string, b: string) => {
+        if (a.length + b.length > 250) throw new RangeError('Invalid string length');
+        return a + b;
+      };
+      // the second x merges (200 characters); the third throws, at frame 6
+      const r = await busyLoop('a-x-x-x-x|', { a: 'go', x }, { coalesce: failing }, '^-----!');
+      expect(r.taken).toEqual(['go', x + x]);
+      expect(r.error).toBeInstanceOf(RangeError);
+      expect((r.error as Error).message).toBe('Invalid string length');
+    });
+  });
+
   describe('signal', () => {
     it('an abort ends the loop at once: the values held are dropped, the source is left, CodexAbortError is thrown', async () => {
       const s = source<number>();
@@ -229,6 +314,9 @@ describe('eachValue', () => {
     expect(() => eachValue(of(1), { bufferSize: 0 })).toThrow(RangeError);
     expect(() => eachValue(of(1), { bufferSize: 1.5 })).toThrow(RangeError);
     expect(() => eachValue(of(1), { overflow: 'dropNewest' as 'error' })).toThrow(TypeError);
+    expect(() => eachValue(of(1), { bufferBytes: 0 })).toThrow(RangeError);
+    expect(() => eachValue(of(1), { bufferBytes: NaN })).toThrow(RangeError);
+    expect(() => eachValue(of(1), { bufferBytes: '1' as unknown as number })).toThrow(RangeError);
   });
 });
 

@@ -9,9 +9,9 @@ import WebSocket from 'ws';
 import type { Diagnostic } from '../models';
 import { isApprovalMethod } from '../protocol/approvals';
 import type { JsonRpcId } from '../protocol/messages';
-import { InvalidLine } from '../streams/ndjson';
+import { frameText, InvalidLine, OversizedFrame, parseFrameText } from '../streams/frame-text';
 import type { Transport } from '../streams/transport';
-import { RELAY_READY_MESSAGE, RelayCloseCode } from './protocol';
+import { RELAY_READY_MESSAGE, RelayCloseCode, relayOversizedMessage } from './protocol';
 
 /** What the bridge tells the relay. */
 export interface BridgeHooks {
@@ -90,11 +90,35 @@ export class Bridge {
       });
       return;
     }
+    if (value instanceof OversizedFrame) {
+      const { head, bytes, maxFrameBytes } = value;
+      this.hooks.diagnostic({
+        kind: 'oversized-frame',
+        message: `app-server sent a frame of ${bytes} bytes, over maxFrameBytes (${maxFrameBytes}); discarded`,
+        detail: head,
+      });
+      // Told, the client fails the request this answered at once instead of at its timeout.
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(relayOversizedMessage({ head, bytes, maxFrameBytes }));
+      return;
+    }
     const frame = value as { id?: JsonRpcId; method?: unknown };
-    const isRequest = typeof frame?.method === 'string' && (typeof frame.id === 'string' || typeof frame.id === 'number');
-    if (isRequest) this.pending.set(frame.id!, frame.method as string);
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(value));
-    else if (isRequest) this.answerForBrowser(frame.id!);
+    const id = frame?.id;
+    const isRequest = typeof frame?.method === 'string' && (typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint');
+    if (isRequest) this.pending.set(id!, frame.method as string);
+    if (this.ws.readyState !== WebSocket.OPEN) {
+      if (isRequest) this.answerForBrowser(id!);
+      return;
+    }
+    let text: string;
+    try {
+      // frameText writes an id beyond 2^53 (a bigint) exactly; anything else that throws must not
+      // escape this observer: as an uncaught exception it would end the relay, every connection.
+      text = frameText(value as object);
+    } catch (err) {
+      this.hooks.diagnostic({ kind: 'invalid-frame', message: `app-server frame not relayed: ${(err as Error).message}`, detail: value });
+      return;
+    }
+    this.ws.send(text);
   }
 
   private fromBrowser(data: WebSocket.RawData, isBinary: boolean): void {
@@ -120,12 +144,10 @@ export class Bridge {
   /** A browser answer to a server request: no longer the relay's to answer. */
   private noteAnswer(text: string): void {
     if (this.pending.size === 0) return;
-    try {
-      const v = JSON.parse(text) as { id?: JsonRpcId; method?: unknown };
-      if (v && v.method === undefined && v.id !== undefined) this.pending.delete(v.id);
-    } catch {
-      /* not JSON: the app-server will say so */
-    }
+    // Parsed as the app-server's frames are, so that an id beyond 2^53 matches its request's (not
+    // JSON: the app-server will say so).
+    const v = parseFrameText(text) as { id?: JsonRpcId; method?: unknown } | InvalidLine | null;
+    if (v && !(v instanceof InvalidLine) && v.method === undefined && v.id !== undefined) this.pending.delete(v.id);
   }
 
   /** Answers a server request the browser can no longer answer: approvals are declined, the rest refused. */
@@ -138,7 +160,7 @@ export class Bridge {
       ? { id, result: { decision: 'decline' } }
       : { id, error: { code: -32000, message: 'codex-rx relay: the browser client went away' } };
     try {
-      this.upstream.send(JSON.stringify(reply));
+      this.upstream.send(frameText(reply));
     } catch {
       /* the app-server is gone too */
     }

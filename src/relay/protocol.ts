@@ -10,7 +10,10 @@
  *   and closing at once with a code below: 4401 for the token, 4403 for the Origin. Other clients
  *   get plain HTTP 401 / 403.
  * - Once its app-server is up, the relay sends one text message `{"codexRxRelay":1,"ready":true}`;
- *   every later message, both ways, is one JSON-RPC frame as the app-server speaks it.
+ *   every later message, both ways, is one JSON-RPC frame as the app-server speaks it, except:
+ * - A frame from the app-server over the relay's `maxFrameBytes` is discarded by the relay, which
+ *   sends `{"codexRxRelay":1,"oversized":{"head":…,"bytes":…,"maxFrameBytes":…}}` in its place (its
+ *   first 1,000 characters, its size), so that the client can fail the request it answered at once.
  */
 
 /** The WebSocket subprotocol of a relay connection (selected by the relay). */
@@ -39,6 +42,28 @@ export const RelayCloseCode = {
 
 /** The relay's first message. */
 export const RELAY_READY_MESSAGE = '{"codexRxRelay":1,"ready":true}';
+
+/** What the relay tells the client of a frame it discarded (see the `oversized` message above). */
+export interface RelayOversized {
+  readonly head: string;
+  readonly bytes: number;
+  readonly maxFrameBytes: number;
+}
+
+/** The relay's message in place of a frame from the app-server it discarded. */
+export function relayOversizedMessage(oversized: RelayOversized): string {
+  const { head, bytes, maxFrameBytes } = oversized;
+  return JSON.stringify({ codexRxRelay: 1, oversized: { head, bytes, maxFrameBytes } });
+}
+
+/** The discarded frame a parsed relay message describes, or null (any other value: a frame). */
+export function relayOversized(value: unknown): RelayOversized | null {
+  const v = value as { codexRxRelay?: unknown; oversized?: Partial<Record<keyof RelayOversized, unknown>> } | null;
+  if (v?.codexRxRelay !== 1 || typeof v.oversized !== 'object' || v.oversized === null) return null;
+  const { head, bytes, maxFrameBytes } = v.oversized;
+  if (typeof head !== 'string' || typeof bytes !== 'number' || typeof maxFrameBytes !== 'number') return null;
+  return { head, bytes, maxFrameBytes };
+}
 
 /** True for the relay's first message. */
 export function isRelayReady(text: string): boolean {

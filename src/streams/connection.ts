@@ -6,7 +6,7 @@ import type { ConnectionOptions, RequestOptions } from '../options';
 import { asFrame } from '../protocol/codecs';
 import { describeValue } from '../protocol/describe';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
-import { InvalidLine, OversizedFrame } from './frame-text';
+import { frameText, InvalidLine, OversizedFrame } from './frame-text';
 import { HotSource } from './hot-source';
 import { LinkGate } from './link-gate';
 import { asTransportError, PendingRequests } from './pending-requests';
@@ -360,13 +360,4 @@ export class JsonRpcConnection {
       code: this.closeReason?.code ?? 'closed',
     });
   }
-}
-
-/** The JSON text of an outbound frame; an id beyond 2^53 (a bigint) is written exactly. */
-function frameText(frame: object): string {
-  const id = (frame as { id?: unknown }).id;
-  if (typeof id !== 'bigint') return JSON.stringify(frame);
-  const { id: _id, ...rest } = frame as { id: bigint };
-  const body = JSON.stringify(rest);
-  return body === '{}' ? `{"id":${id}}` : `{"id":${id},${body.slice(1)}`;
 }

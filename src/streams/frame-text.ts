@@ -1,4 +1,4 @@
-/** One inbound JSON text (an NDJSON line or a WebSocket message) → a value, or why not. */
+/** One inbound JSON text (an NDJSON line or a WebSocket message) → a value, or why not; and back. */
 
 /** An inbound line that is not JSON. Emitted in place of a value, never as an error. */
 export class InvalidLine {
@@ -41,6 +41,15 @@ export function parseFrameText(text: string): unknown {
     if (exact !== null && Number(exact) === id) (value as { id: unknown }).id = exact;
   }
   return value;
+}
+
+/** The JSON text of a frame; an id beyond 2^53 (a bigint, see `parseFrameText`) is written exactly. */
+export function frameText(frame: object): string {
+  const id = (frame as { id?: unknown }).id;
+  if (typeof id !== 'bigint') return JSON.stringify(frame);
+  const { id: _id, ...rest } = frame as { id: bigint };
+  const body = JSON.stringify(rest);
+  return body === '{}' ? `{"id":${id}}` : `{"id":${id},${body.slice(1)}`;
 }
 
 /** The integer literal of the top-level `"id"` key of a JSON object text, as a bigint. */

@@ -1,8 +1,9 @@
 import { Observable, Subject } from 'rxjs';
+import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
-import { isRelayReady, RELAY_PROTOCOL, RELAY_TOKEN_PATTERN, RELAY_TOKEN_PREFIX, RelayCloseCode } from '../relay/protocol';
-import { InvalidLine } from './ndjson';
+import { isRelayReady, RELAY_PROTOCOL, RELAY_TOKEN_PATTERN, RELAY_TOKEN_PREFIX, RelayCloseCode, relayOversized } from '../relay/protocol';
+import { OversizedFrame, parseFrameText } from './frame-text';
 import type { Transport } from './transport';
 import { HotSource } from './hot-source';
 
@@ -39,6 +40,13 @@ export interface RelayTransportOptions {
   connectTimeoutMs?: number;
   /** The WebSocket class. Default: the global one (browsers, Deno, Node 22+); pass `ws`'s on Node 20. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Longest inbound message accepted, in characters. A browser WebSocket hands over a message only
+   * whole, so a longer one is not parsed (no object graph is built from it): it is discarded and
+   * reported as an `oversized-frame` diagnostic, a response among them fails its request at once,
+   * and the link stays up. Default 64 MiB.
+   */
+  maxFrameBytes?: number;
 }
 
 const CLOSED = 3;
@@ -90,6 +98,7 @@ export class RelayTransport implements Transport {
       return Promise.reject(err);
     }
     const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+    const maxFrameBytes = this.options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (err?: CodexTransportError) => {
@@ -139,13 +148,14 @@ export class RelayTransport implements Transport {
           this.diagnostics.next({ kind: 'invalid-frame', message: 'relay sent a binary message; frames are JSON text' });
           return;
         }
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch (err) {
-          value = new InvalidLine(text.slice(0, 1000), text.length, (err as Error).message);
+        if (text.length > maxFrameBytes) {
+          this.messages.next(new OversizedFrame(text.slice(0, 1000), text.length, maxFrameBytes));
+          return;
         }
-        this.messages.next(value);
+        const value = parseFrameText(text);
+        // One the relay discarded (over its own limit) is reported as one we discarded.
+        const discarded = relayOversized(value);
+        this.messages.next(discarded ? new OversizedFrame(discarded.head, discarded.bytes, discarded.maxFrameBytes) : value);
       };
       // The close event that always follows says what happened.
       socket.onerror = () => undefined;
