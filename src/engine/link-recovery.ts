@@ -75,26 +75,45 @@ export class LinkRecovery {
     if (handshake.awaited) this.parts.connection.ensureLink();
   }
 
+  /**
+   * A new link. Should it drop before this is done, everything stays as the drop left it (the
+   * sessions paused, the requests held, the state `reconnecting`) for the next link's relink: a
+   * turn is failed only when the server refuses to resume its thread.
+   */
   private async relinked(): Promise<void> {
     const { connection, handshake, router, threads } = this.parts;
+    const link = connection.link;
+    const gone = () => connection.link !== link;
     await handshake.redo();
     const live = router.liveSessions();
     const requestNow = (method: string, params: unknown) => connection.requestNow(method, params);
     for (const threadId of new Set(live.map((s) => s.threadId))) {
+      if (gone()) return;
       const sessions = live.filter((s) => s.threadId === threadId);
       for (const s of sessions) s.pause();
+      let stored: Array<Awaited<ReturnType<typeof findStoredTurn>>>;
       try {
         await connection.requestNow('thread/resume', { threadId });
-        threads.add(threadId);
-        for (const s of sessions) s.reconcile(await findStoredTurn(requestNow, threadId, s.turnId, 'full'));
+        stored = [];
+        for (const s of sessions) stored.push(await findStoredTurn(requestNow, threadId, s.turnId, 'full'));
       } catch (err) {
-        // This thread cannot be resumed: its turns fail; the others go on.
-        for (const s of sessions) s.fail(err instanceof Error ? err : new Error(String(err)));
-      } finally {
-        for (const s of sessions) s.unpause();
+        // Lost with the link, not refused: the next link resumes the thread.
+        if (gone()) throw err;
+        // Refused: this thread's turns fail; the others go on.
+        for (const s of sessions) {
+          s.fail(err instanceof Error ? err : new Error(String(err)));
+          s.unpause();
+        }
+        continue;
       }
+      if (gone()) return;
+      threads.add(threadId);
+      sessions.forEach((s, i) => {
+        s.reconcile(stored[i]!);
+        s.unpause();
+      });
     }
-    this.enter('connected');
+    if (!gone()) this.enter('connected');
   }
 
   private enter(state: ConnectionState): void {

@@ -57,6 +57,8 @@ export class TurnSession {
   private endWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private startWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private failure: Error | null = null;
+  /** Forgotten (`dispose`): whatever still reaches it (a reconnect's reconciling) is dropped, not held. */
+  private released = false;
 
   constructor(
     readonly threadId: string,
@@ -143,13 +145,14 @@ export class TurnSession {
   }
 
   push(frame: JsonRpcMessage): void {
+    if (this.released) return;
     if (this.paused) this.paused.push(frame);
     else this.deliver(frame);
   }
 
   /** Reconciling after a reconnect: live frames wait until `unpause`, so that missed items come first. */
   pause(): void {
-    this.paused ??= [];
+    if (!this.released) this.paused ??= [];
   }
 
   /**
@@ -182,6 +185,7 @@ export class TurnSession {
   }
 
   private deliver(frame: JsonRpcMessage): void {
+    if (this.released) return;
     const method = (frame as { method: string }).method;
     if (method === 'item/completed') {
       const id = completedItemId(frame);
@@ -269,6 +273,8 @@ export class TurnSession {
 
   /** The session is forgotten: what it holds leaves the budget. */
   dispose(): void {
+    this.released = true;
+    this.paused = null;
     this.early = null;
     this.buffer.reset(this.delivered);
   }

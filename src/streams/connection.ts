@@ -43,6 +43,7 @@ export class JsonRpcConnection {
   private readonly linkListeners: Array<(event: LinkEvent) => void> = [];
   private readonly gate: LinkGate;
   private links: Subscription | null = null;
+  private linkNo = 0;
   private readonly scheduler: SchedulerLike;
   private nextId = 1;
   private state: State = 'new';
@@ -104,6 +105,14 @@ export class JsonRpcConnection {
     return !this.gate.isUp;
   }
 
+  /**
+   * Which link the connection is on: a number that changes when the link drops and again when a new
+   * one comes up. What was asked on one link (a server request, a relink) can tell it is gone.
+   */
+  get link(): number {
+    return this.linkNo;
+  }
+
   /** Registers a callback run on every link event of the transport (after the connection's own handling). */
   onLink(listener: (event: LinkEvent) => void): void {
     this.linkListeners.push(listener);
@@ -120,6 +129,7 @@ export class JsonRpcConnection {
    * the owner's `onRelink`, then what waited goes out.
    */
   private onLinkEvent(event: LinkEvent): void {
+    if (event.type !== 'retrying') this.linkNo++;
     if (event.type === 'down') {
       this.gate.down();
       const retry = this.options.retry;
@@ -132,11 +142,14 @@ export class JsonRpcConnection {
   }
 
   private async relinked(): Promise<void> {
+    const link = this.linkNo;
+    // The new link dropped meanwhile (whatever that made the owner throw): what waits stays held,
+    // and the next link gets its own turn.
+    const moot = () => this.state === 'closed' || this.linkNo !== link;
     try {
       await this.onRelink?.();
     } catch (err) {
-      // The new link dropped too: its `down` came, and the next link gets its own turn.
-      if (err instanceof CodexTransportError && this.state !== 'closed' && !this.gate.isUp) return;
+      if (moot()) return;
       const reason = new CodexTransportError(`the server refused the new link: ${(err as Error)?.message ?? describeValue(err)}`, {
         code: 'restart-failed',
         cause: err,
@@ -145,7 +158,7 @@ export class JsonRpcConnection {
       void this.transport.close().catch(() => undefined);
       return;
     }
-    this.gate.release();
+    if (!moot()) this.gate.release();
   }
 
   /** Registers a callback run once when the connection ends, with the reason. */
