@@ -1,5 +1,4 @@
-import { catchError, filter, Observable, Subscription, throwError } from 'rxjs';
-import { abortable } from './abort';
+import { catchError, defer, filter, Observable, throwError } from 'rxjs';
 import { ensureAsyncDispose } from './dispose';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { ConnectionState } from './engine/link-recovery';
@@ -174,22 +173,13 @@ export class CodexClient extends ThreadMethods {
   /**
    * Cold: each subscription sends the request (after the handshake) and emits its result. An abort
    * (`opts.signal`) errors it with `CodexAbortError`, at once: also before the handshake is done,
-   * and when the signal had aborted before the subscription.
+   * and when the signal had aborted before the subscription. Its timeout runs from the
+   * subscription, also while it waits for the handshake.
    */
   request$<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Observable<ResultOf<M>> {
-    return new Observable<ResultOf<M>>((subscriber) => {
-      let inner: Subscription | undefined;
-      const go = () => {
-        if (subscriber.closed) return;
-        inner = (this.connection.request$(method, params, opts) as Observable<ResultOf<M>>)
-          .pipe(catchError((err: unknown) => throwError(() => this.engine.handshake.explain(err, method))))
-          .subscribe(subscriber);
-      };
-      const ready = this.engine.handshake.ready();
-      if (ready) abortable(ready, opts.signal, method).then(go, (err) => subscriber.error(err));
-      else go();
-      return () => inner?.unsubscribe();
-    });
+    return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)).pipe(
+      catchError((err: unknown) => throwError(() => this.engine.handshake.explain(err, method))),
+    ) as Observable<ResultOf<M>>;
   }
 
   // ---- turns ----------------------------------------------------------------------------------

@@ -24,7 +24,11 @@ export interface RetryPolicy {
 
 /** Options of a `JsonRpcConnection` (and of the client, which builds one). */
 export interface ConnectionOptions {
-  /** Default timeout of one request; `null` waits forever. Default 30,000 ms. */
+  /**
+   * Default timeout of one request, from the call to its answer: a wait for the handshake or for a
+   * link that is down, and overload retries with their backoff, count. `null` waits forever.
+   * Default 30,000 ms.
+   */
   requestTimeoutMs?: number | null;
   /**
    * The one clock of the client: request deadlines, retry delays, inactivity, the idle grace, the
@@ -83,9 +87,9 @@ export interface UnixOptions extends Omit<WebSocketTransportOptions, 'url'>, Cli
 
 /** Per-call options of `request`/`request$`. */
 export interface RequestOptions {
-  /** Overrides the client's `requestTimeoutMs`; `null` waits forever. */
+  /** Overrides the client's `requestTimeoutMs` (from the call to the answer); `null` waits forever. */
   timeoutMs?: number | null;
-  /** Aborting rejects the request at once with `CodexAbortError` (a late answer is dropped). */
+  /** Aborting rejects the request at once with `CodexAbortError` (a late answer is dropped), also during a retry's backoff. */
   signal?: AbortSignal;
 }
 

@@ -7,6 +7,7 @@ import type { TurnEvent } from '../../src/models';
 import type { UserInput } from '../../src/protocol/generated/v2/UserInput';
 import { virtualClock } from '../support/marbles';
 import { caught, closeClients, collect, fakeApp } from '../support/fake-app';
+import { ZERO_STATS } from '../support/stats';
 
 afterEach(closeClients);
 
@@ -51,6 +52,16 @@ describe('chat input', () => {
       new TypeError('text must be a string or an array of UserInput items'),
     );
     expect(server.requests).toEqual([]);
+  });
+
+  it('metadata that is no JSON (a BigInt) is a TypeError naming turn/start; no turn starts, nothing is left, the client goes on', async () => {
+    const { server, client } = fakeApp();
+    const err = await caught(client.chatOnce('hi', { metadata: { n: 1n } }));
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as TypeError).message).toMatch(/^turn\/start: params cannot be sent as JSON: .*BigInt/);
+    expect(server.requestsOf('turn/start')).toEqual([]);
+    expect(client.stats).toEqual(ZERO_STATS);
+    expect((await client.chatOnce('again')).finalText).toBeTruthy();
   });
 
   it('steerTurn sends its typed items as turn/steer input', async () => {

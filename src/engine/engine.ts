@@ -114,7 +114,7 @@ export class CodexEngine {
       this.router.failAll(err);
       this.recovery.dispose();
       this.desk.dispose();
-      this.interrupts.clear();
+      this.interrupts.clear(err);
       this.queue.clear();
     });
   }
@@ -151,9 +151,8 @@ export class CodexEngine {
   async interruptTurn(turnId: string, opts: InterruptOptions = {}): Promise<void> {
     const threadId = opts.threadId ?? this.router.get(turnId)?.threadId;
     if (!threadId) throw new TypeError(`interruptTurn: unknown turn ${turnId}; pass opts.threadId`);
-    const ready = this.handshake.ready();
-    if (ready) await ready;
-    await this.interrupts.interrupt(threadId, turnId, { timeoutMs: opts.timeoutMs });
+    // Not awaited: the interrupt's own timeout runs while it waits for the handshake (an outage, say).
+    await this.interrupts.interrupt(threadId, turnId, { timeoutMs: opts.timeoutMs }, this.handshake.ready() ?? undefined);
   }
 
   private onNotification(n: JsonRpcNotification): void {

@@ -1,4 +1,3 @@
-import { abortable } from '../abort';
 import type { InitializeResult } from '../models';
 import type { InitializeOptions, RequestOptions } from '../options';
 import { PROTOCOL_SERVER_VERSION } from '../protocol/methods';
@@ -97,15 +96,15 @@ export class Handshake {
 
   /**
    * A request sent after the handshake (which it runs first when needed). A method the server
-   * lacks fails with a `CodexProtocolError` that says so; an abort (`opts.signal`), with
-   * `CodexAbortError`, also while the handshake is still running.
+   * lacks fails with a `CodexProtocolError` that says so. Made before the handshake is done (the
+   * first, or the next link's during an outage), it is pending from the call: its timeout and
+   * signal run while it waits, and it counts in the stats.
    */
   request(method: string, params?: unknown, opts?: RequestOptions): Promise<unknown> {
     const sent =
       this.done || method === 'initialize'
         ? this.connection.request(method, params, opts)
-        : // Aborting while the handshake runs rejects at once (the handshake goes on for later requests).
-          abortable(this.initialize(), opts?.signal, method).then(() => this.connection.request(method, params, opts));
+        : this.connection.request(method, params, opts, this.initialize());
     return sent.catch((err: unknown) => {
       throw this.explain(err, method);
     });

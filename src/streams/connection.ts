@@ -1,4 +1,4 @@
-import { asyncScheduler, merge, Observable, retry, SchedulerLike, Subject, Subscription, timer, Unsubscribable } from 'rxjs';
+import { asyncScheduler, merge, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
@@ -9,8 +9,8 @@ import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotif
 import { frameText, InvalidLine, OversizedFrame } from './frame-text';
 import { HotSource } from './hot-source';
 import { LinkGate } from './link-gate';
-import { asTransportError, PendingRequests } from './pending-requests';
-import { isOverloaded, isSafeToRetry, RetryPlan, retryPlan } from './retry-policy';
+import { asTransportError, PendingRequest, PendingRequests } from './pending-requests';
+import { isSafeToRetry, RetryPlan, retryPlan } from './retry-policy';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
 
 type State = 'new' | 'starting' | 'open' | 'closed';
@@ -45,7 +45,8 @@ export class JsonRpcConnection {
   private links: Subscription | null = null;
   private linkNo = 0;
   private readonly scheduler: SchedulerLike;
-  private nextId = 1;
+  /** The overload retry policy, resolved once (null: none). */
+  private readonly retry: RetryPlan | null;
   private state: State = 'new';
   private startPromise: Promise<void> | null = null;
   private inbound: Subscription | null = null;
@@ -56,7 +57,12 @@ export class JsonRpcConnection {
     private readonly options: ConnectionOptions = {},
   ) {
     this.scheduler = options.scheduler ?? asyncScheduler;
-    this.pending = new PendingRequests(this.scheduler, (frame) => this.write(frame));
+    this.retry = retryPlan(options.retry);
+    this.pending = new PendingRequests(
+      this.scheduler,
+      (text) => this.writeText(text),
+      (request) => this.gate.pass(request),
+    );
     this.gate = new LinkGate(transport);
     this.frames$ = this.frames.observable;
     this.diagnostics$ = merge(transport.diagnostics$, this.diagnostics);
@@ -169,23 +175,12 @@ export class JsonRpcConnection {
 
   /**
    * Sends a request and resolves with its result. The same behaviour as `request$` (timeout, abort,
-   * overload retry), but without Observables in between: this is the hot path of the client.
+   * overload retry), but without Observables in between: this is the hot path of the client. With
+   * `ready` (the client's handshake) it is registered now, its deadline and signal running from
+   * now, and goes out once `ready` resolves.
    */
-  request(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
-    const policy = this.retryPlan(method);
-    if (!policy) return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject));
-    return new Promise((resolve, reject) => {
-      let attempt = 0;
-      const onError = (err: Error) => {
-        if (attempt >= policy.maxRetries || !isOverloaded(err)) {
-          reject(err);
-          return;
-        }
-        attempt++;
-        this.scheduler.schedule(() => void this.send(method, params, opts, resolve, onError), policy.delay(attempt));
-      };
-      this.send(method, params, opts, resolve, onError);
-    });
+  request(method: string, params?: unknown, opts: RequestOptions = {}, ready?: Promise<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, false, ready));
   }
 
   /** A request past the link gate: for the owner's handshake and resumes on a new link (`onRelink`). */
@@ -195,10 +190,11 @@ export class JsonRpcConnection {
 
   /**
    * Cold: each subscription sends the request once (and again on an overload retry). Unsubscribing
-   * before the answer drops the pending entry, so a late answer is ignored.
+   * before the answer, also during a retry's backoff, drops the pending entry, so a late answer is
+   * ignored. `ready`: as for `request`.
    */
-  request$(method: string, params?: unknown, opts: RequestOptions = {}): Observable<unknown> {
-    const once = new Observable<unknown>((subscriber) =>
+  request$(method: string, params?: unknown, opts: RequestOptions = {}, ready?: Promise<unknown>): Observable<unknown> {
+    return new Observable<unknown>((subscriber) =>
       this.send(
         method,
         params,
@@ -208,28 +204,17 @@ export class JsonRpcConnection {
           subscriber.complete();
         },
         (err) => subscriber.error(err),
+        false,
+        ready,
       ),
     );
-    const policy = this.retryPlan(method);
-    if (!policy) return once;
-    return once.pipe(
-      retry({
-        count: policy.maxRetries,
-        delay: (err, attempt) => {
-          if (!isOverloaded(err)) throw err;
-          return timer(policy.delay(attempt), this.scheduler);
-        },
-      }),
-    );
-  }
-
-  private retryPlan(method: string): RetryPlan | null {
-    return retryPlan(this.options.retry, method);
   }
 
   /**
-   * Sends one attempt of a request: exactly one of `onResult` / `onError` is called (synchronously
-   * when the connection is closed). Returns what forgets the request (an Rx teardown).
+   * Registers a request and sends it (now, once the link is up, or once `ready` resolves): exactly
+   * one of `onResult` / `onError` is called, synchronously when the connection is closed or the
+   * params are no JSON. An overload (-32001) answer of a retryable method is retried inside the
+   * pending request (see `PendingRequest.backOff`). Returns what forgets the request (an Rx teardown).
    */
   private send(
     method: string,
@@ -238,17 +223,28 @@ export class JsonRpcConnection {
     onResult: (result: unknown) => void,
     onError: (err: Error) => void,
     now = false,
-  ): Unsubscribable | undefined {
+    ready?: Promise<unknown>,
+  ): PendingRequest | undefined {
+    // The request reports a failed handshake; one that ends before (closed, aborted, bad params) needs not.
+    ready?.catch(ignore);
     if (this.state === 'closed') {
       onError(this.closedError());
       return undefined;
     }
-    const id = this.nextId++;
+    let body: string;
+    try {
+      body = JSON.stringify(params === undefined ? { method } : { method, params });
+    } catch (err) {
+      // A BigInt, a cycle, a throwing toJSON: the caller's value, not the connection's fault.
+      onError(new TypeError(`${method}: params cannot be sent as JSON: ${(err as Error)?.message ?? describeValue(err)}`, { cause: err }));
+      return undefined;
+    }
     const timeoutMs = opts.timeoutMs === undefined ? (this.options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs) : opts.timeoutMs;
-    const frame = params === undefined ? { id, method } : { id, method, params };
-    const request = this.pending.add({ id, method, frame, timeoutMs, signal: opts.signal, now, onResult, onError });
+    const retry = !now && this.retry !== null && this.retry.isRetryable(method) ? this.retry : null;
+    const request = this.pending.add({ method, body, timeoutMs, signal: opts.signal, now, retry, onResult, onError });
     if (!request) return undefined;
-    if (now) request.transmit();
+    if (ready) request.after(ready);
+    else if (now) request.transmit();
     else this.gate.pass(request);
     return request;
   }
@@ -274,9 +270,13 @@ export class JsonRpcConnection {
   }
 
   private write(frame: object): OutboundHandle | void {
+    return this.writeText(frameText(frame));
+  }
+
+  private writeText(text: string): OutboundHandle | void {
     if (this.state === 'closed') throw this.closedError();
     if (this.state === 'new') throw new CodexTransportError('connection is not started', { code: 'not-started' });
-    return this.transport.send(frameText(frame));
+    return this.transport.send(text);
   }
 
   /** One inbound value. Whatever it is, and whatever a sink does with it, the connection lives on. */
@@ -374,3 +374,5 @@ export class JsonRpcConnection {
     });
   }
 }
+
+function ignore(): void {}

@@ -1,28 +1,36 @@
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
 import { JsonRpcErrorObjectCodec } from '../protocol/codecs';
 import { describeValue } from '../protocol/describe';
-import type { JsonRpcId, JsonRpcMessage } from '../protocol/messages';
+import { ErrorCodes, JsonRpcId, JsonRpcMessage } from '../protocol/messages';
 import { Deadline, Deadlines } from './deadlines';
+import type { RetryPlan } from './retry-policy';
 import type { LinkEvent, OutboundHandle } from './transport';
 
 /** A request to register. */
 export interface NewRequest {
-  readonly id: JsonRpcId;
   readonly method: string;
-  /** The request's frame, written by the `write` the `PendingRequests` was made with. */
-  readonly frame: object;
-  /** Its deadline; null or Infinity: none. */
+  /**
+   * The request's frame as JSON without its id (`{"method":…,"params":…}`): serialised once, before
+   * it is registered, and given an id each time it is written (a retry goes under a new one).
+   */
+  readonly body: string;
+  /** Its deadline, from the call to the answer (retries and a wait for the link included); null or Infinity: none. */
   readonly timeoutMs: number | null;
   readonly signal?: AbortSignal;
   /** Sent past the link gate (the client's own handshake and resumes on a new link). */
   readonly now: boolean;
+  /** How an overloaded (-32001) answer is retried; null: it is not. */
+  readonly retry: RetryPlan | null;
   readonly onResult: (result: unknown) => void;
   readonly onError: (err: Error) => void;
 }
 
-/** Writes a frame to the link; may return a handle that takes it back while it still waits to go out. */
-export type FrameWriter = (frame: object) => OutboundHandle | void;
+/** Writes a frame's text to the link; may return a handle that takes it back while it still waits to go out. */
+export type FrameWriter = (text: string) => OutboundHandle | void;
+
+/** Sends a request now if the link is up, else once it is (the connection's link gate). */
+export type RequestPasser = (request: PendingRequest) => void;
 
 /**
  * One request waiting for its answer: one object with methods, no closures (a client in a busy
@@ -37,19 +45,21 @@ export class PendingRequest implements Deadline {
   readonly at: number;
   private readonly timeoutMs: number;
   private onAbort: (() => void) | null = null;
+  /** Overload retries so far. */
+  private retries = 0;
+  /** The wait before the next retry, while it runs. */
+  private backoff: Subscription | null = null;
 
   constructor(
     private readonly owner: PendingRequests,
     private readonly req: NewRequest,
+    /** The id it is written under; a retry gets a new one (`PendingRequests.renumber`). */
+    public id: number,
     now: number,
   ) {
     const timed = req.timeoutMs !== null && req.timeoutMs !== Infinity;
     this.timeoutMs = timed ? req.timeoutMs! : Infinity;
     this.at = timed ? now + this.timeoutMs : Infinity;
-  }
-
-  get id(): JsonRpcId {
-    return this.req.id;
   }
 
   get method(): string {
@@ -74,11 +84,44 @@ export class PendingRequest implements Deadline {
   transmit(): void {
     if (!this.owner.isPending(this)) return;
     this.sent = true;
+    const id = this.id;
     try {
-      this.outbound = this.owner.write(this.req.frame);
+      const outbound = this.owner.write(`{"id":${id},${this.req.body.slice(1)}`);
+      // An in-memory peer may have answered (and a retry renumbered it) during the write.
+      if (this.id === id) this.outbound = outbound;
     } catch (err) {
       this.reject(asTransportError(err));
     }
+  }
+
+  /** Goes to the link once `ready` (the handshake) resolves, failing with its error; its deadline and signal run from now. */
+  after(ready: Promise<unknown>): void {
+    ready.then(
+      () => this.owner.isPending(this) && this.owner.pass(this),
+      (err: unknown) => this.reject(err instanceof Error ? err : new Error(describeValue(err))),
+    );
+  }
+
+  /**
+   * The server is overloaded (-32001): when the retry plan allows one more, waits out its delay,
+   * still pending (its deadline, signal and the connection's end stop the wait at once), then goes
+   * again under a new id. False when it may not be retried.
+   */
+  backOff(): boolean {
+    const plan = this.req.retry;
+    if (plan === null || this.retries >= plan.maxRetries) return false;
+    this.retries++;
+    this.sent = false;
+    this.outbound = undefined;
+    this.owner.renumber(this);
+    this.backoff = this.owner.scheduler.schedule(endBackoff, plan.delay(this.retries), this);
+    return true;
+  }
+
+  /** The backoff is over: to the link (through the gate, which holds it while the link is down). */
+  resend(): void {
+    this.backoff = null;
+    if (this.owner.isPending(this)) this.owner.pass(this);
   }
 
   /** The deadline passed. Timed out while still waiting to go out, it never reaches the server late. */
@@ -99,6 +142,10 @@ export class PendingRequest implements Deadline {
   forget(): boolean {
     if (!this.owner.remove(this)) return false;
     if (this.onAbort) this.req.signal!.removeEventListener('abort', this.onAbort);
+    if (this.backoff) {
+      this.backoff.unsubscribe();
+      this.backoff = null;
+    }
     return true;
   }
 
@@ -106,6 +153,11 @@ export class PendingRequest implements Deadline {
   unsubscribe(): void {
     this.forget();
   }
+}
+
+/** A backoff's scheduled work: a plain function with the request as its state, no closure per retry. */
+function endBackoff(this: SchedulerAction<PendingRequest>, request?: PendingRequest): void {
+  request!.resend();
 }
 
 /**
@@ -116,11 +168,14 @@ export class PendingRequest implements Deadline {
 export class PendingRequests {
   private readonly byId = new Map<JsonRpcId, PendingRequest>();
   private readonly deadlines: Deadlines<PendingRequest>;
+  private nextId = 1;
 
   constructor(
-    private readonly scheduler: SchedulerLike,
+    readonly scheduler: SchedulerLike,
     /** Writes a request's frame to the link. */
     readonly write: FrameWriter,
+    /** Sends a request through the link gate (after a backoff or the handshake). */
+    readonly pass: RequestPasser,
   ) {
     this.deadlines = new Deadlines(scheduler);
   }
@@ -130,8 +185,8 @@ export class PendingRequests {
   }
 
   /**
-   * Registers a request; its `transmit()` writes it. Returns null (after `onError`) when its
-   * signal was already aborted.
+   * Registers a request under the next id; its `transmit()` writes it. Returns null (after
+   * `onError`) when its signal was already aborted.
    */
   add(req: NewRequest): PendingRequest | null {
     const { signal } = req;
@@ -139,8 +194,8 @@ export class PendingRequests {
       req.onError(abortError(req.method, signal));
       return null;
     }
-    const entry = new PendingRequest(this, req, this.scheduler.now());
-    this.byId.set(req.id, entry);
+    const entry = new PendingRequest(this, req, this.nextId++, this.scheduler.now());
+    this.byId.set(entry.id, entry);
     this.deadlines.add(entry);
     if (signal) entry.listen(signal);
     return entry;
@@ -149,6 +204,13 @@ export class PendingRequests {
   /** True while `entry` waits for its answer. */
   isPending(entry: PendingRequest): boolean {
     return this.byId.get(entry.id) === entry;
+  }
+
+  /** A retry: `entry` answers to a new id from now on (a late answer to the old one is unmatched). */
+  renumber(entry: PendingRequest): void {
+    this.byId.delete(entry.id);
+    entry.id = this.nextId++;
+    this.byId.set(entry.id, entry);
   }
 
   /** Drops `entry` and its deadline; false when it was no longer pending. */
@@ -171,6 +233,7 @@ export class PendingRequests {
     const error: unknown = (frame as { error?: unknown }).error;
     if (error === undefined || error === null) pending.resolve((frame as { result?: unknown }).result);
     else if (JsonRpcErrorObjectCodec.is(error)) {
+      if (error.code === ErrorCodes.ServerOverloaded && pending.backOff()) return true;
       pending.reject(
         new CodexProtocolError(`${pending.method}: ${error.message} (code ${error.code})`, { code: error.code, data: error.data }),
       );

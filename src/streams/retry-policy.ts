@@ -1,7 +1,5 @@
 import { DEFAULTS } from '../defaults';
-import { CodexProtocolError } from '../errors';
 import type { RetryPolicy } from '../options';
-import { ErrorCodes } from '../protocol/messages';
 
 const READS = ['list', 'read', 'get', 'status'];
 
@@ -13,31 +11,27 @@ export function isSafeToRetry(method: string): boolean {
   return false;
 }
 
-/** A resolved retry policy for one method: how many retries, and the delay before each. */
+/** A resolved retry policy: which methods it retries, how many times, and the delay before each. */
 export interface RetryPlan {
   readonly maxRetries: number;
+  isRetryable(method: string): boolean;
   /** Delay before retry number `attempt` (1-based): exponential, capped, partly random. */
   delay(attempt: number): number;
 }
 
-/** How `method` is retried after -32001 under `policy`, or null when it is not. */
-export function retryPlan(policy: RetryPolicy | false | undefined, method: string): RetryPlan | null {
+/** `policy` resolved once per connection (null: no retries), so a request costs no allocation for it. */
+export function retryPlan(policy: RetryPolicy | false | undefined): RetryPlan | null {
   if (policy === false) return null;
   const p = policy ?? {};
-  if (!(p.isRetryable ?? isSafeToRetry)(method)) return null;
   const base = p.baseDelayMs ?? DEFAULTS.retry.baseDelayMs;
   const max = p.maxDelayMs ?? DEFAULTS.retry.maxDelayMs;
   const jitter = p.jitter ?? DEFAULTS.retry.jitter;
   return {
     maxRetries: p.maxRetries ?? DEFAULTS.retry.maxRetries,
+    isRetryable: p.isRetryable ?? isSafeToRetry,
     delay: (attempt) => {
       const full = Math.min(max, base * 2 ** (attempt - 1));
       return full * (1 - jitter) + Math.random() * full * jitter;
     },
   };
-}
-
-/** True for the server's "overloaded, retry later" error. */
-export function isOverloaded(err: unknown): boolean {
-  return err instanceof CodexProtocolError && err.code === ErrorCodes.ServerOverloaded;
 }
