@@ -1,10 +1,10 @@
 import { concat, defer, from, Observable, of, SchedulerLike, Subject, Subscription, take } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
-import { ApprovalReply, fromHandler, interceptApprovals } from '../operators/intercept-approvals';
-import { approvalResponse } from '../protocol/approvals';
+import { ApprovalReply, decide, fromHandler } from '../operators/intercept-approvals';
+import { approvalResponse, isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
 import { describeValue } from '../protocol/describe';
-import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
+import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import { PendingApprovals } from './pending-approvals';
 import { parseUserInputRequest, UserInputHandler, userInputResponse } from './user-input';
@@ -21,46 +21,27 @@ export interface DeskOptions {
 
 /**
  * Answers every server request, exactly once, whoever is subscribed to the turn: approvals through
- * `interceptApprovals` (handler, manual mode or decline), user input through its handler (or an
- * error), anything else with -32601. Its record of pending approvals is the only one: a turn's
- * inactivity clock pauses while it holds one of the turn's.
+ * their handler (or manual mode, or decline), user input through its handler (or an error),
+ * anything else with -32601. Its record of pending approvals is the only one: a turn's
+ * inactivity clock pauses while it holds one of the turn's. A request is answered only on the link
+ * it came on: the server of a new link numbers its requests anew, so an answer for a request of a
+ * dropped link would answer another request there.
  */
 export class ServerRequestDesk {
   /** Every approval request; a late subscriber first gets those still pending. */
   readonly approvalRequests$: Observable<ApprovalRequest>;
   private readonly approvals = new Subject<ApprovalRequest>();
-  private readonly inbound = new Subject<JsonRpcMessage>();
   private readonly pending = new PendingApprovals();
   private handler: ApprovalHandler | null = null;
   private userInputHandler: UserInputHandler | null = null;
-  private readonly subscription = new Subscription();
+  /** Handlers still deciding, of the current link. */
+  private readonly deciding = new Set<Subscription>();
 
   constructor(
     private readonly connection: JsonRpcConnection,
     private readonly options: DeskOptions,
   ) {
     this.approvalRequests$ = defer(() => concat(from(this.pending.requests()), this.approvals));
-    this.subscription.add(
-      this.inbound
-        .pipe(
-          interceptApprovals(
-            (request) => this.decide(request),
-            (id, reply, request) => this.answer(id, reply, request),
-            {
-              scheduler: options.scheduler,
-              // A request answered by hand or resolved by the server meanwhile is no handler failure.
-              onHandlerError: (request, error) =>
-                this.pending.has(request) &&
-                this.report(
-                  `approval handler failed for request ${request.requestId}; declined: ${(error as Error)?.message ?? error}`,
-                  error,
-                  request,
-                ),
-            },
-          ),
-        )
-        .subscribe((frame) => this.other(frame as JsonRpcRequest)),
-    );
   }
 
   /** Approval requests waiting for an answer. */
@@ -86,9 +67,16 @@ export class ServerRequestDesk {
     this.userInputHandler = handler;
   }
 
-  /** Handles one server request frame. */
+  /** Handles one server request frame (of the connection's current link). */
   handle(request: JsonRpcRequest): void {
-    this.inbound.next(request);
+    const link = this.connection.link;
+    if (isApprovalMethod(request.method)) this.approval(request, link);
+    else if (request.method === 'item/tool/requestUserInput') this.userInput(request, link);
+    else {
+      this.send(link, request.id, {
+        error: { code: ErrorCodes.MethodNotFound, message: `codex-rx has no handler for server request '${request.method}'` },
+      });
+    }
   }
 
   /** Answers an approval that is still pending; `CodexProtocolError` otherwise. */
@@ -97,7 +85,7 @@ export class ServerRequestDesk {
     if (!this.pending.take(request)) {
       throw new CodexProtocolError(`approval request ${describeValue(request.requestId)} is no longer pending (answered or resolved)`);
     }
-    this.send(request.requestId, { result: payload });
+    this.send(this.connection.link, request.requestId, { result: payload });
   }
 
   /** The server resolved (or dropped) request `id` itself. */
@@ -105,8 +93,13 @@ export class ServerRequestDesk {
     this.pending.takeId(id);
   }
 
-  /** The link dropped: approvals asked on it can no longer be answered there. */
+  /**
+   * The link dropped: nothing asked on it can be answered any more (a new link's server would take
+   * the answer for one of its own requests). Handlers still deciding are unsubscribed, approvals
+   * forgotten.
+   */
   dropAll(): void {
+    this.stopDeciding();
     this.pending.clear();
   }
 
@@ -117,13 +110,43 @@ export class ServerRequestDesk {
 
   /** The turn is being interrupted: its pending approvals are answered `cancel` now. */
   cancelTurn(turnId: string): void {
-    for (const request of this.pending.takeTurn(turnId)) this.send(request.requestId, { result: approvalResponse(request, 'cancel') });
+    const link = this.connection.link;
+    for (const request of this.pending.takeTurn(turnId))
+      this.send(link, request.requestId, { result: approvalResponse(request, 'cancel') });
   }
 
   dispose(): void {
-    this.subscription.unsubscribe();
+    this.stopDeciding();
     this.pending.clear();
     this.approvals.complete();
+  }
+
+  private approval(frame: JsonRpcRequest, link: number): void {
+    const parsed = parseApprovalRequest(frame);
+    if (!parsed.ok) {
+      // Never pending: its error reply always goes.
+      this.send(link, frame.id, { error: { code: ErrorCodes.InvalidParams, message: `invalid ${frame.method} params: ${parsed.field}` } });
+      return;
+    }
+    const request = parsed.request;
+    this.track(
+      decide(
+        (r) => this.decide(r),
+        request,
+        {
+          scheduler: this.options.scheduler,
+          // A request answered by hand or resolved by the server meanwhile is no handler failure.
+          onHandlerError: (_, error) =>
+            this.pending.has(request) &&
+            this.report(
+              `approval handler failed for request ${request.requestId}; declined: ${(error as Error)?.message ?? error}`,
+              error,
+              request,
+            ),
+        },
+        (reply) => this.answer(link, frame.id, reply, request),
+      ),
+    );
   }
 
   private decide(request: ApprovalRequest): Observable<ApprovalDecision> {
@@ -134,14 +157,27 @@ export class ServerRequestDesk {
     return fromHandler(() => handler(request), this.options.handlerTimeoutMs, this.options.scheduler);
   }
 
-  private answer(id: JsonRpcId, reply: ApprovalReply, request: ApprovalRequest | null): void {
-    // An approval answered by hand or resolved meanwhile is not answered again. (A request whose
-    // params did not decode never became pending: its error reply always goes.)
-    if (request && !this.pending.take(request)) return;
-    this.send(id, reply);
+  private answer(link: number, id: JsonRpcId, reply: ApprovalReply, request: ApprovalRequest): void {
+    // An approval answered by hand or resolved meanwhile is not answered again; this very request
+    // (not another one with its item, asked again on a new link) must still be pending.
+    if (!this.pending.has(request) || !this.pending.take(request)) return;
+    this.send(link, id, reply);
   }
 
-  private send(id: JsonRpcId, reply: { result: unknown } | { error: JsonRpcErrorObject }): void {
+  /** Keeps a handler's subscription until it answers, so that a dropped link can end it. */
+  private track(subscription: Subscription): void {
+    if (subscription.closed) return;
+    this.deciding.add(subscription);
+    subscription.add(() => this.deciding.delete(subscription));
+  }
+
+  private stopDeciding(): void {
+    for (const subscription of [...this.deciding]) subscription.unsubscribe();
+  }
+
+  private send(link: number, id: JsonRpcId, reply: { result: unknown } | { error: JsonRpcErrorObject }): void {
+    // Asked on a link that is gone: the id now belongs to another request (or to none).
+    if (link !== this.connection.link) return;
     try {
       if ('result' in reply) this.connection.respond(id, reply.result);
       else this.connection.respondError(id, reply.error);
@@ -154,30 +190,21 @@ export class ServerRequestDesk {
     this.connection.report({ kind: 'handler-error', message, error: error instanceof Error ? error : undefined, detail });
   }
 
-  private other(request: JsonRpcRequest): void {
-    if (request.method === 'item/tool/requestUserInput') this.userInput(request);
-    else {
-      this.send(request.id, {
-        error: { code: ErrorCodes.MethodNotFound, message: `codex-rx has no handler for server request '${request.method}'` },
-      });
-    }
-  }
-
-  private userInput(frame: JsonRpcRequest): void {
-    const fail = (message: string, code: number = ErrorCodes.InternalError) => this.send(frame.id, { error: { code, message } });
+  private userInput(frame: JsonRpcRequest, link: number): void {
+    const fail = (message: string, code: number = ErrorCodes.InternalError) => this.send(link, frame.id, { error: { code, message } });
     const request = parseUserInputRequest(frame);
     if (!request) return fail('invalid item/tool/requestUserInput params', ErrorCodes.InvalidParams);
     const handler = this.userInputHandler;
     if (!handler) return fail('codex-rx has no user input handler', ErrorCodes.MethodNotFound);
     let answered = false;
-    this.subscription.add(
+    this.track(
       fromHandler(() => handler(request), this.options.handlerTimeoutMs, this.options.scheduler)
         .pipe(take(1))
         .subscribe({
           next: (answers) => {
             answered = true;
             const response = userInputResponse(answers);
-            if (response.ok) this.send(frame.id, { result: response.result });
+            if (response.ok) this.send(link, frame.id, { result: response.result });
             else {
               this.report(
                 `user input handler gave an invalid answer to request ${describeValue(frame.id)}: ${response.reason}`,

@@ -34,6 +34,16 @@ export interface ServerProcessEvents {
   end(error: CodexTransportError | null): void;
 }
 
+/** A spawn in progress: `started` settles once; `abort()` (the transport closing) ends it at once. */
+export interface Spawning {
+  readonly started: Promise<ServerProcess>;
+  /**
+   * Before `started` resolved: it rejects (`closed`) and the process is ended; resolves when it has
+   * exited. After: nothing (the caller ends the process it got).
+   */
+  abort(): Promise<void>;
+}
+
 /**
  * Exit and the end of stdout come in either order. After one, how long to wait for the other: its
  * stdout may still drain after the process exited (but a grandchild that inherited the pipe can
@@ -96,13 +106,20 @@ export class ServerProcess {
   /**
    * Spawns the server and resolves once it has lived `startupGraceMs` (so that a server exiting
    * at once on bad arguments or config rejects, with its exit code). Rejects with
-   * `CodexTransportError`: `connect-failed` when it cannot be spawned, `exited` when it exits first.
+   * `CodexTransportError`: `connect-failed` when it cannot be spawned, `exited` when it exits first,
+   * `closed` when aborted.
    */
-  static spawn(settings: ServerProcessSettings, events: ServerProcessEvents): Promise<ServerProcess> {
+  static spawn(settings: ServerProcessSettings, events: ServerProcessEvents): Spawning {
     const [file, ...args] = settings.command;
     const shown = showCommand(settings.command);
-    if (!file) return Promise.reject(new CodexTransportError('stdio transport: empty command', { code: 'connect-failed' }));
-    return new Promise<ServerProcess>((resolve, reject) => {
+    if (!file) {
+      return {
+        started: Promise.reject(new CodexTransportError('stdio transport: empty command', { code: 'connect-failed' })),
+        abort: async () => undefined,
+      };
+    }
+    let abort = async (): Promise<void> => undefined;
+    const started = new Promise<ServerProcess>((resolve, reject) => {
       let settled = false;
       let grace: Subscription | undefined;
       const settle = (err: CodexTransportError | null) => {
@@ -130,6 +147,12 @@ export class ServerProcess {
       }
       const server = new ServerProcess(child, settings, events, shown);
       const unreap = reapOnExit(child);
+      // Closing during the startup grace ends the process now, not once the grace is over.
+      abort = async () => {
+        if (settled) return;
+        settle(new CodexTransportError(`'${shown}' closed by the client while starting`, { code: 'closed' }));
+        await server.kill();
+      };
       child.once('spawn', () => {
         if (settings.startupGraceMs > 0) grace = settings.scheduler.schedule(() => settle(null), settings.startupGraceMs);
         else settle(null);
@@ -148,6 +171,7 @@ export class ServerProcess {
       });
       server.listen();
     });
+    return { started, abort: () => abort() };
   }
 
   get pid(): number | undefined {

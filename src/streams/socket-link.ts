@@ -47,6 +47,13 @@ export interface SocketLinkEvents {
   end(error: CodexTransportError | null): void;
 }
 
+/** A dial in progress: `link` settles once; `abort()` (the transport closing) ends it at once. */
+export interface Dialing {
+  readonly link: Promise<SocketLink>;
+  /** Before the upgrade: the socket is destroyed, its timer stopped, `link` rejects (`closed`). After: nothing. */
+  abort(): void;
+}
+
 /** Bytes handed to ws and not yet written out, past which frames wait in the queue. */
 const HIGH_WATER = 1024 * 1024;
 
@@ -87,13 +94,14 @@ export class SocketLink {
   }
 
   /**
-   * Dials and resolves once the upgrade succeeded. Rejects with `CodexTransportError`:
+   * Dials; `link` resolves once the upgrade succeeded. It rejects with `CodexTransportError`:
    * `auth-failed` for HTTP 401/403, `connect-failed` for anything else (refused, no handshake in
-   * time, TLS failure).
+   * time, TLS failure), `closed` when aborted.
    */
-  static dial(settings: SocketLinkSettings, events: SocketLinkEvents): Promise<SocketLink> {
+  static dial(settings: SocketLinkSettings, events: SocketLinkEvents): Dialing {
     const { shownUrl, connectTimeoutMs } = settings;
-    return new Promise<SocketLink>((resolve, reject) => {
+    let abort = () => {};
+    const dialed = new Promise<SocketLink>((resolve, reject) => {
       let open = false;
       const socket = new WebSocket(settings.url, {
         ...settings.tls,
@@ -114,6 +122,10 @@ export class SocketLink {
           fail(new CodexTransportError(`WebSocket ${shownUrl}: no handshake within ${connectTimeoutMs} ms`, { code: 'connect-failed' })),
         connectTimeoutMs,
       );
+      // A server that accepted TCP and never answers the upgrade must not hold a closing client.
+      abort = () => {
+        if (!open) fail(new CodexTransportError(`WebSocket ${shownUrl}: closed by the client while connecting`, { code: 'closed' }));
+      };
       socket.on('unexpected-response', (_req, res) => {
         const status = res.statusCode ?? 0;
         const auth = status === 401 || status === 403;
@@ -160,6 +172,7 @@ export class SocketLink {
         );
       });
     });
+    return { link: dialed, abort: () => abort() };
   }
 
   /** Sends one JSON text; the handle takes it back while it still waits in the queue. */

@@ -4,7 +4,7 @@ import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import { NO_CODEX_HELP } from './codex-binary';
 import { defaultStdioLaunch } from './command-line';
-import { ServerProcess, ServerProcessSettings } from './server-process';
+import { ServerProcess, ServerProcessSettings, Spawning } from './server-process';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
 import { HotSource } from './hot-source';
 
@@ -87,6 +87,8 @@ export class StdioTransport implements Transport {
   /** When the recent restarts happened (within the window). */
   private restarts: number[] = [];
   private restarting: Subscription | null = null;
+  /** The spawn in progress (the first, or a restart's), aborted by `close()`. */
+  private spawning: Spawning | null = null;
   private lastDeath: CodexTransportError | null = null;
 
   constructor(options: StdioTransportOptions = {}) {
@@ -130,13 +132,27 @@ export class StdioTransport implements Transport {
 
   private spawnOne(): Promise<ServerProcess> {
     let mine: ServerProcess | null = null;
-    return ServerProcess.spawn(this.settings, {
+    const spawning = ServerProcess.spawn(this.settings, {
       message: (value) => this.messages.next(value),
       diagnostic: (d) => this.diagnostics.next(d),
       end: (err) => {
         if (mine === this.server) this.serverEnded(err);
       },
-    }).then((server) => (mine = server));
+    });
+    this.spawning = spawning;
+    const settled = () => {
+      if (this.spawning === spawning) this.spawning = null;
+    };
+    return spawning.started.then(
+      (server) => {
+        settled();
+        return (mine = server);
+      },
+      (err: unknown) => {
+        settled();
+        throw err;
+      },
+    );
   }
 
   private serverEnded(err: CodexTransportError | null): void {
@@ -172,10 +188,8 @@ export class StdioTransport implements Transport {
       this.spawnOne().then(
         (server) => {
           this.restarting = null;
-          if (this.closing) {
-            void server.kill();
-            return;
-          }
+          // close() came as the spawn ended: close() ends this process (and waits for its exit).
+          if (this.closing) return;
           this.server = server;
           this.links.next({ type: 'up' });
         },
@@ -199,14 +213,17 @@ export class StdioTransport implements Transport {
 
   async close(): Promise<void> {
     this.closing = true;
+    // A restart still in its backoff never spawns.
     this.restarting?.unsubscribe();
-    const server = this.server;
-    if (server) await server.kill();
-    else if (this.startPromise) {
-      // Still spawning: let it finish (or fail), then end it.
-      await this.startPromise.catch(() => undefined);
-      await this.server?.kill();
+    const spawning = this.spawning;
+    if (spawning) {
+      // Spawning (the first start or a restart): the process ends now, not after its startup
+      // grace; one that had just started is ended like a running server.
+      await spawning.abort();
+      await (await spawning.started.catch(() => null))?.kill();
     }
+    if (this.startPromise) await this.startPromise.catch(() => undefined);
+    await this.server?.kill();
     this.finish(null);
   }
 

@@ -4,7 +4,7 @@ import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import { Backoff, backoffDelay, backoffOf, ReconnectOptions } from './backoff';
 import { redactUrl } from './redact';
-import { SocketLink, SocketLinkSettings, TlsOptions } from './socket-link';
+import { Dialing, SocketLink, SocketLinkSettings, TlsOptions } from './socket-link';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
 import { HotSource } from './hot-source';
 
@@ -68,6 +68,8 @@ export class WebSocketTransport implements Transport {
   private link: SocketLink | null = null;
   private startPromise: Promise<void> | null = null;
   private redial: Subscription | null = null;
+  /** The dial in progress (the first, or a redial's), aborted by `close()`. */
+  private dialing: Dialing | null = null;
   private closing = false;
   private finished = false;
 
@@ -110,7 +112,20 @@ export class WebSocketTransport implements Transport {
         if (mine === this.link) this.linkEnded(err);
       },
     });
-    return dialing.then((link) => (mine = link));
+    this.dialing = dialing;
+    const settled = () => {
+      if (this.dialing === dialing) this.dialing = null;
+    };
+    return dialing.link.then(
+      (link) => {
+        settled();
+        return (mine = link);
+      },
+      (err: unknown) => {
+        settled();
+        throw err;
+      },
+    );
   }
 
   private linkEnded(err: CodexTransportError | null): void {
@@ -172,8 +187,13 @@ export class WebSocketTransport implements Transport {
   async close(): Promise<void> {
     this.closing = true;
     this.redial?.unsubscribe();
+    // A dial waiting for its upgrade ends now (not after connectTimeoutMs).
+    const dialing = this.dialing;
+    dialing?.abort();
     if (!this.link && this.startPromise) await this.startPromise.catch(() => undefined);
-    await this.link?.close();
+    // A redial upgraded just as close() began: its link is closed before close() resolves too.
+    const late = await dialing?.link.catch(() => null);
+    await Promise.all([this.link?.close(), late && late !== this.link ? late.close() : undefined]);
     this.finish(null);
   }
 

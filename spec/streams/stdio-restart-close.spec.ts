@@ -1,0 +1,133 @@
+/**
+ * `close()` of a `restart: true` stdio client while the server that died is being replaced: in
+ * the restart's backoff, or while the fresh process spawns (its `startupGraceMs`). The restart is
+ * cancelled or its process ended, and `close()` resolves only once every process it spawned has
+ * exited. Real child processes: the fake app-server, each run logging its pid (a `--require`d
+ * preload) so that the spec knows a process the transport has not handed over yet.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CodexClient } from '../../src/client';
+import { CodexTransportError } from '../../src/errors';
+import type { StdioOptions } from '../../src/options';
+import { FAKE_SERVER, isAlive } from '../support/process-helpers';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let dir: string;
+let pidLog: string;
+let preload: string;
+const clients: CodexClient[] = [];
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-restart-'));
+  pidLog = path.join(dir, 'pids');
+  preload = path.join(dir, 'log-pid.js');
+  fs.writeFileSync(preload, "require('fs').appendFileSync(process.env.PID_LOG, process.pid + '\\n');\n");
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  for (const pid of pids()) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  fs.rmSync(pidLog, { force: true });
+});
+
+/** Every fake server started so far, oldest first. */
+function pids(): number[] {
+  if (!fs.existsSync(pidLog)) return [];
+  return fs.readFileSync(pidLog, 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
+function fake(options: Partial<StdioOptions>): CodexClient {
+  const client = CodexClient.connectStdio({
+    command: [process.execPath, '--require', preload, FAKE_SERVER],
+    env: { PID_LOG: pidLog },
+    ...options,
+  });
+  clients.push(client);
+  return client;
+}
+
+/** Polls (every 10 ms, up to 5 s) until `done()`. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await sleep(10);
+}
+
+/** Makes the running server exit with code 1 and waits until the client saw it die. */
+async function killServer(client: CodexClient, states: string[]): Promise<void> {
+  const seen = states.length;
+  await expect(client.request('fake/exit', { code: 1 })).rejects.toBeInstanceOf(CodexTransportError);
+  await until(() => states.slice(seen).includes('reconnecting'));
+}
+
+describe('close() while the first spawn is in progress', () => {
+  it('start() fails with code closed; close() resolves once the process has exited, without waiting out the startup grace', async () => {
+    const client = fake({ startupGraceMs: 1_000 });
+    const started = client.start().then(
+      () => 'started',
+      (e: CodexTransportError) => `${e.name}/${e.code}`,
+    );
+    await until(() => pids().length === 1);
+    expect(pids()).toHaveLength(1);
+    const t0 = Date.now();
+    await client.close();
+    expect(pids().filter(isAlive)).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(800);
+    expect(await started).toBe('CodexTransportError/closed');
+  });
+});
+
+describe('close() of a restart: true stdio client while the dead server is being replaced', () => {
+  it('during the spawn of the fresh process: close() resolves only after it has exited; no process outlives close()', async () => {
+    // A long startup grace: the spawn is still in progress when close() comes.
+    const client = fake({ restart: { initialDelayMs: 10 }, startupGraceMs: 1_000 });
+    const states: string[] = [];
+    client.connectionState$.subscribe((s) => states.push(s));
+    await client.initialize();
+    await killServer(client, states);
+    // The next use restarts the server (the first restart has no delay).
+    const waiting = client.request('model/list').then(
+      () => 'ok',
+      (e: CodexTransportError) => `${e.name}/${e.code}`,
+    );
+    await until(() => pids().length === 2);
+    expect(pids()).toHaveLength(2);
+    const t0 = Date.now();
+    await client.close();
+    expect(pids().filter(isAlive)).toEqual([]);
+    // The spawn was aborted: close() did not wait out the startup grace.
+    expect(Date.now() - t0).toBeLessThan(800);
+    expect(await waiting).toBe('CodexTransportError/closed');
+    expect(states.at(-1)).toBe('closed');
+    // And no restart happens afterwards.
+    await sleep(200);
+    expect(pids()).toHaveLength(2);
+  });
+
+  it('during the backoff before a restart: nothing more is spawned; no process outlives close()', async () => {
+    // The second restart within the window waits initialDelayMs.
+    const client = fake({ restart: { initialDelayMs: 2_000 }, startupGraceMs: 0 });
+    const states: string[] = [];
+    client.connectionState$.subscribe((s) => states.push(s));
+    await client.initialize();
+    await killServer(client, states);
+    await client.request('model/list');
+    await killServer(client, states);
+    const waiting = client.request('model/list').then(
+      () => 'ok',
+      (e: CodexTransportError) => `${e.name}/${e.code}`,
+    );
+    await sleep(100);
+    expect(pids()).toHaveLength(2);
+    const t0 = Date.now();
+    await client.close();
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(pids().filter(isAlive)).toEqual([]);
+    expect(await waiting).toBe('CodexTransportError/closed');
+    await sleep(200);
+    expect(pids()).toHaveLength(2);
+  });
+});
