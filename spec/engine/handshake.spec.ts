@@ -9,6 +9,7 @@ import { CodexAbortError, CodexTimeoutError, CodexTransportError } from '../../s
 import { response } from '../../src/testing/frames';
 import { LinkedTransport } from '../support/linked-transport';
 import { virtualClock } from '../support/marbles';
+import { outcome } from '../support/outcome';
 
 const clients: CodexClient[] = [];
 afterEach(async () => {
@@ -34,15 +35,6 @@ function setup(handshakeMs = 0) {
   clients.push(client);
   const sent = (method: string) => transport.sent.filter((s) => s.frame.method === method).length;
   return { clock, transport, client, sent };
-}
-
-function outcome(p: Promise<unknown>): { value?: unknown; error?: unknown; settled: boolean } {
-  const out: { value?: unknown; error?: unknown; settled: boolean } = { settled: false };
-  p.then(
-    (value) => Object.assign(out, { value, settled: true }),
-    (error: unknown) => Object.assign(out, { error, settled: true }),
-  );
-  return out;
 }
 
 describe('requests made while the link is down', () => {

@@ -16,6 +16,7 @@ import { errorResponse, response, turnCompleted } from '../../src/testing/frames
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
 import { virtualClock } from '../support/marbles';
 import { ZERO_STATS } from '../support/stats';
+import { outcome } from '../support/outcome';
 
 const clients: CodexClient[] = [];
 afterEach(async () => {
@@ -34,15 +35,6 @@ function notYetStarted(options: ClientOptions = {}) {
   const client = server.client({ requestTimeoutMs: 10_000, ...options });
   clients.push(client);
   return { clock, server, client, turn: () => server.turns[0]! };
-}
-
-function outcome(p: Promise<unknown>): { value?: unknown; error?: unknown; settled: boolean } {
-  const out: { value?: unknown; error?: unknown; settled: boolean } = { settled: false };
-  p.then(
-    (value) => Object.assign(out, { value, settled: true }),
-    (error: unknown) => Object.assign(out, { error, settled: true }),
-  );
-  return out;
 }
 
 describe('interruptTurn() before turn/started, once the chat has left', () => {

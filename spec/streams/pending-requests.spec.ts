@@ -9,6 +9,7 @@ import { JsonRpcConnection } from '../../src/streams/connection';
 import { errorResponse, response, serverRequest } from '../../src/testing/frames';
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
 import { virtualClock } from '../support/marbles';
+import { outcome } from '../support/outcome';
 
 const connections: JsonRpcConnection[] = [];
 afterEach(async () => {
@@ -35,15 +36,6 @@ async function overloaded(options: ConnectionOptions = {}, overloadedFor = Infin
   connections.push(conn);
   await conn.start();
   return { clock, transport, conn, attempts: () => transport.sentWithMethod('model/list').length };
-}
-
-function outcome(p: Promise<unknown>): { value?: unknown; error?: unknown; settled: boolean } {
-  const out: { value?: unknown; error?: unknown; settled: boolean } = { settled: false };
-  p.then(
-    (value) => Object.assign(out, { value, settled: true }),
-    (error: unknown) => Object.assign(out, { error, settled: true }),
-  );
-  return out;
 }
 
 describe('the overload retry backoff', () => {
