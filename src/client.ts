@@ -1,4 +1,4 @@
-import { catchError, defer, filter, Observable, throwError } from 'rxjs';
+import { defer, filter, Observable } from 'rxjs';
 import { ensureAsyncDispose } from './dispose';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { ConnectionState } from './engine/link-recovery';
@@ -177,9 +177,9 @@ export class CodexClient extends ThreadMethods {
    * subscription, also while it waits for the handshake.
    */
   request$<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Observable<ResultOf<M>> {
-    return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)).pipe(
-      catchError((err: unknown) => throwError(() => this.engine.handshake.explain(err, method))),
-    ) as Observable<ResultOf<M>>;
+    return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)) as Observable<
+      ResultOf<M>
+    >;
   }
 
   // ---- turns ----------------------------------------------------------------------------------

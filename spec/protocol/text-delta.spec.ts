@@ -59,4 +59,19 @@ describe('isTextDelta and deltaItemType', () => {
     const types = METHODS.map(deltaItemType).filter((t) => t !== null);
     expect(types).toEqual(['agentMessage', 'commandExecution', 'fileChange', 'plan', 'reasoning', 'reasoning', 'x', 'agentMessage']);
   });
+
+  it('runs of one method, interleaved with others, keep their answers (the last delta method is remembered)', () => {
+    // Methods built at run time, as JSON.parse gives them: equal text, distinct strings.
+    const fresh = (m: string) => [...m].join('');
+    const seq = [
+      'item/plan/delta',
+      'item/plan/delta',
+      'item/completed',
+      'item/plan/delta',
+      'item/reasoning/textDelta',
+      'x',
+      'item/plan/delta',
+    ];
+    for (const method of [...seq, ...seq.reverse()].map(fresh)) expect(deltaItemType(method)).toBe(byTheRule(method));
+  });
 });

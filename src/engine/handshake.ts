@@ -29,7 +29,10 @@ export class Handshake {
   constructor(
     private readonly connection: JsonRpcConnection,
     private readonly clientInfo: { name: string; version: string; title?: string },
-  ) {}
+  ) {
+    // Every request's error answer, the engine's own included: a method the server lacks says so.
+    connection.explainErrorsWith((err, method) => explainUnknownMethod(err, method, this.version) as Error);
+  }
 
   /** The server's version once the handshake answered (null: not yet, or not parsable). */
   get serverVersion(): string | null {
@@ -101,18 +104,9 @@ export class Handshake {
    * signal run while it waits, and it counts in the stats.
    */
   request(method: string, params?: unknown, opts?: RequestOptions): Promise<unknown> {
-    const sent =
-      this.done || method === 'initialize'
-        ? this.connection.request(method, params, opts)
-        : this.connection.request(method, params, opts, this.initialize());
-    return sent.catch((err: unknown) => {
-      throw this.explain(err, method);
-    });
-  }
-
-  /** `err`, or the clearer error of a method the server lacks. */
-  explain(err: unknown, method: string): unknown {
-    return explainUnknownMethod(err, method, this.serverVersion);
+    return this.done || method === 'initialize'
+      ? this.connection.request(method, params, opts)
+      : this.connection.request(method, params, opts, this.initialize());
   }
 
   private async run(params: Record<string, unknown>, opts: InitializeOptions, now: boolean): Promise<InitializeResult> {

@@ -1,4 +1,4 @@
-import { noop, Observable, startWith, Unsubscribable } from 'rxjs';
+import { noop, Observable, Unsubscribable } from 'rxjs';
 import { abortError } from '../abort';
 import { CodexProtocolError, CodexTimeoutError } from '../errors';
 import type { CancelResult, ChatContinuation, ChatResult, ConversationStep, RawEvent, TurnEvent } from '../models';
@@ -84,7 +84,13 @@ export class TurnEngine {
   events$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<TurnEvent> {
     return this.turn$(text, options, 'stream', true, expectedThread, (frames$, s, fresh) => {
       const events$ = frames$.pipe(toTurnEvents({ seenItemIds: s.seenItemIds, result: () => s.result() }));
-      return fresh ? events$.pipe(startWith<TurnEvent>({ threadId: s.threadId, turnId: s.turnId, type: 'started' })) : events$;
+      if (!fresh) return events$;
+      // `startWith` by hand: its concat puts one more subscriber hop on every frame of the turn.
+      const started: TurnEvent = { threadId: s.threadId, turnId: s.turnId, type: 'started' };
+      return new Observable<TurnEvent>((sub) => {
+        sub.next(started);
+        return sub.closed ? undefined : events$.subscribe(sub);
+      });
     });
   }
 

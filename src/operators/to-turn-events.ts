@@ -3,7 +3,7 @@ import type { ChatResult, TurnEvent } from '../models';
 import { isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
 import {
   ErrorNotificationParamsCodec,
-  ItemDeltaParamsCodec,
+  isItemDeltaParams,
   TokenUsageUpdatedParamsCodec,
   TurnDiffUpdatedParamsCodec,
   TurnPlanUpdatedParamsCodec,
@@ -39,10 +39,11 @@ export function toTurnEvents(config: ToTurnEventsConfig = {}): OperatorFunction<
   return operate((source, subscriber) => {
     const seen = config.seenItemIds ?? new Set<string>();
     const seenHere = config.result ? null : new ResultCollector(true);
+    const result = config.result ?? ((f: JsonRpcMessage) => seenHere!.resultOf(f));
     return source.subscribe(
       operatorObserver<JsonRpcMessage>(subscriber, (frame) => {
         seenHere?.push(frame);
-        const event = eventOf(frame, seen, config.result ?? ((f) => seenHere!.resultOf(f)));
+        const event = eventOf(frame, seen, result);
         if (event) subscriber.next(event);
       }),
     );
@@ -56,7 +57,7 @@ function eventOf(frame: JsonRpcMessage, seen: Set<string>, result: (frame: JsonR
   if (itemType !== null) {
     const p = (frame as { params?: unknown }).params;
     // A literal, not a spread: V8's spread into a literal with more keys costs microseconds per delta.
-    return ItemDeltaParamsCodec.is(p)
+    return isItemDeltaParams(p)
       ? { threadId: p.threadId, turnId: p.turnId, type: 'delta', itemId: p.itemId, itemType, delta: p.delta }
       : null;
   }

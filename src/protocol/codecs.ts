@@ -58,6 +58,17 @@ export const ThreadResultCodec = t.type({ thread: t.type({ id: t.string }) }, 'T
 export const ThreadItemCodec = t.intersection([t.type({ type: t.string }), t.partial({ id: t.string })], 'ThreadItem');
 export const ItemCompletedParamsCodec = t.type({ threadId: t.string, turnId: t.string, item: ThreadItemCodec }, 'ItemCompletedParams');
 export const ItemDeltaParamsCodec = t.type({ threadId: t.string, turnId: t.string, itemId: t.string, delta: t.string }, 'ItemDeltaParams');
+
+/**
+ * `ItemDeltaParamsCodec.is`, written out: asked of every delta `chatEvents` emits, where the
+ * codec's generic walk (a closure per property) was a measurable share of the frame's cost.
+ * spec/protocol/codecs.spec.ts holds the two to the same answers.
+ */
+export function isItemDeltaParams(p: unknown): p is t.TypeOf<typeof ItemDeltaParamsCodec> {
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return false;
+  const o = p as { threadId?: unknown; turnId?: unknown; itemId?: unknown; delta?: unknown };
+  return typeof o.threadId === 'string' && typeof o.turnId === 'string' && typeof o.itemId === 'string' && typeof o.delta === 'string';
+}
 export const ErrorNotificationParamsCodec = t.intersection(
   [t.type({ error: TurnErrorCodec }), t.partial({ threadId: t.string, turnId: t.string, willRetry: t.boolean })],
   'ErrorNotificationParams',

@@ -92,9 +92,18 @@ export function isTextDelta(method: string): boolean {
   return d === 68 || (d === 100 && n - 5 === slash + 1);
 }
 
+/** The last text-delta method `deltaItemType` saw, and its item type: deltas come in runs of one method. */
+let lastDeltaMethod = '';
+let lastDeltaType = '';
+
 /** The item type whose text a delta notification streams, or null when `method` is no text delta. */
 export function deltaItemType(method: string): string | null {
-  return isTextDelta(method) ? method.slice(5, method.indexOf('/', 5)) : null;
+  // Per delta of `chatEvents`: no new substring for the run of deltas of one method.
+  if (method === lastDeltaMethod) return lastDeltaType;
+  if (!isTextDelta(method)) return null;
+  lastDeltaMethod = method;
+  lastDeltaType = method.slice(5, method.indexOf('/', 5));
+  return lastDeltaType;
 }
 
 /** The server's `error` notification saying it will retry: a retry notice, not progress. */

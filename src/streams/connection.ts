@@ -1,6 +1,6 @@
 import { asyncScheduler, merge, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
 import { DEFAULTS } from '../defaults';
-import { CodexTransportError } from '../errors';
+import { CodexProtocolError, CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
 import type { ConnectionOptions, RequestOptions } from '../options';
 import { asFrame } from '../protocol/codecs';
@@ -66,6 +66,14 @@ export class JsonRpcConnection {
     this.gate = new LinkGate(transport);
     this.frames$ = this.frames.observable;
     this.diagnostics$ = merge(transport.diagnostics$, this.diagnostics);
+  }
+
+  /**
+   * How the server's error answers are explained to callers (the handshake names a method the
+   * server lacks): applied where the error is made, so a request costs no wrapping promise for it.
+   */
+  explainErrorsWith(explain: (err: CodexProtocolError, method: string) => Error): void {
+    this.pending.explain = explain;
   }
 
   /** Number of requests awaiting an answer. */

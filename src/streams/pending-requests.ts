@@ -169,6 +169,8 @@ export class PendingRequests {
   private readonly byId = new Map<JsonRpcId, PendingRequest>();
   private readonly deadlines: Deadlines<PendingRequest>;
   private nextId = 1;
+  /** Rewrites the error a server answered a request with (see `JsonRpcConnection.explainErrorsWith`). */
+  explain: ((err: CodexProtocolError, method: string) => Error) | null = null;
 
   constructor(
     readonly scheduler: SchedulerLike,
@@ -234,9 +236,11 @@ export class PendingRequests {
     if (error === undefined || error === null) pending.resolve((frame as { result?: unknown }).result);
     else if (JsonRpcErrorObjectCodec.is(error)) {
       if (error.code === ErrorCodes.ServerOverloaded && pending.backOff()) return true;
-      pending.reject(
-        new CodexProtocolError(`${pending.method}: ${error.message} (code ${error.code})`, { code: error.code, data: error.data }),
-      );
+      const err = new CodexProtocolError(`${pending.method}: ${error.message} (code ${error.code})`, {
+        code: error.code,
+        data: error.data,
+      });
+      pending.reject(this.explain ? this.explain(err, pending.method) : err);
     } else {
       pending.reject(
         new CodexProtocolError(`${pending.method}: the server answered with a malformed error ${describeValue(error)}`, { data: frame }),
