@@ -4,6 +4,8 @@ import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../mode
 import type { InterruptOptions } from '../options';
 import {
   explain,
+  isItemCompletedParams,
+  isTurnCompletedParams,
   ItemCompletedParamsCodec,
   ServerRequestResolvedParamsCodec,
   ThreadStatusChangedParamsCodec,
@@ -180,8 +182,9 @@ export class CodexEngine {
 
   /** A malformed item/turn completion is reported; with `strict` it also fails its turn. */
   private checkTurnFrame(n: JsonRpcNotification, turnId: string | undefined): void {
-    const codec = n.method === 'item/completed' ? ItemCompletedParamsCodec : TurnCompletedParamsCodec;
-    if (codec.is(n.params)) return;
+    const item = n.method === 'item/completed';
+    if (item ? isItemCompletedParams(n.params) : isTurnCompletedParams(n.params)) return;
+    const codec = item ? ItemCompletedParamsCodec : TurnCompletedParamsCodec;
     const error = new CodexProtocolError(`malformed ${n.method}: ${explain(codec, n.params)}`, { data: n });
     this.connection.report({ kind: 'invalid-frame', message: error.message, detail: n, error });
     if (this.settings.strict && turnId !== undefined) this.router.get(turnId)?.fail(error);

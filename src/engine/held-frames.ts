@@ -12,6 +12,7 @@ export interface HeldLoss {
 }
 
 const NO_LOSS: HeldLoss = { droppedDeltas: 0, droppedEvents: 0 };
+const NO_FRAMES: readonly JsonRpcMessage[] = [];
 /** Turns whose losses are tallied at most (frames of a thousand unknown turns are a hostile server's). */
 const MAX_TALLIED = 1_000;
 
@@ -27,7 +28,8 @@ export class HeldFrames implements BudgetHolder {
   count = 1;
   private frames: JsonRpcMessage[] = [];
   private sizes: number[] = [];
-  private readonly losses = new Map<string, { droppedDeltas: number; droppedEvents: number }>();
+  /** Made on the first loss (one of these per turn/start in flight: most never lose anything). */
+  private losses: Map<string, { droppedDeltas: number; droppedEvents: number }> | null = null;
 
   constructor(private readonly budget: BufferBudget) {}
 
@@ -43,10 +45,18 @@ export class HeldFrames implements BudgetHolder {
   }
 
   /** Hands over (and stops charging) the frames of `turnId`, with what was lost of them. */
-  take(turnId: string): { frames: JsonRpcMessage[]; loss: HeldLoss } {
-    const loss = this.losses.get(turnId) ?? NO_LOSS;
-    this.losses.delete(turnId);
-    if (this.frames.length === 0) return { frames: [], loss };
+  take(turnId: string): { frames: readonly JsonRpcMessage[]; loss: HeldLoss } {
+    const loss = this.losses?.get(turnId) ?? NO_LOSS;
+    this.losses?.delete(turnId);
+    if (this.frames.length === 0) return { frames: NO_FRAMES, loss };
+    if (allOfTurn(this.frames, turnId)) {
+      // The usual case (one turn/start in flight): all of it, without sorting.
+      const all = this.frames;
+      this.budget.free(this, sum(this.sizes));
+      this.frames = [];
+      this.sizes = [];
+      return { frames: all, loss };
+    }
     const mine: JsonRpcMessage[] = [];
     const rest: JsonRpcMessage[] = [];
     const restSizes: number[] = [];
@@ -69,14 +79,12 @@ export class HeldFrames implements BudgetHolder {
 
   /** Lets go of everything (no turn/start is in flight on the thread any more). */
   clear(): void {
-    if (this.frames.length)
-      this.budget.free(
-        this,
-        this.sizes.reduce((a, b) => a + b, 0),
-      );
-    this.frames = [];
-    this.sizes = [];
-    this.losses.clear();
+    if (this.frames.length) {
+      this.budget.free(this, sum(this.sizes));
+      this.frames = [];
+      this.sizes = [];
+    }
+    this.losses = null;
   }
 
   shedDeltas(): number {
@@ -99,11 +107,23 @@ export class HeldFrames implements BudgetHolder {
   }
 
   private lose(turnId: string, deltas: number, events: number): void {
-    const known = this.losses.get(turnId);
-    if (!known && this.losses.size >= MAX_TALLIED) return;
+    const losses = (this.losses ??= new Map());
+    const known = losses.get(turnId);
+    if (!known && losses.size >= MAX_TALLIED) return;
     const loss = known ?? { droppedDeltas: 0, droppedEvents: 0 };
     loss.droppedDeltas += deltas;
     loss.droppedEvents += events;
-    this.losses.set(turnId, loss);
+    losses.set(turnId, loss);
   }
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i]!;
+  return total;
+}
+
+function allOfTurn(frames: readonly JsonRpcMessage[], turnId: string): boolean {
+  for (let i = 0; i < frames.length; i++) if (turnIdOf(frames[i]!) !== turnId) return false;
+  return true;
 }

@@ -55,23 +55,25 @@ export class OnceRun implements SessionConsumer, Deadline, Unsubscribable {
     private readonly out: TurnSink<ChatResult>,
   ) {}
 
-  /** Attaches to the session from `cursor` (replaying what it holds) and arms the deadline. */
+  /** Attaches to the session from `cursor` (replaying what it holds), then arms the deadline. */
   start(cursor: number | undefined): this {
     const { idleMs } = this;
-    const { scheduler } = this.parts;
-    if (idleMs !== null && idleMs !== Infinity) {
-      this.last = scheduler.now();
+    const timed = idleMs !== null && idleMs !== Infinity;
+    if (timed) {
+      this.last = this.parts.scheduler.now();
       this.at = this.last + idleMs;
-      this.parts.deadlines.add(this);
     }
     try {
       this.session.attach(this, cursor);
     } catch (err) {
       // Not attached: nothing to detach.
       this.closed = true;
-      this.parts.deadlines.delete(this);
       this.out.error(err);
+      return this;
     }
+    // Armed only for a turn the replay did not end: on a fast server the whole turn often came
+    // before its turn/start answer, and arming the shared timer just to disarm it cost a timer per turn.
+    if (timed && !this.closed) this.parts.deadlines.add(this);
     return this;
   }
 

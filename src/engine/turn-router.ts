@@ -90,6 +90,10 @@ export class TurnRouter {
     this.byTurn.delete(session.turnId);
     const list = this.byThread.get(session.threadId);
     if (!list) return;
+    if (list.length === 1 && list[0] === session) {
+      this.byThread.delete(session.threadId);
+      return;
+    }
     const rest = list.filter((s) => s !== session);
     if (rest.length) this.byThread.set(session.threadId, rest);
     else this.byThread.delete(session.threadId);

@@ -1,5 +1,4 @@
-import { noop, Observable, Unsubscribable } from 'rxjs';
-import { abortError } from '../abort';
+import { Observable } from 'rxjs';
 import { CodexProtocolError, CodexTimeoutError } from '../errors';
 import type { CancelResult, ChatContinuation, ChatResult, ConversationStep, RawEvent, TurnEvent } from '../models';
 import type { CancelOptions, ChatOptions } from '../options';
@@ -7,7 +6,7 @@ import { inactivityTimeout } from '../operators/inactivity-timeout';
 import { takeUntilTurnEnd } from '../operators/take-until-turn-end';
 import { stepOf, toSteps } from '../operators/to-steps';
 import { toTurnEvents } from '../operators/to-turn-events';
-import { TurnStartResultCodec } from '../protocol/codecs';
+import { isTurnStartResult } from '../protocol/codecs';
 import { chatInputProblem, type ChatInput, toUserInput } from '../protocol/input';
 import { isRetryNotice } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
@@ -24,6 +23,7 @@ import type { EngineSettings } from './settings';
 import type { ThreadQueue } from './thread-queue';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnExpectation, TurnRouter } from './turn-router';
+import { TurnCall, type TurnCallHost } from './turn-call';
 import type { TurnSession } from './turn-session';
 
 /** The engine's parts a turn uses. */
@@ -59,7 +59,7 @@ type Mode = 'once' | 'stream';
  * Turns: starting or resuming one, and shaping its frames with the operators (`inactivityTimeout`,
  * `takeUntilTurnEnd`, then `toSteps`, `toTurnEvents` or a result) into what the caller asked for.
  */
-export class TurnEngine {
+export class TurnEngine implements TurnCallHost {
   private readonly suspended = new Set<TurnSession>();
   /** What every `result()` call's `OnceRun` uses: its inactivity deadline goes on one shared timer. */
   private readonly onceParts: OnceRunParts;
@@ -108,9 +108,9 @@ export class TurnEngine {
     return new Promise<ChatResult>((resolve, reject) => {
       let value: ChatResult;
       const out: TurnSink<ChatResult> = { next: (v) => (value = v), error: reject, complete: () => resolve(value) };
-      this.drive(text, options, 'once', true, expectedThread, out, (s, _fresh, cursor, sink) =>
+      new TurnCall(this, options, 'once', true, expectedThread, out, (s, _fresh, cursor, sink) =>
         new OnceRun(s, this.onceParts, idleMs, sink).start(cursor),
-      );
+      ).begin(text);
     });
   }
 
@@ -179,7 +179,7 @@ export class TurnEngine {
     const { settings, desk } = this.parts;
     const idleMs = this.idleMs(options);
     return new Observable<R>((subscriber) =>
-      this.drive(text, options, mode, retain, expectedThread, subscriber, (s, fresh, cursor, out) => {
+      new TurnCall<R>(this, options, mode, retain, expectedThread, subscriber, (s, fresh, cursor, out) => {
         const frames$ = new Observable<JsonRpcMessage>((sub) => {
           s.attach(sub, cursor);
           return () => s.detach();
@@ -195,7 +195,7 @@ export class TurnEngine {
           takeUntilTurnEnd({ malformed: settings.strict ? 'error' : 'complete' }),
         );
         return shape(frames$, s, fresh).subscribe(out);
-      }),
+      }).begin(text),
     );
   }
 
@@ -203,90 +203,26 @@ export class TurnEngine {
     return options.inactivityTimeoutMs !== undefined ? options.inactivityTimeoutMs : this.parts.settings.inactivityTimeoutMs;
   }
 
-  /**
-   * A turn call from start to end, whatever consumes it: starts the turn (or resumes the one a
-   * continuation names), hands its session to `consume`, and frees it when the call ends: released
-   * when it completed or failed, suspended when it timed out, abandoned (see `abandon`) when the
-   * caller left first (`out` unsubscribed, or the chat's signal aborted). Returns what the caller
-   * calls to leave.
-   */
-  private drive<R>(
-    text: ChatInput | undefined,
-    options: ChatOptions,
-    mode: Mode,
-    retain: boolean,
-    expectedThread: string | undefined,
-    out: TurnSink<R>,
-    consume: (session: TurnSession, fresh: boolean, cursor: number | undefined, out: TurnSink<R>) => Unsubscribable,
-  ): () => void {
-    const { signal } = options;
-    if (signal?.aborted) {
-      out.error(abortError(signal, 'turn'));
-      return noop;
-    }
-    let session: TurnSession | undefined;
-    let inner: Unsubscribable | undefined;
-    let done = false;
-    let left = false;
-    /** The caller leaves (it unsubscribed, or the signal aborted); abandons a turn that has not ended. */
-    const leave = () => {
-      if (left) return;
-      left = true;
-      signal?.removeEventListener('abort', onAbort);
-      inner?.unsubscribe();
-      if (session && !done && !session.suspended) this.abandon(session, options);
-    };
-    const onAbort = () => {
-      const error = abortError(signal!, 'turn', session && `turn ${session.turnId}`);
-      leave();
-      out.error(error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const run = (s: TurnSession, fresh: boolean, cursor?: number) => {
-      session = s;
-      inner = consume(s, fresh, cursor, {
-        next: (v) => out.next(v),
-        error: (err) => {
-          done = true;
-          signal?.removeEventListener('abort', onAbort);
-          // Timed out: the turn goes on on the server, and keeps its thread until it ends there.
-          if ((err as Error)?.name === 'CodexTurnInactiveError' && !s.ended) this.suspend(s);
-          else this.release(s);
-          out.error(err);
-        },
-        complete: () => {
-          done = true;
-          signal?.removeEventListener('abort', onAbort);
-          this.release(s);
-          out.complete();
-        },
-      });
-      // The caller left during that subscribe (a take(1) of the `started` event, say): the
-      // teardown ran before `inner` was set, so end it here, or its inactivity timer lives on.
-      if (left) inner.unsubscribe();
-    };
+  // ---- TurnCallHost: how a TurnCall gets and lets go of its session ---------------------------
 
-    if (options.continuation) {
-      try {
-        run(this.resumable(options.continuation, mode, retain, expectedThread), false, options.continuation.cursor);
-      } catch (err) {
-        out.error(err);
-      }
-    } else {
-      this.start(text!, options, mode, retain, () => left).then(
-        (started) => {
-          if (!started) return;
-          // Left (unsubscribed, aborted) since start() last looked: abandon the turn it started.
-          if (left) return this.abandon(started, options);
-          run(started, true);
-        },
-        (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          out.error(err);
-        },
-      );
-    }
-    return leave;
+  startTurn(text: ChatInput, call: TurnCall<unknown>): Promise<TurnSession | null> {
+    return this.start(text, call.options, call.mode, call.retain, call);
+  }
+
+  resumeTurn(call: TurnCall<unknown>): TurnSession {
+    return this.resumable(call.options.continuation!, call.mode, call.retain, call.expectedThread);
+  }
+
+  releaseTurn(s: TurnSession): void {
+    this.release(s);
+  }
+
+  suspendTurn(s: TurnSession): void {
+    this.suspend(s);
+  }
+
+  abandonTurn(s: TurnSession, options: ChatOptions): void {
+    this.abandon(s, options);
   }
 
   /** The suspended session a continuation resumes, made ready for `mode`. */
@@ -313,7 +249,8 @@ export class TurnEngine {
     options: ChatOptions,
     mode: Mode,
     retain: boolean,
-    left: () => boolean,
+    /** The call: it may have left by the time each await resumes. */
+    call: { readonly left: boolean },
   ): Promise<TurnSession | null> {
     const { handshake, threads, router, recovery, connection, settings, queue } = this.parts;
     const ready = handshake.ready();
@@ -321,24 +258,26 @@ export class TurnEngine {
     const thread = threads.threadFor(options);
     let threadId = typeof thread === 'string' ? thread : await thread;
     // Unsubscribed while the thread was being prepared: start no turn.
-    if (left()) return null;
+    if (call.left) return null;
     const slot = queue.enter(threadId);
     const releaseThread = typeof slot === 'function' ? slot : await slot;
     let expectation: TurnExpectation | undefined;
     let turnId: string;
     try {
-      if (left()) {
+      if (call.left) {
         releaseThread();
         return null;
       }
       // Waited behind another chat while the server was restarted: this one opens the thread on the new server.
       if (!threads.has(threadId)) threadId = await threads.threadFor({ ...options, threadId });
       expectation = router.expect(threadId);
-      const params: Record<string, unknown> = { threadId, input: toUserInput(text), ...turnOverrideParams(options.turnOverrides) };
+      const params: Record<string, unknown> = { threadId, input: toUserInput(text) };
+      // Not a spread into the literal: V8 makes that a slow runtime copy, on every turn.
+      if (options.turnOverrides) Object.assign(params, turnOverrideParams(options.turnOverrides));
       if (options.user !== undefined) params.user = options.user;
       if (options.metadata !== undefined) params.metadata = options.metadata;
       const result = await connection.request('turn/start', params);
-      if (!TurnStartResultCodec.is(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
+      if (!isTurnStartResult(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
       turnId = result.turn.id;
       // The server joined this turn/start into a turn of this client that runs on the thread (one
       // started outside the thread queue, say by a raw request): that turn has its consumer.
@@ -353,7 +292,7 @@ export class TurnEngine {
     const s = router.bind(expectation, turnId, mode, { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain });
     s.holdThread(releaseThread);
     recovery.bound(s);
-    if (left()) {
+    if (call.left) {
       this.abandon(s, options);
       return null;
     }

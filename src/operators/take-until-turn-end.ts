@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { CodexProtocolError } from '../errors';
-import { TurnCompletedParamsCodec } from '../protocol/codecs';
+import { isTurnCompletedParams } from '../protocol/codecs';
 import type { JsonRpcMessage } from '../protocol/messages';
 import { operate, operatorObserver } from './util/operate';
 
@@ -42,7 +42,7 @@ export function takeUntilTurnEnd<T extends JsonRpcMessage>(config: TakeUntilTurn
 /** The error a `turn/completed` frame stands for, or null when the turn completed (or, `lenient`, is malformed). */
 export function turnFailure(frame: JsonRpcMessage, lenient = false): CodexProtocolError | null {
   const params = (frame as { params?: unknown }).params;
-  if (!TurnCompletedParamsCodec.is(params)) {
+  if (!isTurnCompletedParams(params)) {
     return lenient ? null : new CodexProtocolError('malformed turn/completed notification', { data: params });
   }
   const turn = params.turn;

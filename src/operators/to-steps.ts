@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ConversationStep } from '../models';
-import { ItemCompletedParamsCodec } from '../protocol/codecs';
+import { isItemCompletedParams } from '../protocol/codecs';
 import { itemToStep } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
 import { operate, operatorObserver } from './util/operate';
@@ -34,7 +34,7 @@ export function toSteps(config: ToStepsConfig = {}): OperatorFunction<JsonRpcMes
 export function stepOf(frame: JsonRpcMessage, seen: Set<string>): ConversationStep | null {
   if ((frame as { method?: string }).method !== 'item/completed') return null;
   const params = (frame as { params?: unknown }).params;
-  if (!ItemCompletedParamsCodec.is(params)) return null;
+  if (!isItemCompletedParams(params)) return null;
   const id = params.item.id;
   if (id !== undefined) {
     if (seen.has(id)) return null;

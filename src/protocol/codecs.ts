@@ -53,10 +53,48 @@ export const TurnCodec = t.intersection(
 export const TurnStartedParamsCodec = t.type({ threadId: t.string, turn: TurnRefCodec }, 'TurnStartedParams');
 export const TurnCompletedParamsCodec = t.type({ threadId: t.string, turn: TurnCodec }, 'TurnCompletedParams');
 export const TurnStartResultCodec = t.type({ turn: TurnRefCodec }, 'TurnStartResult');
+
+/** `TurnStartResultCodec.is`, written out: asked once per turn, on the path of `setup` in BENCHMARKS.md. */
+export function isTurnStartResult(r: unknown): r is t.TypeOf<typeof TurnStartResultCodec> {
+  const turn = isRecord(r) ? (r as { turn?: unknown }).turn : undefined;
+  return isRecord(turn) && typeof (turn as { id?: unknown }).id === 'string';
+}
+
+/** What io-ts's `t.type` accepts as an object: not null, not an array. */
+function isRecord(u: unknown): u is object {
+  return typeof u === 'object' && u !== null && !Array.isArray(u);
+}
 export const ThreadResultCodec = t.type({ thread: t.type({ id: t.string }) }, 'ThreadResult');
 
 export const ThreadItemCodec = t.intersection([t.type({ type: t.string }), t.partial({ id: t.string })], 'ThreadItem');
 export const ItemCompletedParamsCodec = t.type({ threadId: t.string, turnId: t.string, item: ThreadItemCodec }, 'ItemCompletedParams');
+/**
+ * `ItemCompletedParamsCodec.is` and `TurnCompletedParamsCodec.is`, written out: asked of every
+ * completed item and turn (io-ts's `intersection` makes a closure per check). Held to the codecs
+ * by spec/protocol/codecs.spec.ts; the codecs stay for decoding and for explaining a failure.
+ */
+export function isItemCompletedParams(p: unknown): p is t.TypeOf<typeof ItemCompletedParamsCodec> {
+  if (!isRecord(p)) return false;
+  const o = p as { threadId?: unknown; turnId?: unknown; item?: unknown };
+  if (typeof o.threadId !== 'string' || typeof o.turnId !== 'string' || !isRecord(o.item)) return false;
+  const item = o.item as { type?: unknown; id?: unknown };
+  return typeof item.type === 'string' && (item.id === undefined || typeof item.id === 'string');
+}
+
+export function isTurnCompletedParams(p: unknown): p is t.TypeOf<typeof TurnCompletedParamsCodec> {
+  if (!isRecord(p)) return false;
+  const o = p as { threadId?: unknown; turn?: unknown };
+  if (typeof o.threadId !== 'string' || !isRecord(o.turn)) return false;
+  const turn = o.turn as { id?: unknown; status?: unknown; error?: unknown };
+  if (typeof turn.id !== 'string' || typeof turn.status !== 'string') return false;
+  const error = turn.error;
+  if (error === undefined || error === null) return true;
+  return (
+    isRecord(error) &&
+    ((error as { message?: unknown }).message === undefined || typeof (error as { message?: unknown }).message === 'string')
+  );
+}
+
 export const ItemDeltaParamsCodec = t.type({ threadId: t.string, turnId: t.string, itemId: t.string, delta: t.string }, 'ItemDeltaParams');
 
 /**
@@ -65,7 +103,7 @@ export const ItemDeltaParamsCodec = t.type({ threadId: t.string, turnId: t.strin
  * spec/protocol/codecs.spec.ts holds the two to the same answers.
  */
 export function isItemDeltaParams(p: unknown): p is t.TypeOf<typeof ItemDeltaParamsCodec> {
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) return false;
+  if (!isRecord(p)) return false;
   const o = p as { threadId?: unknown; turnId?: unknown; itemId?: unknown; delta?: unknown };
   return typeof o.threadId === 'string' && typeof o.turnId === 'string' && typeof o.itemId === 'string' && typeof o.delta === 'string';
 }

@@ -50,6 +50,9 @@ const MAX_DEPTH = 12;
 /** Past this many values walked, `approximateBytes` stops: a value that big (or cyclic) is over any budget anyway. */
 const MAX_WALKED = 10_000_000;
 
+/** The walk's stack, kept between calls (asked of every frame held while a turn starts); null while in use. */
+let spareStack: unknown[] | null = [];
+
 /**
  * About how many bytes `value` holds in memory: 2 per string character, 8 per number or boolean,
  * a little per object, array and key. Never throws, and walks any depth (with a stack of its own,
@@ -59,7 +62,10 @@ const MAX_WALKED = 10_000_000;
  */
 export function approximateBytes(value: unknown): number {
   let total = 0;
-  const pending: unknown[] = [value];
+  // A getter that measures something itself finds the spare in use and makes its own.
+  const pending = spareStack ?? [];
+  spareStack = null;
+  pending.push(value);
   let walked = 0;
   try {
     while (pending.length > 0) {
@@ -85,6 +91,9 @@ export function approximateBytes(value: unknown): number {
     }
   } catch {
     /* a proxy that throws where no getter may: count what was seen */
+  } finally {
+    pending.length = 0;
+    spareStack = pending;
   }
   return total;
 }
