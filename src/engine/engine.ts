@@ -11,7 +11,7 @@ import {
   ThreadStatusChangedParamsCodec,
   TurnCompletedParamsCodec,
 } from '../protocol/codecs';
-import { threadIdOf, turnIdOf } from '../protocol/items';
+import { turnIdOf } from '../protocol/items';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import { BufferBudget } from './buffer-budget';
@@ -161,7 +161,7 @@ export class CodexEngine {
     const turnId = turnIdOf(n);
     if (n.method === 'item/completed' || n.method === 'turn/completed') this.checkTurnFrame(n, turnId);
     // The fast path: a turn's frame goes to its session by id.
-    if (this.router.route(n, threadIdOf(n), turnId)) {
+    if (this.router.route(n, turnId)) {
       if (n.method === 'turn/completed') this.desk.dropTurn(turnId!);
       return;
     }
@@ -193,7 +193,7 @@ export class CodexEngine {
   private onServerRequest(r: JsonRpcRequest): void {
     // The desk first: it records a pending approval before the turn's consumers see the request.
     this.desk.handle(r);
-    this.router.route(r, threadIdOf(r), turnIdOf(r));
+    this.router.route(r, turnIdOf(r));
   }
 
   /** The thread's newest turns (`thread/turns/list`; `thread/read` on servers without it). */

@@ -1,4 +1,5 @@
 import type { JsonRpcMessage } from '../protocol/messages';
+import { threadIdOf } from '../protocol/items';
 import type { BufferBudget } from './buffer-budget';
 import { HeldFrames } from './held-frames';
 import { SessionLimits, TurnSession } from './turn-session';
@@ -99,16 +100,17 @@ export class TurnRouter {
     else this.byThread.delete(session.threadId);
   }
 
-  /** Routes one frame; true when a turn took it. */
-  route(frame: JsonRpcMessage, threadId: string | undefined, turnId: string | undefined): boolean {
-    if (turnId !== undefined) {
-      const session = this.byTurn.get(turnId);
-      if (session) {
-        session.push(frame);
-        return true;
-      }
+  /** Routes one frame of turn `turnId`; true when a turn took it. */
+  route(frame: JsonRpcMessage, turnId: string | undefined): boolean {
+    if (turnId === undefined) return false;
+    const session = this.byTurn.get(turnId);
+    if (session) {
+      session.push(frame);
+      return true;
     }
-    if (threadId !== undefined && turnId !== undefined) {
+    // Not a turn of ours (yet): its thread is read only now, off the per-frame path.
+    const threadId = threadIdOf(frame);
+    if (threadId !== undefined) {
       const w = this.waiting.get(threadId);
       if (w) {
         w.hold(frame, turnId);
