@@ -60,6 +60,14 @@ describe('isTextDelta and deltaItemType', () => {
     expect(types).toEqual(['agentMessage', 'commandExecution', 'fileChange', 'plan', 'reasoning', 'reasoning', 'x', 'agentMessage']);
   });
 
+  it('an empty method is no text delta, also before any delta was seen (the remembered method starts as none)', () => {
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fresh = require('../../src/protocol/items') as typeof import('../../src/protocol/items');
+      expect(fresh.deltaItemType('')).toBeNull();
+    });
+  });
+
   it('runs of one method, interleaved with others, keep their answers (the last delta method is remembered)', () => {
     // Methods built at run time, as JSON.parse gives them: equal text, distinct strings.
     const fresh = (m: string) => [...m].join('');

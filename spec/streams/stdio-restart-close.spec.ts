@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { CodexClient } from '../../src/client';
 import { CodexTransportError } from '../../src/errors';
 import type { StdioOptions } from '../../src/options';
+import { ServerProcess } from '../../src/streams/server-process';
+import { StdioTransport } from '../../src/streams/stdio';
 import { FAKE_SERVER, isAlive } from '../support/process-helpers';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -129,5 +131,45 @@ describe('close() of a restart: true stdio client while the dead server is being
     expect(await waiting).toBe('CodexTransportError/closed');
     await sleep(200);
     expect(pids()).toHaveLength(2);
+  });
+
+  it('in the microtask between a restart spawn settling and the restart taking its process: that process is ended too', async () => {
+    const transport = new StdioTransport({
+      command: [process.execPath, '-e', 'process.stdin.resume(); setInterval(() => {}, 1000)'],
+      restart: { initialDelayMs: 0 },
+      startupGraceMs: 20,
+    });
+    transport.messages$.subscribe({ error: () => undefined });
+    transport.links$!.subscribe();
+    await transport.start();
+    const started = [transport.pid!];
+    let closing: Promise<void> | undefined;
+    const spawn = ServerProcess.spawn.bind(ServerProcess);
+    // close() as a reaction registered after the transport's own on the restart's `started`:
+    // the transport has forgotten the spawn, and not yet taken its process.
+    const spy = jest.spyOn(ServerProcess, 'spawn').mockImplementation((settings, events) => {
+      const spawning = spawn(settings, events);
+      queueMicrotask(() =>
+        spawning.started.then(
+          (server) => {
+            started.push(server.pid!);
+            closing = transport.close();
+          },
+          () => undefined,
+        ),
+      );
+      return spawning;
+    });
+    try {
+      process.kill(started[0]!, 'SIGKILL');
+      await until(() => transport.pid === undefined);
+      transport.relink();
+      await until(() => closing !== undefined);
+      await closing;
+      expect(started).toHaveLength(2);
+      expect(started.filter(isAlive)).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

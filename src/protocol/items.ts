@@ -93,7 +93,7 @@ export function isTextDelta(method: string): boolean {
 }
 
 /** The last text-delta method `deltaItemType` saw, and its item type: deltas come in runs of one method. */
-let lastDeltaMethod = '';
+let lastDeltaMethod: string | null = null;
 let lastDeltaType = '';
 
 /** The item type whose text a delta notification streams, or null when `method` is no text delta. */

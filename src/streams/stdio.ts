@@ -89,6 +89,8 @@ export class StdioTransport implements Transport {
   private restarting: Subscription | null = null;
   /** The spawn in progress (the first, or a restart's), aborted by `close()`. */
   private spawning: Spawning | null = null;
+  /** A restart's spawn until its outcome is handled: resolves with the process when close() must end it. */
+  private restartSpawn: Promise<ServerProcess | null> | null = null;
   private lastDeath: CodexTransportError | null = null;
 
   constructor(options: StdioTransportOptions = {}) {
@@ -185,18 +187,23 @@ export class StdioTransport implements Transport {
     this.restarts.push(now);
     this.links.next({ type: 'retrying', attempt: this.restarts.length, delayMs });
     this.restarting = this.settings.scheduler.schedule(() => {
-      this.spawnOne().then(
+      this.restartSpawn = this.spawnOne().then(
         (server) => {
           this.restarting = null;
-          // close() came as the spawn ended: close() ends this process (and waits for its exit).
-          if (this.closing) return;
+          this.restartSpawn = null;
+          // close() came as the spawn ended (also after `spawning` was forgotten, a microtask
+          // before this): the process is close()'s to end, which waits for this promise.
+          if (this.closing) return server;
           this.server = server;
           this.links.next({ type: 'up' });
+          return null;
         },
         (err: CodexTransportError) => {
           this.restarting = null;
+          this.restartSpawn = null;
           this.lastDeath = err;
           this.relink();
+          return null;
         },
       );
     }, delayMs);
@@ -215,6 +222,7 @@ export class StdioTransport implements Transport {
     this.closing = true;
     // A restart still in its backoff never spawns.
     this.restarting?.unsubscribe();
+    const restart = this.restartSpawn;
     const spawning = this.spawning;
     if (spawning) {
       // Spawning (the first start or a restart): the process ends now, not after its startup
@@ -222,6 +230,8 @@ export class StdioTransport implements Transport {
       await spawning.abort();
       await (await spawning.started.catch(() => null))?.kill();
     }
+    // A restart's process that came up as close() began: not the server yet, but ours to end.
+    if (restart) await (await restart)?.kill();
     if (this.startPromise) await this.startPromise.catch(() => undefined);
     await this.server?.kill();
     this.finish(null);
