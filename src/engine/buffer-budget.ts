@@ -1,3 +1,40 @@
+import { isTextDelta } from '../protocol/items';
+import type { JsonRpcMessage } from '../protocol/messages';
+
+/** Frames held against the budget, each with the bytes it was charged (`sizes[i]` for `frames[i]`). */
+export interface ChargedFrames {
+  frames: JsonRpcMessage[];
+  sizes: number[];
+}
+
+/**
+ * What a holder's `shedDeltas` keeps of `held`: its frames less the text deltas, and the bytes
+ * those were charged. `dropped` is told of each delta let go.
+ */
+export function withoutTextDeltas(held: ChargedFrames, dropped: (frame: JsonRpcMessage) => void): ChargedFrames & { freed: number } {
+  let freed = 0;
+  const frames: JsonRpcMessage[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < held.frames.length; i++) {
+    const frame = held.frames[i]!;
+    if (isTextDelta((frame as { method?: string }).method ?? '')) {
+      freed += held.sizes[i]!;
+      dropped(frame);
+    } else {
+      frames.push(frame);
+      sizes.push(held.sizes[i]!);
+    }
+  }
+  return { frames, sizes, freed };
+}
+
+/** The bytes of `sizes` together. */
+export function totalBytes(sizes: readonly number[]): number {
+  let total = 0;
+  for (let i = 0; i < sizes.length; i++) total += sizes[i]!;
+  return total;
+}
+
 /** Something that holds buffered frames against the budget, and can let go of its deltas. */
 export interface BudgetHolder {
   /** Drops the text deltas it holds; returns the bytes freed. */

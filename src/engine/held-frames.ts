@@ -1,7 +1,7 @@
 import { approximateBytes } from '../protocol/describe';
 import { isTextDelta, turnIdOf } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
-import type { BudgetHolder, BufferBudget } from './buffer-budget';
+import { type BudgetHolder, type BufferBudget, totalBytes, withoutTextDeltas } from './buffer-budget';
 
 /** What was lost of one turn's frames while they were held. */
 export interface HeldLoss {
@@ -52,7 +52,7 @@ export class HeldFrames implements BudgetHolder {
     if (allOfTurn(this.frames, turnId)) {
       // The usual case (one turn/start in flight): all of it, without sorting.
       const all = this.frames;
-      this.budget.free(this, sum(this.sizes));
+      this.budget.free(this, totalBytes(this.sizes));
       this.frames = [];
       this.sizes = [];
       return { frames: all, loss };
@@ -80,7 +80,7 @@ export class HeldFrames implements BudgetHolder {
   /** Lets go of everything (no turn/start is in flight on the thread any more). */
   clear(): void {
     if (this.frames.length) {
-      this.budget.free(this, sum(this.sizes));
+      this.budget.free(this, totalBytes(this.sizes));
       this.frames = [];
       this.sizes = [];
     }
@@ -88,19 +88,9 @@ export class HeldFrames implements BudgetHolder {
   }
 
   shedDeltas(): number {
-    let freed = 0;
-    const frames: JsonRpcMessage[] = [];
-    const sizes: number[] = [];
-    for (let i = 0; i < this.frames.length; i++) {
-      const frame = this.frames[i]!;
-      if (isTextDelta((frame as { method?: string }).method ?? '')) {
-        freed += this.sizes[i]!;
-        this.lose(turnIdOf(frame) ?? '', 1, 0);
-      } else {
-        frames.push(frame);
-        sizes.push(this.sizes[i]!);
-      }
-    }
+    const { frames, sizes, freed } = withoutTextDeltas({ frames: this.frames, sizes: this.sizes }, (frame) =>
+      this.lose(turnIdOf(frame) ?? '', 1, 0),
+    );
     this.frames = frames;
     this.sizes = sizes;
     return freed;
@@ -115,12 +105,6 @@ export class HeldFrames implements BudgetHolder {
     loss.droppedEvents += events;
     losses.set(turnId, loss);
   }
-}
-
-function sum(values: readonly number[]): number {
-  let total = 0;
-  for (let i = 0; i < values.length; i++) total += values[i]!;
-  return total;
 }
 
 function allOfTurn(frames: readonly JsonRpcMessage[], turnId: string): boolean {

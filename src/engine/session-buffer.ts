@@ -1,7 +1,7 @@
 import { approximateBytes } from '../protocol/describe';
 import { isTextDelta } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
-import type { BudgetHolder, BufferBudget } from './buffer-budget';
+import { type BudgetHolder, type BufferBudget, totalBytes, withoutTextDeltas } from './buffer-budget';
 
 /**
  * The events of one turn held while nobody listens, numbered by the turn's event cursor (`start`
@@ -58,28 +58,13 @@ export class SessionBuffer implements BudgetHolder {
     this.start = cursor;
     // Nothing held (a consumer attached and detached): nothing to free, nothing to allocate.
     if (this.frames.length === 0) return;
-    this.budget.free(
-      this,
-      this.sizes.reduce((a, b) => a + b, 0),
-    );
+    this.budget.free(this, totalBytes(this.sizes));
     this.frames = [];
     this.sizes = [];
   }
 
   shedDeltas(): number {
-    let freed = 0;
-    const frames: JsonRpcMessage[] = [];
-    const sizes: number[] = [];
-    for (let i = 0; i < this.frames.length; i++) {
-      const frame = this.frames[i]!;
-      if (isTextDelta((frame as { method?: string }).method ?? '')) {
-        freed += this.sizes[i]!;
-        this.droppedDeltas++;
-      } else {
-        frames.push(frame);
-        sizes.push(this.sizes[i]!);
-      }
-    }
+    const { frames, sizes, freed } = withoutTextDeltas({ frames: this.frames, sizes: this.sizes }, () => this.droppedDeltas++);
     this.frames = frames;
     this.sizes = sizes;
     return freed;
