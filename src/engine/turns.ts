@@ -141,7 +141,7 @@ export class TurnEngine implements TurnCallHost {
     const frames = session.unread(continuation.cursor);
     const seen = new Set(session.seenItemIds);
     const steps = frames.map((f) => stepOf(f, seen)).filter((s): s is ConversationStep => s !== null);
-    this.release(session);
+    this.releaseTurn(session);
     return {
       threadId: session.threadId,
       turnId: session.turnId,
@@ -205,33 +205,14 @@ export class TurnEngine implements TurnCallHost {
 
   // ---- TurnCallHost: how a TurnCall gets and lets go of its session ---------------------------
 
-  startTurn(text: ChatInput, call: TurnCall<unknown>): Promise<TurnSession | null> {
-    return this.start(text, call.options, call.mode, call.retain, call);
-  }
-
-  resumeTurn(call: TurnCall<unknown>): TurnSession {
-    return this.resumable(call.options.continuation!, call.mode, call.retain, call.expectedThread);
-  }
-
-  releaseTurn(s: TurnSession): void {
-    this.release(s);
-  }
-
-  suspendTurn(s: TurnSession): void {
-    this.suspend(s);
-  }
-
-  abandonTurn(s: TurnSession, options: ChatOptions): void {
-    this.abandon(s, options);
-  }
-
-  /** The suspended session a continuation resumes, made ready for `mode`. */
-  private resumable(c: ChatContinuation, mode: Mode, retain: boolean, expectedThread: string | undefined): TurnSession {
+  /** The suspended session the call's continuation resumes, made ready for its mode. */
+  resumeTurn({ options, mode, retain, expectedThread }: TurnCall<unknown>): TurnSession {
+    const c = options.continuation!;
     const s = this.sessionFor(c, mode, expectedThread);
     const problem = s.resumeProblem(c.cursor);
     if (problem) {
       // A gap no continuation can close frees the turn; a wrong cursor leaves it resumable.
-      if (problem.fatal) this.release(s);
+      if (problem.fatal) this.releaseTurn(s);
       throw problem.error;
     }
     this.suspended.delete(s);
@@ -244,14 +225,9 @@ export class TurnEngine implements TurnCallHost {
    * Starts a turn: handshake, thread, its turn on the thread (after the chats ahead of it there),
    * turn/start; resolves with its session and the thread's release (null: the caller left meanwhile).
    */
-  private async start(
-    text: ChatInput,
-    options: ChatOptions,
-    mode: Mode,
-    retain: boolean,
-    /** The call: it may have left by the time each await resumes. */
-    call: { readonly left: boolean },
-  ): Promise<TurnSession | null> {
+  async startTurn(text: ChatInput, call: TurnCall<unknown>): Promise<TurnSession | null> {
+    // The call may have left by the time each await resumes.
+    const { options, mode, retain } = call;
     const { handshake, threads, router, recovery, connection, settings, queue } = this.parts;
     const ready = handshake.ready();
     if (ready) await ready;
@@ -293,13 +269,13 @@ export class TurnEngine implements TurnCallHost {
     s.holdThread(releaseThread);
     recovery.bound(s);
     if (call.left) {
-      this.abandon(s, options);
+      this.abandonTurn(s, options);
       return null;
     }
     return s;
   }
 
-  private suspend(s: TurnSession): void {
+  suspendTurn(s: TurnSession): void {
     s.suspended = true;
     this.suspended.add(s);
     // Its thread is free for the next chat once the turn ended on the server (a turn/start before
@@ -311,12 +287,12 @@ export class TurnEngine implements TurnCallHost {
     }
     if (this.suspended.size > this.parts.settings.maxSuspendedTurns) {
       const oldest = this.suspended.values().next().value as TurnSession;
-      this.release(oldest);
+      this.releaseTurn(oldest);
     }
   }
 
   /** Forgets a session: its consumer finished, it was cancelled, or it was evicted. */
-  private release(s: TurnSession): void {
+  releaseTurn(s: TurnSession): void {
     s.dispose();
     s.freeThread();
     this.suspended.delete(s);
@@ -332,9 +308,9 @@ export class TurnEngine implements TurnCallHost {
    * pending approvals are answered `cancel` at once, and the thread is released once the server
    * ended the turn (a turn/start sent before that would join the dying turn); else at once.
    */
-  private abandon(s: TurnSession, options: ChatOptions): void {
+  abandonTurn(s: TurnSession, options: ChatOptions): void {
     const releaseThread = s.takeThreadSlot();
-    this.release(s);
+    this.releaseTurn(s);
     if ((options.interruptOnUnsubscribe || options.signal?.aborted) && !s.ended) {
       this.parts.desk.cancelTurn(s.turnId);
       this.parts.interrupts.interruptLater(s.threadId, s.turnId, s.started, releaseThread ?? undefined);

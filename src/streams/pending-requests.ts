@@ -1,5 +1,6 @@
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
-import { CodexAbortError, CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
+import { abortError } from '../abort';
+import { CodexProtocolError, CodexTimeoutError, CodexTransportError } from '../errors';
 import { JsonRpcErrorObjectCodec } from '../protocol/codecs';
 import { describeValue } from '../protocol/describe';
 import { ErrorCodes, JsonRpcId, JsonRpcMessage } from '../protocol/messages';
@@ -75,7 +76,7 @@ export class PendingRequest implements Deadline {
   listen(signal: AbortSignal): void {
     this.onAbort = () => {
       this.outbound?.cancel();
-      this.reject(abortError(this.req.method, signal));
+      this.reject(abortError(signal, this.req.method));
     };
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -193,7 +194,7 @@ export class PendingRequests {
   add(req: NewRequest): PendingRequest | null {
     const { signal } = req;
     if (signal?.aborted) {
-      req.onError(abortError(req.method, signal));
+      req.onError(abortError(signal, req.method));
       return null;
     }
     const entry = new PendingRequest(this, req, this.nextId++, this.scheduler.now());
@@ -284,10 +285,6 @@ export class PendingRequests {
     this.byId.clear();
     this.deadlines.clear();
   }
-}
-
-function abortError(method: string, signal: AbortSignal): CodexAbortError {
-  return new CodexAbortError(`request '${method}' aborted`, { method, reason: signal.reason });
 }
 
 function timeoutError(method: string, timeoutMs: number): CodexTimeoutError {
