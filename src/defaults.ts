@@ -58,6 +58,27 @@ export const DEFAULTS = {
   killGraceMs: 2_000,
   /** stdio: the server's argv when neither `command` nor `CODEX_APP_SERVER_CMD` is given. */
   stdioCommand: ['codex', 'app-server'] as readonly string[],
+  /** `startRelay`: the relay's defaults (see `RelayOptions`). */
+  relay: {
+    /** `path`: the URL path of the relay. */
+    path: '/codex',
+    /** `host`: the address a relay of its own listens on. */
+    host: '127.0.0.1',
+    /** `heartbeatMs`: a browser that answers no ping for this long is dropped. */
+    heartbeatMs: 30_000,
+    /** `maxFrameBytes`: the largest message accepted from a browser. */
+    maxFrameBytes: 16 * 1024 * 1024,
+    /** `maxEarlyBytes`: bytes a browser may send before its app-server is ready (about one message). */
+    maxEarlyBytes: 16 * 1024 * 1024,
+    /** `maxBufferedBytes`: bytes waiting to reach one browser before it is dropped as not reading. */
+    maxBufferedBytes: 16 * 1024 * 1024,
+    /** `maxConnections`: connections at once, each with its own app-server. */
+    maxConnections: 8,
+    /** `maxPendingUpgrades`: sockets at once that have not finished the upgrade. */
+    maxPendingUpgrades: 64,
+    /** `upgradeTimeoutMs`: how long a socket may take to finish the upgrade and token check. */
+    upgradeTimeoutMs: 10_000,
+  },
   /** WebSocket: the URL when neither `url` nor `CODEX_APP_SERVER_WS_URL` is given. */
   webSocketUrl: 'ws://127.0.0.1:8765',
 } as const;

@@ -226,6 +226,7 @@ export interface Diagnostic {
    * decode; `unmatched-response`: a response to no pending request; `handler-error`: an approval or
    * user-input handler failed; `version-mismatch`: the server's version is not the one the protocol
    * types were generated from (once per connection; `detail`: `{serverVersion, protocolVersion}`);
+   * `transport`: a relay's app-server failed or did not start (the relay's own events);
    * `protocol`: any other oddity.
    */
   readonly kind:
@@ -236,6 +237,7 @@ export interface Diagnostic {
     | 'unmatched-response'
     | 'handler-error'
     | 'version-mismatch'
+    | 'transport'
     | 'protocol';
   readonly message: string;
   /** The offending line or frame, truncated to 1,000 characters for lines. */

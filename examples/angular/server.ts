@@ -26,6 +26,8 @@ export interface ChatBackendOptions {
   port?: number;
   /** Origins allowed besides this server's own (e.g. a dev server's). */
   extraOrigins?: string[];
+  /** What the browser may do (see `RelayOptions.policy`); default the relay's own safe policy. */
+  policy?: RelayOptions['policy'];
 }
 
 export interface ChatBackend {
@@ -76,6 +78,7 @@ export async function startChatBackend(options: ChatBackendOptions): Promise<Cha
     token,
     allowedOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`, ...(options.extraOrigins ?? [])],
     upstream: options.upstream,
+    policy: options.policy,
   });
   return {
     url: `http://127.0.0.1:${port}/`,
@@ -88,6 +91,11 @@ export async function startChatBackend(options: ChatBackendOptions): Promise<Cha
   };
 }
 
+/** The example's relay policy: threads in `workspace`, with approvals (the page answers them). */
+export function examplePolicy(workspace: string): RelayOptions['policy'] {
+  return { roots: [workspace], approvalPolicies: ['on-request'] };
+}
+
 /** `npm run example:angular`: serves the built app against the real app-server and the scripted model. */
 async function main(root: string): Promise<void> {
   const off = await startOfflineCodex({ approvalPolicy: 'on-request', features: { shell_snapshot: false } });
@@ -95,6 +103,9 @@ async function main(root: string): Promise<void> {
     root,
     port: Number(process.env.PORT ?? 4200),
     upstream: { command: off.command, env: off.env, cwd: off.workspace },
+    // Widened on purpose, for a demo on 127.0.0.1: the page approves commands in the workspace,
+    // which the relay's default (approval policy `never`) does not allow.
+    policy: examplePolicy(off.workspace),
   });
   backend.relay.events$.subscribe((e) => {
     if (e.type !== 'diagnostic') console.log(`relay: ${JSON.stringify(e)}`);

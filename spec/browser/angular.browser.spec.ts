@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { filter, firstValueFrom, type Subscription } from 'rxjs';
 import type { Browser, Page } from 'playwright-core';
-import { startChatBackend, type ChatBackend } from '../../examples/angular/server';
+import { examplePolicy, startChatBackend, type ChatBackend } from '../../examples/angular/server';
 import { StdioTransport, type RelayEvent } from '../../src/relay';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
 import { describeInBrowser, launchChromium } from '../support/chromium';
@@ -74,6 +74,7 @@ describeInBrowser('the Angular example in headless Chromium', () => {
         upstreams.push(t);
         return t;
       },
+      policy: examplePolicy(off.workspace),
     });
     sub = backend.relay.events$.subscribe((e) => events.push(e));
     browser = await launchChromium();

@@ -84,6 +84,8 @@ describe('relay between a browser-style client and the real app-server', () => {
         upstreams.push(t);
         return t;
       },
+      // Widened on purpose: these browsers approve commands in the workspace (see policy.spec.ts for the default).
+      policy: { roots: [off.workspace], approvalPolicies: ['on-request'] },
       maxConnections: 3,
     });
     sub = relay.events$.subscribe((e) => events.push(e));

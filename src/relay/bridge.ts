@@ -1,8 +1,10 @@
 /**
  * One relayed connection: a browser's WebSocket bridged to its own app-server `Transport`. The
- * relay only moves frames; the client in the browser does the protocol (handshake, approvals). The
- * bridge answers only what the browser no longer can: server requests still pending when the
- * browser goes away (so a shared app-server does not wait on them), before it closes the upstream.
+ * relay moves frames and holds them to its policy; the client in the browser does the protocol
+ * (handshake, approvals). Every browser frame is parsed, shown to the policy, and re-serialised
+ * before it goes upstream, so the app-server sees exactly what the policy saw. The bridge answers
+ * only what the browser no longer can: server requests still pending when the browser goes away
+ * (so a shared app-server does not wait on them), before it closes the upstream.
  */
 import { Subscription } from 'rxjs';
 import WebSocket from 'ws';
@@ -11,31 +13,44 @@ import { isApprovalMethod } from '../protocol/approvals';
 import type { JsonRpcId } from '../protocol/messages';
 import { frameText, InvalidLine, OversizedFrame, parseFrameText } from '../streams/frame-text';
 import type { Transport } from '../streams/transport';
+import { RELAY_REFUSED_CODE, type RelayConnection, type RelayDecision, type RelayFrame, type RelayPolicy } from './policy';
 import { RELAY_READY_MESSAGE, RelayCloseCode, relayOversizedMessage } from './protocol';
 
 /** What the bridge tells the relay. */
 export interface BridgeHooks {
   diagnostic(diagnostic: Diagnostic): void;
+  /** The policy refused a browser frame (nothing of it went upstream). */
+  refusedFrame(info: { method: string | null; reason: string }): void;
   /** The bridge is over: both sides are closed (the upstream process, if any, has exited). */
   ended(info: { code: number; reason: string; answeredByRelay: number }): void;
 }
 
-/** Most browser messages held while the app-server starts (the client sends nothing before ready). */
-const MAX_EARLY_MESSAGES = 64;
+/** The bounds of one bridge, in bytes. */
+export interface BridgeLimits {
+  /** Most bytes of browser messages held while the app-server starts; past it, close 1008. */
+  readonly maxEarlyBytes: number;
+  /** Most bytes waiting to reach a browser before the next frame; past it, close 1013. */
+  readonly maxBufferedBytes: number;
+}
 
 export class Bridge {
   /** Cleared by each ping, set by each pong: a browser that misses a whole period is gone. */
   alive = true;
   private readonly pending = new Map<JsonRpcId, string>();
   private readonly early: string[] = [];
+  private earlyBytes = 0;
   private readonly subscription = new Subscription();
   private up = false;
-  private done = false;
+  /** The end in progress: every caller of `finish` waits for the same one. */
+  private finishing: Promise<void> | null = null;
   private answered = 0;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly upstream: Transport,
+    private readonly connection: RelayConnection,
+    private readonly policy: RelayPolicy,
+    private readonly limits: BridgeLimits,
     private readonly hooks: BridgeHooks,
   ) {}
 
@@ -45,7 +60,7 @@ export class Bridge {
     this.subscription.add(
       upstream.messages$.subscribe({
         next: (value) => this.fromServer(value),
-        error: (err: Error) => void this.finish(RelayCloseCode.upstreamFailed, `app-server: ${err.message}`),
+        error: (err: Error) => void this.upstreamFailed('app-server exited', err),
         complete: () => void this.finish(RelayCloseCode.upstreamFailed, 'app-server closed the connection'),
       }),
     );
@@ -57,16 +72,17 @@ export class Bridge {
     try {
       await upstream.start();
     } catch (err) {
-      await this.finish(RelayCloseCode.upstreamFailed, `app-server did not start: ${(err as Error).message}`);
+      await this.upstreamFailed('app-server did not start', err);
       return;
     }
-    if (this.done) return;
+    if (this.finishing) return;
     this.up = true;
     ws.send(RELAY_READY_MESSAGE);
     for (const text of this.early.splice(0)) this.toServer(text);
+    this.earlyBytes = 0;
   }
 
-  /** Ends the bridge from the relay's side (relay closing, heartbeat missed). */
+  /** Ends the bridge from the relay's side (relay closing, heartbeat missed); resolves when its app-server is gone. */
   close(code: number, reason: string): Promise<void> {
     return this.finish(code, reason);
   }
@@ -79,6 +95,12 @@ export class Bridge {
   ping(): void {
     this.alive = false;
     if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  /** The browser is told only that the app-server failed; what failed (a host path, a command) goes to the relay's events. */
+  private upstreamFailed(reason: string, err: unknown): Promise<void> {
+    this.hooks.diagnostic({ kind: 'transport', message: `${reason}: ${(err as Error)?.message ?? String(err)}` });
+    return this.finish(RelayCloseCode.upstreamFailed, reason);
   }
 
   private fromServer(value: unknown): void {
@@ -98,7 +120,7 @@ export class Bridge {
         detail: head,
       });
       // Told, the client fails the request this answered at once instead of at its timeout.
-      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(relayOversizedMessage({ head, bytes, maxFrameBytes }));
+      this.toBrowser(relayOversizedMessage({ head, bytes, maxFrameBytes }));
       return;
     }
     const frame = value as { id?: JsonRpcId; method?: unknown };
@@ -118,36 +140,88 @@ export class Bridge {
       this.hooks.diagnostic({ kind: 'invalid-frame', message: `app-server frame not relayed: ${(err as Error).message}`, detail: value });
       return;
     }
+    this.toBrowser(text);
+  }
+
+  /**
+   * A browser that does not read lets `ws` buffer without end; past `maxBufferedBytes` waiting
+   * before a frame, it is dropped (1013) rather than grow the relay for every other user.
+   */
+  private toBrowser(text: string): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      void this.finish(1013, 'browser is not reading');
+      return;
+    }
     this.ws.send(text);
   }
 
   private fromBrowser(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.finishing) return;
     if (isBinary) {
       void this.finish(1003, 'frames are JSON text');
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
-    this.noteAnswer(text);
-    if (this.up) this.toServer(text);
-    else if (this.early.length < MAX_EARLY_MESSAGES) this.early.push(text);
-    else void this.finish(1008, 'too many messages before ready');
+    const out = this.decide(text);
+    if (out === null) return;
+    if (this.up) return this.toServer(out);
+    // Before ready the client sends nothing: what comes is held, bounded in bytes, not messages.
+    this.earlyBytes += Buffer.byteLength(out);
+    if (this.earlyBytes > this.limits.maxEarlyBytes) void this.finish(1008, 'too much sent before ready');
+    else this.early.push(out);
+  }
+
+  /** The text to send upstream for one browser message, or null (refused, answered here). */
+  private decide(text: string): string | null {
+    const value = parseFrameText(text);
+    if (value instanceof InvalidLine) return this.refuseFrame(null, null, 'not JSON', -32700);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return this.refuseFrame(null, null, 'a frame is one JSON object');
+    const raw = value as { id?: unknown; method?: unknown; params?: unknown };
+    const id = isId(raw.id) ? raw.id : null;
+    if (raw.method !== undefined && typeof raw.method !== 'string') return this.refuseFrame(id, null, 'method must be a string');
+    const method = (raw.method as string | undefined) ?? null;
+    if (method === null && id === null) return this.refuseFrame(null, null, 'a frame needs a method or an id');
+    const frame: RelayFrame = {
+      kind: method === null ? 'response' : id === null ? 'notification' : 'request',
+      method,
+      id,
+      params: raw.params,
+    };
+    let decision: RelayDecision;
+    try {
+      decision = this.policy(frame, this.connection);
+    } catch (err) {
+      this.hooks.diagnostic({
+        kind: 'handler-error',
+        message: `relay policy threw: ${(err as Error)?.message ?? String(err)}`,
+        error: err as Error,
+      });
+      decision = { action: 'refuse', reason: 'the relay policy failed' };
+    }
+    if (decision.action === 'refuse') return this.refuseFrame(frame.kind === 'request' ? id : null, method, decision.reason);
+    if (frame.kind === 'response' && id !== null) this.pending.delete(id);
+    const out = decision.action === 'rewrite' ? { ...raw, params: decision.params } : raw;
+    return frameText(out);
+  }
+
+  /** Refuses a browser frame: a request gets a JSON-RPC error back, nothing goes upstream. */
+  private refuseFrame(id: JsonRpcId | null, method: string | null, reason: string, code = RELAY_REFUSED_CODE): null {
+    this.hooks.refusedFrame({ method, reason });
+    if (id !== null || code === -32700 || method === null) {
+      const message = method ? `codex-rx relay refused '${method}': ${reason}` : `codex-rx relay refused a frame: ${reason}`;
+      this.toBrowser(frameText({ id, error: { code, message, data: { relay: 'refused', method } } }));
+    }
+    return null;
   }
 
   private toServer(text: string): void {
     try {
       this.upstream.send(text);
     } catch (err) {
-      void this.finish(RelayCloseCode.upstreamFailed, `app-server: ${(err as Error).message}`);
+      void this.upstreamFailed('app-server failed', err);
     }
-  }
-
-  /** A browser answer to a server request: no longer the relay's to answer. */
-  private noteAnswer(text: string): void {
-    if (this.pending.size === 0) return;
-    // Parsed as the app-server's frames are, so that an id beyond 2^53 matches its request's (not
-    // JSON: the app-server will say so).
-    const v = parseFrameText(text) as { id?: JsonRpcId; method?: unknown } | InvalidLine | null;
-    if (v && !(v instanceof InvalidLine) && v.method === undefined && v.id !== undefined) this.pending.delete(v.id);
   }
 
   /** Answers a server request the browser can no longer answer: approvals are declined, the rest refused. */
@@ -166,19 +240,29 @@ export class Bridge {
     }
   }
 
-  private async finish(code: number, reason: string): Promise<void> {
-    if (this.done) return;
-    this.done = true;
+  private finish(code: number, reason: string): Promise<void> {
+    return (this.finishing ??= this.end(code, reason));
+  }
+
+  private async end(code: number, reason: string): Promise<void> {
+    this.early.length = 0;
     for (const id of [...this.pending.keys()]) this.answerForBrowser(id);
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
       // Codes only a peer may report (1005, 1006, 1015) cannot be sent.
-      const sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+      const sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
       this.ws.close(sendable ? code : 1000, truncateReason(reason));
+      // A browser dropped for what it sent or did not read gets no more of the relay's memory:
+      // nothing more is read from it while the close handshake runs out.
+      if (code === 1008 || code === 1013) this.ws.pause();
     }
     this.subscription.unsubscribe();
     await this.upstream.close().catch(() => undefined);
     this.hooks.ended({ code, reason, answeredByRelay: this.answered });
   }
+}
+
+function isId(value: unknown): value is JsonRpcId {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint';
 }
 
 /** A close reason is at most 123 bytes of UTF-8. */

@@ -84,6 +84,7 @@ export function addFilePatch(path: string, content: string): string {
  * - `HANG`                  → response.created, then nothing until close().
  * - `RUN <shell command>`   → reasoning `Planning to run the command.` then an escalated exec_command
  *                             with justification `Needs to run: <command>` (non-login shell: `bash -c`).
+ * - `EXEC <shell command>`  → the same exec_command without escalation: it runs inside the turn's sandbox.
  * - `PATCH <path> <content>`→ apply_patch adding file <path> with the one line <content>.
  * - `THINK <text>`          → reasoning `Thinking about: <text>` then message `<text>`.
  * - `STREAM <n> <text>`     → message `<text>` streamed as n delta events.
@@ -119,6 +120,8 @@ export const defaultScript: ModelScript = (req) => {
           { type: 'exec', command: rest, escalated: true, justification: `Needs to run: ${rest}`, login: false },
         ],
       };
+    case 'EXEC':
+      return { items: [{ type: 'exec', command: rest, login: false }] };
     case 'PATCH': {
       const p = /^(\S+)\s*([\s\S]*)$/.exec(rest);
       return { items: [{ type: 'patch', patch: addFilePatch(p ? p[1] : 'out.txt', p ? p[2] : '') }] };
