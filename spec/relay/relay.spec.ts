@@ -224,6 +224,31 @@ describe('relay between a browser-style client and the real app-server', () => {
     }
   });
 
+  it('close() right as a browser leaves resolves only once that app-server has exited (5 rounds)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const spawned: StdioTransport[] = [];
+      const other = await startRelay({
+        token,
+        allowedOrigins: [ORIGIN],
+        upstream: () => {
+          const t = new StdioTransport({ command: off.command, env: off.env });
+          spawned.push(t);
+          return t;
+        },
+      });
+      const sockets: WebSocket[] = [];
+      const c = new CodexClient(new RelayTransport({ url: other.url, token, WebSocket: pageWebSocket(ORIGIN, sockets) }));
+      await c.initialize();
+      const pid = spawned[0]!.pid!;
+      const left = new Promise((resolve) => sockets[0]!.once('close', resolve));
+      sockets[0]!.close(1000); // the tab leaves...
+      await left; // ...and the relay has begun to stop its app-server
+      await other.close();
+      expect(processGone(pid)).toBe(true);
+      await c.close();
+    }
+  });
+
   it('closes its connections when the relay closes', async () => {
     const other = await startRelay({
       token,

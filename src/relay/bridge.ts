@@ -251,9 +251,9 @@ export class Bridge {
       // Codes only a peer may report (1005, 1006, 1015) cannot be sent.
       const sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
       this.ws.close(sendable ? code : 1000, truncateReason(reason));
-      // A browser dropped for what it sent or did not read gets no more of the relay's memory:
-      // nothing more is read from it while the close handshake runs out.
-      if (code === 1008 || code === 1013) this.ws.pause();
+      // A browser that does not read would not read the close frame either: what is buffered for
+      // it is freed now, not when the close handshake times out.
+      if (code === 1013) this.ws.terminate();
     }
     this.subscription.unsubscribe();
     await this.upstream.close().catch(() => undefined);

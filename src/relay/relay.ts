@@ -153,14 +153,21 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       socket.destroy();
       return false;
     }
-    const done = () => void pending.get(socket)?.unsubscribe();
-    const deadline = scheduler.schedule(() => socket.destroy(), upgradeTimeoutMs);
-    deadline.add(() => pending.delete(socket));
-    pending.set(socket, deadline);
-    socket.once('close', done);
+    pending.set(
+      socket,
+      scheduler.schedule(() => {
+        upgraded(socket);
+        socket.destroy();
+      }, upgradeTimeoutMs),
+    );
+    socket.once('close', () => upgraded(socket));
     return true;
   };
-  const upgraded = (socket: Duplex) => pending.get(socket)?.unsubscribe();
+  /** Done waiting (upgraded, refused or gone): no longer counted, its deadline cancelled. */
+  const upgraded = (socket: Duplex) => {
+    pending.get(socket)?.unsubscribe();
+    pending.delete(socket);
+  };
 
   // Sockets of our own server are watched from the first byte (a client that never sends its upgrade).
   const onConnection = (socket: Socket) => void watch(socket);
