@@ -55,3 +55,26 @@ export function redactArgv(argv: readonly string[]): string[] {
 export function showCommand(argv: readonly string[]): string {
   return redactArgv(argv).join(' ');
 }
+
+/** The fields of a Node system error worth keeping. */
+interface SystemError extends Error {
+  code?: string;
+  errno?: number;
+  syscall?: string;
+}
+
+/**
+ * A system error fit to keep as a `cause`: its message, `code`, `errno` and `syscall`, nothing else.
+ * Node's spawn errors carry `spawnargs` (the whole argv, keys and all) and `path`; JSON.stringify and
+ * util.inspect would show them wherever the error is logged.
+ */
+export function cleanSystemError(err: unknown): Error {
+  const e = err as SystemError | null;
+  const clean = new Error(typeof e?.message === 'string' ? e.message : String(err)) as SystemError;
+  clean.name = typeof e?.name === 'string' ? e.name : 'Error';
+  if (e?.code !== undefined) clean.code = e.code;
+  if (e?.errno !== undefined) clean.errno = e.errno;
+  if (e?.syscall !== undefined) clean.syscall = e.syscall;
+  // The stack is where this was made, not the original's (whose first line could hold the path).
+  return clean;
+}

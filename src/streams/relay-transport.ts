@@ -6,6 +6,7 @@ import { isRelayReady, RELAY_PROTOCOL, RELAY_TOKEN_PATTERN, RELAY_TOKEN_PREFIX, 
 import { OversizedFrame, parseFrameText } from './frame-text';
 import type { Transport } from './transport';
 import { HotSource } from './hot-source';
+import { redactUrl } from './redact';
 
 /**
  * The part of the WebSocket API the relay transport uses: the browser's, or `ws`'s on Node. (Event
@@ -64,8 +65,10 @@ const CLOSED = 3;
 export class RelayTransport implements Transport {
   readonly messages$: Observable<unknown>;
   readonly diagnostics$: Observable<Diagnostic>;
-  /** The relay's WebSocket URL. */
+  /** The relay's WebSocket URL, credentials and secret query values hidden (as in every message). */
   readonly url: string;
+  /** The URL dialed. */
+  private readonly target: string;
   private readonly messages = new HotSource<unknown>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private socket: WebSocketLike | null = null;
@@ -79,7 +82,8 @@ export class RelayTransport implements Transport {
     if (!RELAY_TOKEN_PATTERN.test(options.token ?? '')) {
       throw new TypeError('RelayTransport: the token must be letters, digits, ".", "_", "~" or "-" (e.g. base64url)');
     }
-    this.url = relayUrl(options.url);
+    this.target = relayUrl(options.url);
+    this.url = redactUrl(this.target);
     this.messages$ = this.messages.observable;
     this.diagnostics$ = this.diagnostics.asObservable();
   }
@@ -101,6 +105,7 @@ export class RelayTransport implements Transport {
     const maxFrameBytes = this.options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const settle = (err?: CodexTransportError) => {
         if (settled) return;
         settled = true;
@@ -110,13 +115,15 @@ export class RelayTransport implements Transport {
       };
       let socket: WebSocketLike;
       try {
-        socket = new Ctor(this.url, [RELAY_PROTOCOL, RELAY_TOKEN_PREFIX + this.options.token]);
+        socket = new Ctor(this.target, [RELAY_PROTOCOL, RELAY_TOKEN_PREFIX + this.options.token]);
       } catch (err) {
-        settle(new CodexTransportError(`relay ${this.url}: ${(err as Error).message}`, { code: 'connect-failed', cause: err }));
+        // The WebSocket's own message (and the error itself) holds the URL as given: not kept.
+        const why = (err as Error)?.name === 'SyntaxError' ? 'not a valid URL' : 'cannot open a WebSocket';
+        settle(new CodexTransportError(`relay ${this.url}: ${why}`, { code: 'connect-failed' }));
         return;
       }
       this.socket = socket;
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         settle(new CodexTransportError(`relay ${this.url}: not ready within ${timeoutMs} ms`, { code: 'connect-failed' }));
         socket.close();
       }, timeoutMs);
@@ -229,7 +236,7 @@ function relayUrl(url: string): string {
   if (/^wss?:\/\//i.test(url)) return url;
   const base = (globalThis as { location?: { href: string } }).location?.href;
   if (!/^https?:\/\//i.test(url) && !base)
-    throw new TypeError(`RelayTransport: '${url}' is relative and there is no page to resolve it against`);
+    throw new TypeError(`RelayTransport: '${redactUrl(url)}' is relative and there is no page to resolve it against`);
   const resolved = new URL(url, base);
   resolved.protocol = resolved.protocol === 'https:' ? 'wss:' : 'ws:';
   return resolved.href;

@@ -6,7 +6,7 @@ import type { Diagnostic } from '../models';
 import { NdjsonDecoder } from './ndjson';
 import { OutboundQueue } from './outbound-queue';
 import { reapOnExit } from './reaper';
-import { showCommand } from './redact';
+import { cleanSystemError, showCommand } from './redact';
 import type { OutboundHandle } from './transport';
 
 /** How one server process is run (all resolved: see `StdioTransportOptions` for each). */
@@ -142,7 +142,8 @@ export class ServerProcess {
           stdio: ['pipe', 'pipe', 'pipe'],
         }) as ChildProcessWithoutNullStreams;
       } catch (err) {
-        settle(new CodexTransportError(`cannot start '${shown}': ${(err as Error).message}`, { code: 'connect-failed', cause: err }));
+        const cause = cleanSystemError(err);
+        settle(new CodexTransportError(`cannot start '${shown}': ${cause.message}`, { code: 'connect-failed', cause }));
         return;
       }
       const server = new ServerProcess(child, settings, events, shown);
@@ -158,7 +159,8 @@ export class ServerProcess {
         else settle(null);
       });
       child.once('error', (err) => {
-        const e = new CodexTransportError(`cannot start '${shown}': ${err.message}`, { code: 'connect-failed', cause: err });
+        const cause = cleanSystemError(err);
+        const e = new CodexTransportError(`cannot start '${shown}': ${cause.message}`, { code: 'connect-failed', cause });
         settle(e);
         server.end(e);
       });

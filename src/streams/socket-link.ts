@@ -103,12 +103,21 @@ export class SocketLink {
     let abort = () => {};
     const dialed = new Promise<SocketLink>((resolve, reject) => {
       let open = false;
-      const socket = new WebSocket(settings.url, {
-        ...settings.tls,
-        headers: settings.headers,
-        perMessageDeflate: false,
-        maxPayload: settings.maxFrameBytes,
-      });
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(settings.url, {
+          ...settings.tls,
+          headers: settings.headers,
+          perMessageDeflate: false,
+          maxPayload: settings.maxFrameBytes,
+        });
+      } catch (err) {
+        // ws's message (and the error itself) holds the URL as given, credentials and all: not kept.
+        const why =
+          (err as Error)?.name === 'SyntaxError' ? 'not a valid WebSocket URL' : redactMessage(String((err as Error)?.message), settings);
+        reject(new CodexTransportError(`WebSocket ${shownUrl}: ${why}`, { code: 'connect-failed' }));
+        return;
+      }
       const link = new SocketLink(socket, settings, events);
       const fail = (err: CodexTransportError) => {
         timer.unsubscribe();
