@@ -105,7 +105,7 @@ export class RelayTransport implements Transport {
     const maxFrameBytes = this.options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined = undefined;
       const settle = (err?: CodexTransportError) => {
         if (settled) return;
         settled = true;
