@@ -162,13 +162,13 @@ export class Bridge {
       void this.finish(1003, 'frames are JSON text');
       return;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
-    const out = this.decide(text);
+    const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+    // Before ready the client sends nothing: what comes is held, bounded in bytes (not messages),
+    // and a message past the bound is not even parsed.
+    if (!this.up && (this.earlyBytes += bytes) > this.limits.maxEarlyBytes) return void this.finish(1008, 'too much sent before ready');
+    const out = this.decide(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString());
     if (out === null) return;
-    if (this.up) return this.toServer(out);
-    // Before ready the client sends nothing: what comes is held, bounded in bytes, not messages.
-    this.earlyBytes += Buffer.byteLength(out);
-    if (this.earlyBytes > this.limits.maxEarlyBytes) void this.finish(1008, 'too much sent before ready');
+    if (this.up) this.toServer(out);
     else this.early.push(out);
   }
 
