@@ -8,6 +8,9 @@ export { InvalidLine, OversizedFrame, parseFrameText } from './frame-text';
 const NEWLINE = 0x0a;
 /** How much of an oversized line is kept to describe it. */
 const HEAD_CHARS = 1_000;
+/** The held-line buffer's first size, and the largest kept between lines (a longer one is freed). */
+const MIN_HELD = 4_096;
+const KEEP_HELD = 1 << 20;
 
 /** Configuration of `ndjson()`. */
 export interface NdjsonConfig {
@@ -50,8 +53,11 @@ export function ndjson(config: NdjsonConfig = {}): OperatorFunction<Uint8Array |
  * through `emit`. Memory is bounded by `maxFrameBytes` plus one chunk.
  */
 export class NdjsonDecoder {
-  /** Bytes of the line not yet ended, and their total. */
-  private parts: Buffer[] = [];
+  /**
+   * The line not yet ended, in one growable buffer (capacity doubling, at most about twice the
+   * line): a line that arrives a byte at a time costs its size, not a `Buffer` object per chunk.
+   */
+  private held: Buffer | null = null;
   private partBytes = 0;
   /** The same for string chunks. */
   private partial = '';
@@ -68,6 +74,11 @@ export class NdjsonDecoder {
     return this.partBytes + this.partial.length;
   }
 
+  /** Bytes allocated to hold the unfinished line (at most about twice `heldBytes`). */
+  get capacityBytes(): number {
+    return (this.held?.length ?? 0) + this.partial.length;
+  }
+
   push(chunk: Uint8Array | string): void {
     if (typeof chunk === 'string') this.onString(chunk);
     else this.onBytes(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -77,12 +88,11 @@ export class NdjsonDecoder {
   end(flush = true): void {
     if (flush) {
       if (this.skipped) this.endSkip(0);
-      if (this.parts.length) this.line(Buffer.concat(this.parts).toString('utf8'));
+      if (this.partBytes) this.line(this.takeHeld());
       if (this.partial) this.line(this.partial);
     }
     this.skipped = null;
-    this.parts = [];
-    this.partBytes = 0;
+    this.release();
     this.partial = '';
   }
 
@@ -104,7 +114,7 @@ export class NdjsonDecoder {
       this.endSkip(nl);
       pos = nl + 1;
     }
-    if (this.parts.length) {
+    if (this.partBytes) {
       // The held line ends in this chunk, or goes on.
       const nl = chunk.indexOf(NEWLINE, pos);
       if (nl === -1) {
@@ -115,10 +125,8 @@ export class NdjsonDecoder {
         this.startSkip(chunk, pos, nl);
         this.endSkip(0);
       } else {
-        this.parts.push(chunk.subarray(pos, nl));
-        this.line(Buffer.concat(this.parts).toString('utf8'));
-        this.parts = [];
-        this.partBytes = 0;
+        this.append(chunk, pos, nl);
+        this.line(this.takeHeld());
       }
       pos = nl + 1;
     }
@@ -154,30 +162,46 @@ export class NdjsonDecoder {
 
   /** Keeps the start of a line that goes on in the next chunk (a copy: the producer may reuse the chunk). */
   private hold(chunk: Buffer, from: number): void {
-    const n = chunk.length - from;
-    if (this.partBytes + n > this.maxFrameBytes) {
+    if (this.partBytes + (chunk.length - from) > this.maxFrameBytes) {
       this.startSkip(chunk, from, chunk.length);
       return;
     }
-    this.parts.push(Buffer.from(chunk.subarray(from)));
-    this.partBytes += n;
+    this.append(chunk, from, chunk.length);
+  }
+
+  /** Copies `chunk[from, to)` after the held bytes, growing the buffer by doubling. */
+  private append(chunk: Buffer, from: number, to: number): void {
+    const need = this.partBytes + (to - from);
+    if (!this.held || this.held.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, Math.min(2 * (this.held?.length ?? 0), this.maxFrameBytes), MIN_HELD));
+      if (this.held) this.held.copy(grown, 0, 0, this.partBytes);
+      this.held = grown;
+    }
+    chunk.copy(this.held, this.partBytes, from, to);
+    this.partBytes = need;
+  }
+
+  /** The held line, decoded; the buffer is kept for the next line unless a long line grew it. */
+  private takeHeld(): string {
+    const text = this.held!.toString('utf8', 0, this.partBytes);
+    this.release();
+    return text;
+  }
+
+  private release(): void {
+    this.partBytes = 0;
+    if (this.held && this.held.length > KEEP_HELD) this.held = null;
   }
 
   /** The line held so far plus `chunk[from, to)` is too long: keep its head, drop the rest. */
   private startSkip(chunk: Buffer, from: number, to: number): void {
     // The head from as few bytes as it takes (never a copy of the whole line held so far).
     const wanted = HEAD_CHARS * 4;
-    const firsts: Buffer[] = [];
-    let have = 0;
-    for (const part of [...this.parts, chunk.subarray(from, to)]) {
-      if (have >= wanted) break;
-      firsts.push(part.subarray(0, wanted - have));
-      have += Math.min(part.length, wanted - have);
-    }
+    const fromHeld = Math.min(this.partBytes, wanted);
+    const firsts = [this.held ? this.held.subarray(0, fromHeld) : Buffer.alloc(0), chunk.subarray(from, Math.min(to, from + wanted - fromHeld))];
     const head = Buffer.concat(firsts).toString('utf8').slice(0, HEAD_CHARS);
     this.skipped = { bytes: this.partBytes + (to - from), head };
-    this.parts = [];
-    this.partBytes = 0;
+    this.release();
   }
 
   /** The oversized line ends after `more` further bytes. */

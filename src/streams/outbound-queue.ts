@@ -35,6 +35,8 @@ interface Entry {
 export class OutboundQueue {
   private readonly queue: Entry[] = [];
   private queuedBytes = 0;
+  /** Cancelled entries still in `queue`. */
+  private cancelled = 0;
   private stall: Subscription | null = null;
 
   constructor(
@@ -67,9 +69,28 @@ export class OutboundQueue {
         if (entry.state !== 'queued') return false;
         entry.state = 'cancelled';
         this.queuedBytes -= entry.text.length;
+        // Its text is freed now, not when the peer reads again (it may never): re-sent requests
+        // that time out against a stalled peer must not pile up past `maxQueuedBytes`.
+        entry.text = '';
+        if (++this.cancelled > 64 && this.cancelled > this.queue.length / 2) this.compact();
         return true;
       },
     };
+  }
+
+  /** Characters of text the queue holds (queued and not yet freed): never more than `maxQueuedBytes` but for one frame. */
+  get heldChars(): number {
+    let n = 0;
+    for (const entry of this.queue) n += entry.text.length;
+    return n;
+  }
+
+  /** Drops cancelled entries, so that the queue's length follows what it holds. */
+  private compact(): void {
+    let w = 0;
+    for (const entry of this.queue) if (entry.state === 'queued') this.queue[w++] = entry;
+    this.queue.length = w;
+    this.cancelled = 0;
   }
 
   /** The link took what it held: hand it what waits, as far as it takes it. */
@@ -78,7 +99,10 @@ export class OutboundQueue {
     this.stall = null;
     while (this.queue.length && !this.sink.full) {
       const entry = this.queue.shift()!;
-      if (entry.state !== 'queued') continue;
+      if (entry.state !== 'queued') {
+        this.cancelled--;
+        continue;
+      }
       entry.state = 'sent';
       this.queuedBytes -= entry.text.length;
       this.sink.write(entry.text);
@@ -93,6 +117,7 @@ export class OutboundQueue {
     for (const entry of this.queue) entry.state = 'cancelled';
     this.queue.length = 0;
     this.queuedBytes = 0;
+    this.cancelled = 0;
   }
 
   private armStall(): void {
