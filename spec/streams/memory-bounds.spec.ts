@@ -46,7 +46,10 @@ describe('NdjsonDecoder: a line dripped a byte at a time', () => {
     for (let i = 0; i < 20_000; i++) decoder.push(one);
     expect(decoder.heldBytes).toBe(0);
     decoder.push(Buffer.from('\n{"id":1,"result":{}}\n'));
-    expect(values).toEqual([expect.objectContaining({ bytes: 20_000, maxFrameBytes: 10_000, head: 'a'.repeat(1_000) }), { id: 1, result: {} }]);
+    expect(values).toEqual([
+      expect.objectContaining({ bytes: 20_000, maxFrameBytes: 10_000, head: 'a'.repeat(1_000) }),
+      { id: 1, result: {} },
+    ]);
   });
 });
 
@@ -73,7 +76,9 @@ describe('OutboundQueue: a server that stopped reading, and requests that time o
   it('still fails the link when what waits (not cancelled) passes maxQueuedBytes', () => {
     const failures: Error[] = [];
     const stalled = { full: true, write: () => false };
-    const queue = new OutboundQueue(stalled, { stallTimeoutMs: null, maxQueuedBytes: 3_000 }, new VirtualTimeScheduler(), (e) => failures.push(e));
+    const queue = new OutboundQueue(stalled, { stallTimeoutMs: null, maxQueuedBytes: 3_000 }, new VirtualTimeScheduler(), (e) =>
+      failures.push(e),
+    );
     for (let i = 0; i < 4; i++) queue.push('y'.repeat(1_000));
     expect(failures).toEqual([expect.objectContaining({ code: 'unresponsive' })]);
   });

@@ -198,7 +198,10 @@ export class NdjsonDecoder {
     // The head from as few bytes as it takes (never a copy of the whole line held so far).
     const wanted = HEAD_CHARS * 4;
     const fromHeld = Math.min(this.partBytes, wanted);
-    const firsts = [this.held ? this.held.subarray(0, fromHeld) : Buffer.alloc(0), chunk.subarray(from, Math.min(to, from + wanted - fromHeld))];
+    const firsts = [
+      this.held ? this.held.subarray(0, fromHeld) : Buffer.alloc(0),
+      chunk.subarray(from, Math.min(to, from + wanted - fromHeld)),
+    ];
     const head = Buffer.concat(firsts).toString('utf8').slice(0, HEAD_CHARS);
     this.skipped = { bytes: this.partBytes + (to - from), head };
     this.release();
