@@ -130,10 +130,26 @@ export class CodexBufferOverflowError extends CodexError {
   }
 }
 
-/** True when `err` is a codex-rx error of the given name (works across package copies). */
+/** Each error class's parent, by name: what `instanceof` would follow, for errors of another package copy. */
+const PARENT: Readonly<Record<string, string>> = {
+  CodexProtocolError: 'CodexError',
+  CodexTransportError: 'CodexError',
+  CodexTimeoutError: 'CodexError',
+  CodexTurnInactiveError: 'CodexTimeoutError',
+  CodexAbortError: 'CodexError',
+  CodexBufferOverflowError: 'CodexError',
+};
+
+/**
+ * True when `err` is a codex-rx error of the given class or one of its subclasses, by name (so it
+ * works across package copies, where `instanceof` does not): `isCodexError(e, 'CodexTimeoutError')`
+ * holds for a `CodexTurnInactiveError` too. Without a name: any codex-rx error.
+ */
 export function isCodexError(err: unknown, name?: string): err is CodexError {
   if (!(err instanceof Error)) return false;
-  return name ? err.name === name : err.name.startsWith('Codex');
+  if (!name) return err.name.startsWith('Codex');
+  for (let n: string | undefined = err.name; n; n = PARENT[n]) if (n === name) return true;
+  return false;
 }
 
 /** True when `err` is a `CodexTransportError` (of the given code), across package copies. */

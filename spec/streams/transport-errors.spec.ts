@@ -6,7 +6,14 @@ import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CodexClient } from '../../src/client';
-import { CodexTransportError, isTransportError, TransportErrorCode } from '../../src/errors';
+import {
+  CodexTimeoutError,
+  CodexTransportError,
+  CodexTurnInactiveError,
+  isCodexError,
+  isTransportError,
+  TransportErrorCode,
+} from '../../src/errors';
 import { JsonRpcConnection } from '../../src/streams/connection';
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
 import { fakeClients } from '../support/process-helpers';
@@ -105,5 +112,22 @@ describe('CodexTransportError.code', () => {
         await new Promise<void>((r) => open.close(() => r()));
       }
     });
+  });
+});
+
+describe('isCodexError', () => {
+  it('matches a subclass by its parent names too, as instanceof would, and nothing else', () => {
+    const inactive = new CodexTurnInactiveError('idle', { threadId: 't', turnId: 'u', cursor: 0, mode: 'once' }, 10);
+    expect(inactive).toBeInstanceOf(CodexTimeoutError);
+    expect(isCodexError(inactive, 'CodexTurnInactiveError')).toBe(true);
+    expect(isCodexError(inactive, 'CodexTimeoutError')).toBe(true);
+    expect(isCodexError(inactive, 'CodexError')).toBe(true);
+    expect(isCodexError(inactive)).toBe(true);
+    expect(isCodexError(inactive, 'CodexTransportError')).toBe(false);
+    expect(isCodexError(new CodexTransportError('x'), 'CodexTimeoutError')).toBe(false);
+    // an error of another package copy: only its name is known
+    const foreign = Object.assign(new Error('idle'), { name: 'CodexTurnInactiveError' });
+    expect(isCodexError(foreign, 'CodexTimeoutError')).toBe(true);
+    expect(isCodexError(new Error('x'), 'CodexError')).toBe(false);
   });
 });
