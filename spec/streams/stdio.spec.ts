@@ -36,6 +36,19 @@ describe('splitCommandLine', () => {
     expect(splitCommandLine(line)).toEqual(expected);
   });
 
+  it('keeps Windows backslashes on win32 (quoted or not), and escapes with them elsewhere', () => {
+    expect(splitCommandLine('C:\\tools\\codex.exe app-server', 'win32')).toEqual(['C:\\tools\\codex.exe', 'app-server']);
+    expect(splitCommandLine('"C:\\Program Files\\codex\\" app-server', 'win32')).toEqual(['C:\\Program Files\\codex\\', 'app-server']);
+    expect(splitCommandLine('C:\\tools\\codex.exe app-server', 'linux')).toEqual(['C:toolscodex.exe', 'app-server']);
+  });
+
+  it('runs no shell: operators and comments are a TypeError, globs and $NAME stay as written', () => {
+    expect(() => splitCommandLine('codex app-server | tee log')).toThrow(/shell operator '\|'/);
+    expect(() => splitCommandLine('codex app-server > log')).toThrow(TypeError);
+    expect(() => splitCommandLine('codex app-server # note')).toThrow(/comment/);
+    expect(splitCommandLine('node *.js $HOME')).toEqual(['node', '*.js', '$HOME']);
+  });
+
   it('rejects an unterminated quote with a TypeError', () => {
     expect(() => splitCommandLine('codex "app-server')).toThrow(TypeError);
     expect(() => splitCommandLine("codex 'app-server")).toThrow(/unterminated/);

@@ -1,44 +1,45 @@
+import { parse } from 'shell-quote';
 import { DEFAULTS } from '../defaults';
 import { findCodex } from './codex-binary';
 
 /**
- * Splits a command line like a POSIX shell would (quotes and backslashes; no expansion). An
- * unterminated quote is a `TypeError` that says where, without echoing the line (it may hold a key).
+ * Splits a command line like a POSIX shell would (quotes and backslashes; no expansion, no
+ * operators), with the maintained `shell-quote` parser. On Windows a backslash is a path
+ * separator, not an escape. An unterminated quote or a shell operator is a `TypeError` that says
+ * what, without echoing the line (it may hold a key).
  */
-export function splitCommandLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let quote: '"' | "'" | null = null;
-  let openedAt = 0;
+export function splitCommandLine(line: string, platform: NodeJS.Platform = process.platform): string[] {
+  const open = unterminatedQuote(line, platform === 'win32');
+  if (open)
+    throw new TypeError(`unterminated ${open.quote} quote in the command line (opened at character ${open.at + 1} of ${line.length})`);
+  const source = platform === 'win32' ? line.replace(/\\/g, '\\\\') : line;
+  // `$NAME` stays as written: nothing is expanded, as no shell runs the command.
+  return parse(source, (name) => `$${name}`).map((entry) => {
+    if (typeof entry === 'string') return entry;
+    if ('op' in entry && entry.op === 'glob') return entry.pattern;
+    throw new TypeError(
+      `the command line holds ${'comment' in entry ? 'a comment' : `the shell operator '${entry.op}'`}: no shell runs it`,
+    );
+  });
+}
+
+/** Where a quote opens that never closes (single quotes take everything literally; `\\` escapes outside them, but on Windows). */
+function unterminatedQuote(line: string, windows: boolean): { quote: string; at: number } | null {
+  let quote: string | null = null;
+  let at = 0;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line[i];
     if (quote === "'") {
       if (c === "'") quote = null;
-      else cur += c;
-    } else if (quote === '"') {
+    } else if (c === '\\' && !windows) i++;
+    else if (quote === '"') {
       if (c === '"') quote = null;
-      else if (c === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) cur += line[++i];
-      else cur += c;
-    } else if (c === "'" || c === '"') {
+    } else if (c === '"' || c === "'") {
       quote = c;
-      openedAt = i;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < line.length) {
-      cur += line[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) out.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
+      at = i;
     }
   }
-  if (quote) throw new TypeError(`unterminated ${quote} quote in the command line (opened at character ${openedAt + 1} of ${line.length})`);
-  if (inWord) out.push(cur);
-  return out;
+  return quote ? { quote, at } : null;
 }
 
 /**
