@@ -120,7 +120,18 @@ function approvalHandler(ui: Ui): (req: ApprovalRequest) => Promise<ApprovalDeci
   };
 }
 
-async function runTurn(client: CodexClient, prompt: string, cwd: string, ui: Ui, approvalPolicy: string): Promise<void> {
+/**
+ * One turn, rendered live. `failOnRetry`: a model the server has to retry is reported at once as
+ * unreachable (a real model without network or credentials), instead of after the server's retries.
+ */
+async function runTurn(
+  client: CodexClient,
+  prompt: string,
+  cwd: string,
+  ui: Ui,
+  approvalPolicy: string,
+  failOnRetry = false,
+): Promise<void> {
   const started = Date.now();
   client.setApprovalHandler(approvalHandler(ui));
 
@@ -174,8 +185,11 @@ async function runTurn(client: CodexClient, prompt: string, cwd: string, ui: Ui,
         ui.stop();
         break;
       case 'retry':
+        if (failOnRetry) throw new Error(`model unreachable: ${e.error.message}`);
+        problem(e.error.message, true);
+        break;
       case 'error':
-        problem(e.error.message, e.type === 'retry');
+        problem(e.error.message, false);
         break;
       case 'completed':
         result = e.result;
@@ -214,17 +228,17 @@ async function offline(ui: Ui): Promise<void> {
   }
 }
 
-function localCodexBin(): string[] {
-  const bin = path.resolve(__dirname, '../node_modules/.bin/codex');
-  return fs.existsSync(bin) ? [bin, 'app-server'] : ['codex', 'app-server'];
-}
-
 async function real(ui: Ui, prompt: string): Promise<void> {
   ui.line('codex-rx demo: your own Codex (CODEX_HOME and credentials), a real model');
-  const client = CodexClient.connectStdio({ command: localCodexBin(), inactivityTimeoutMs: 120_000 });
+  // No command: the @openai/codex installed beside codex-rx, else `codex` on the PATH (not npm run's PATH).
+  const client = CodexClient.connectStdio({ inactivityTimeoutMs: 120_000 });
   cleanup = () => client.close();
   try {
-    await runTurn(client, prompt, process.cwd(), ui, 'on-request');
+    // Without credentials the first turn would only retry: say so now.
+    const { account, requiresOpenaiAuth } = await client.request('account/read', { refreshToken: false });
+    if (!account && requiresOpenaiAuth)
+      throw new Error('not logged in: run `npx codex login` (or pipe an API key to `npx codex login --with-api-key`), then try again');
+    await runTurn(client, prompt, process.cwd(), ui, 'on-request', true);
   } finally {
     await client.close();
   }
