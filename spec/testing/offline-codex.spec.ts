@@ -13,7 +13,9 @@ describe('startOfflineCodex without @openai/codex', () => {
     const saved = process.env.CODEX_RX_CODEX_PREFIX;
     process.env.CODEX_RX_CODEX_PREFIX = empty;
     try {
-      await expect(startOfflineCodex()).rejects.toThrow(`@openai/codex is not installed under ${empty}`);
+      await expect(startOfflineCodex()).rejects.toThrow(
+        `@openai/codex is not installed under ${empty} (CODEX_RX_CODEX_PREFIX): the offline harness runs its real app-server. Install it with \`npm install --prefix ${empty} @openai/codex\`.`,
+      );
     } finally {
       if (saved === undefined) delete process.env.CODEX_RX_CODEX_PREFIX;
       else process.env.CODEX_RX_CODEX_PREFIX = saved;

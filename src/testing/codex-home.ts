@@ -62,7 +62,11 @@ export function resolveCodexLaunch(
   prefix: string | undefined = process.env[CODEX_PREFIX_ENV] || undefined,
 ): CodexLaunch & { version: string } {
   const launch = codexFromPackage(prefix);
-  if (!launch) throw new Error(`@openai/codex is not installed${prefix ? ` under ${prefix}` : ''}`);
+  if (!launch) {
+    const where = prefix ? ` under ${prefix} (${CODEX_PREFIX_ENV})` : ' beside codex-rx';
+    const fix = prefix ? `npm install --prefix ${prefix} @openai/codex` : 'npm install --save-dev @openai/codex';
+    throw new Error(`@openai/codex is not installed${where}: the offline harness runs its real app-server. Install it with \`${fix}\`.`);
+  }
   return launch as CodexLaunch & { version: string };
 }
 
