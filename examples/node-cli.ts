@@ -16,11 +16,17 @@ async function main(prompt: string): Promise<void> {
     return ok ? 'accept' : 'decline';
   });
   try {
+    // Messages streamed as deltas are printed as they come; one that arrives whole (no deltas) when it completes.
+    const streamed = new Set<string>();
     await new Promise<void>((resolve, reject) => {
       client.chatEvents(prompt, { threadConfig: { cwd: process.cwd() } }).subscribe({
         next: (e) => {
-          if (e.type === 'delta' && e.itemType === 'agentMessage') process.stdout.write(e.delta);
-          else if (e.type === 'step' && e.step.stepType === 'exec') process.stderr.write(`\n$ ${String(e.step.data.command)}\n`);
+          if (e.type === 'delta' && e.itemType === 'agentMessage') {
+            streamed.add(e.itemId);
+            process.stdout.write(e.delta);
+          } else if (e.type === 'step' && e.step.item.type === 'commandExecution') process.stderr.write(`\n$ ${e.step.item.command}\n`);
+          else if (e.type === 'step' && e.step.item.type === 'agentMessage' && !streamed.has(e.step.item.id))
+            process.stdout.write(e.step.item.text);
           else if (e.type === 'completed') process.stdout.write('\n');
         },
         error: reject,
