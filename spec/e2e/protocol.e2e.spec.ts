@@ -17,6 +17,7 @@ import type { ServerNotification } from '../../src/protocol/server-messages';
 import { StdioTransport } from '../../src/streams/stdio';
 import { defaultScript, type ModelScript } from '../../src/testing/scripted-model';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
+import { itSince } from '../support/server-version';
 
 jest.setTimeout(30_000);
 
@@ -180,7 +181,7 @@ describe('the typed protocol against the real app-server', () => {
     expect(notices).toHaveLength(1);
   });
 
-  it('modelProvider/default/set answers the ConfigWriteResponse shape it is typed with', async () => {
+  itSince('0.171.0')('modelProvider/default/set (new in 0.171.0) answers the ConfigWriteResponse shape it is typed with', async () => {
     const r = await client.request('modelProvider/default/set', { providerId: 'mock' });
     expect(r).toMatchObject({ status: 'ok', filePath: path.join(off.home.dir, 'config.toml') });
     expect(typeof r.version).toBe('string');
