@@ -1,8 +1,9 @@
-import { defer, filter, Observable } from 'rxjs';
+import { defer, filter, Observable, type Subscription } from 'rxjs';
 import { ensureAsyncDispose } from './dispose';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { ConnectionState } from './engine/link-recovery';
 import type { UserInputHandler } from './engine/user-input';
+import type { ServerRequestHandler } from './engine/request-handlers';
 import { engineSettings } from './engine/settings';
 import type {
   ApprovalDecision,
@@ -34,7 +35,7 @@ import type {
 import type { ChatInput } from './protocol/input';
 import type { JsonRpcMessage, JsonRpcRequest } from './protocol/messages';
 import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
-import type { ServerNotification, ServerRequestMessage } from './protocol/server-messages';
+import type { ServerNotification, ServerRequestMessage, ServerRequestMethod } from './protocol/server-messages';
 import { JsonRpcConnection } from './streams/connection';
 // Resolved by package.json `imports`: the Node transports under `node`, stand-ins that throw in browsers.
 import { StdioTransport, unixSocketUrl, WebSocketTransport } from '#node-transports';
@@ -241,6 +242,10 @@ export class CodexClient extends ThreadMethods {
 
   // ---- approvals and user input ---------------------------------------------------------------
 
+  /**
+   * Decides approval requests (commands, file changes, permissions, and the legacy
+   * `execCommandApproval` / `applyPatchApproval`); null: declined (or manual, see `approvalMode`).
+   */
   setApprovalHandler(handler: ApprovalHandler | null): void {
     this.engine.setApprovalHandler(handler);
   }
@@ -250,10 +255,24 @@ export class CodexClient extends ThreadMethods {
     this.engine.setUserInputHandler(handler);
   }
 
+  /**
+   * Answers every request of `method` (a server request method of the pinned protocol) with
+   * `handler` while subscribed, in place of the built-in answer (approval handler, user-input
+   * handler, client-side tools, or the safe default); unsubscribing restores it. The handler gets
+   * the typed params and `{ signal, requestId }` and returns the typed result (value, Promise or
+   * Observable). A throw becomes a JSON-RPC error answer; no answer within `handlerTimeoutMs` gets
+   * the method's default answer. Each request is answered once, on the link it came on.
+   */
+  onServerRequest<M extends ServerRequestMethod>(method: M, handler: ServerRequestHandler<M>): Subscription {
+    return this.engine.onServerRequest(method, handler);
+  }
+
+  /** Answers a pending approval request (manual mode, or ahead of the handler). */
   async respondApproval(request: ApprovalRequest, decision: ApprovalDecision): Promise<void> {
     this.engine.respondApproval(request, decision);
   }
 
+  /** Accepts a pending approval request (for the session with `forSession`). */
   approveApproval(request: ApprovalRequest, opts: ApproveOptions = {}): Promise<void> {
     if (opts.execpolicyAmendment) {
       if (request.kind !== 'command') {
@@ -264,18 +283,24 @@ export class CodexClient extends ThreadMethods {
     return this.respondApproval(request, opts.forSession ? 'acceptForSession' : 'accept');
   }
 
+  /** Declines a pending approval request. */
   declineApproval(request: ApprovalRequest): Promise<void> {
     return this.respondApproval(request, 'decline');
   }
 
+  /** Answers a pending approval request `cancel` (the turn stops). */
   cancelApproval(request: ApprovalRequest): Promise<void> {
     return this.respondApproval(request, 'cancel');
   }
 
   // ---- threads (thread-methods.ts has the plain request wrappers) -------------------------------
 
-  protected openThread(method: 'thread/start' | 'thread/resume' | 'thread/fork', params: Record<string, unknown>): Promise<string> {
-    return this.engine.threads.open(method, params);
+  protected openThread(
+    method: 'thread/start' | 'thread/resume' | 'thread/fork',
+    params: Record<string, unknown>,
+    tools?: ThreadConfig['tools'],
+  ): Promise<string> {
+    return this.engine.threads.open(method, params, tools);
   }
 
   protected handle(threadId: string, defaults: ThreadConfig = {}): ThreadHandle {
