@@ -1,4 +1,4 @@
-import { defer, filter, Observable, type Subscription } from 'rxjs';
+import { defer, filter, Observable, type Subscription, tap } from 'rxjs';
 import { ensureAsyncDispose } from './dispose';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { ConnectionState } from './engine/link-recovery';
@@ -168,7 +168,11 @@ export class CodexClient extends ThreadMethods {
 
   /** One request; typed by the pinned server's method map (any other method string is `unknown`). */
   request<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Promise<ResultOf<M>> {
-    return this.engine.handshake.request(method, params, opts) as Promise<ResultOf<M>>;
+    const threads = this.engine.threads;
+    // A thread opened by a raw request is loaded on this connection too: its chats need no thread/resume.
+    return this.engine.handshake.request(method, params, opts).then((result) => (threads.learn(method, result), result)) as Promise<
+      ResultOf<M>
+    >;
   }
 
   /**
@@ -178,9 +182,10 @@ export class CodexClient extends ThreadMethods {
    * subscription, also while it waits for the handshake.
    */
   request$<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Observable<ResultOf<M>> {
-    return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)) as Observable<
-      ResultOf<M>
-    >;
+    const threads = this.engine.threads;
+    return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)).pipe(
+      tap((result: unknown) => threads.learn(method, result)),
+    ) as Observable<ResultOf<M>>;
   }
 
   // ---- turns ----------------------------------------------------------------------------------

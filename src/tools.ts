@@ -16,6 +16,7 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 }
 
 /** The parts of the Standard Schema v1 interface. */
+// eslint-disable-next-line @typescript-eslint/no-namespace -- the spec's own shape (`StandardSchemaV1.Issue`, ...)
 export declare namespace StandardSchemaV1 {
   /** What a Standard Schema carries under `~standard`. */
   export interface Props<Input = unknown, Output = Input> {

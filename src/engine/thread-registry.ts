@@ -70,6 +70,17 @@ export class ThreadRegistry {
     return this.open('thread/resume', { threadId, ...threadConfigParams(threadConfig) }, threadConfig?.tools);
   }
 
+  /**
+   * Remembers the thread a raw `thread/start`, `thread/resume` or `thread/fork` request opened: it
+   * is loaded on this connection, so a chat on it needs no `thread/resume` (which a thread without
+   * a turn yet could not take: "no rollout found").
+   */
+  learn(method: string, result: unknown): void {
+    if ((method === 'thread/start' || method === 'thread/resume' || method === 'thread/fork') && ThreadResultCodec.is(result)) {
+      this.remember(result.thread.id);
+    }
+  }
+
   /** Remembers a thread opened elsewhere (resumed after a reconnect, say). */
   add(threadId: string): void {
     this.remember(threadId);

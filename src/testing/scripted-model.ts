@@ -31,7 +31,9 @@ export type ReplyItem =
       /** Sent as exec_command's `login` when set; codex defaults to a login shell (`bash -lc`), the slower one. */
       login?: boolean;
     }
-  | { type: 'patch'; patch: string; callId?: string };
+  | { type: 'patch'; patch: string; callId?: string }
+  /** A call of any function tool by name (a client-side tool, say), with these JSON arguments. */
+  | { type: 'call'; name: string; arguments: unknown; callId?: string; namespace?: string };
 
 export type ModelReply =
   | {
@@ -78,13 +80,15 @@ export function addFilePatch(path: string, content: string): string {
 /**
  * The default script, driven by a directive at the start of the user's text:
  * - after a tool call (the last input item is a tool output): message `Command finished: <first output line>`,
- *   or `Patch applied.` for apply_patch.
+ *   `Patch applied.` for apply_patch, or `Tool <name> said: <output>` for any other function tool.
  * - `FAIL <msg>`            → HTTP 400 with that message (fails the turn).
  * - `SLOW <ms> <text>`      → response.created, stall <ms>, then message `<text>`.
  * - `HANG`                  → response.created, then nothing until close().
  * - `RUN <shell command>`   → reasoning `Planning to run the command.` then an escalated exec_command
  *                             with justification `Needs to run: <command>` (non-login shell: `bash -c`).
  * - `PATCH <path> <content>`→ apply_patch adding file <path> with the one line <content>.
+ * - `CALL <name> <json>`    → a function call of tool <name> (`ns.name`: in namespace ns) with the
+ *                             JSON arguments <json> (default `{}`), e.g. a client-side tool.
  * - `THINK <text>`          → reasoning `Thinking about: <text>` then message `<text>`.
  * - `STREAM <n> <text>`     → message `<text>` streamed as n delta events.
  * - `REASON <n> <text>`     → reasoning summary `<text>` streamed as n deltas, then message `Reasoned.`
@@ -96,6 +100,8 @@ export const defaultScript: ModelScript = (req) => {
     const callId = out.call_id;
     const patchCall = findPatchCall(req.body, callId);
     if (patchCall) return { items: [{ type: 'message', text: 'Patch applied.' }] };
+    const called = functionCallName(req.body, callId);
+    if (called && called !== 'exec_command') return { items: [{ type: 'message', text: `Tool ${called} said: ${out.output}` }] };
     return { items: [{ type: 'message', text: `Command finished: ${firstOutputLine(out.output)}` }] };
   }
   const text = (req.userText ?? '').trim();
@@ -119,6 +125,15 @@ export const defaultScript: ModelScript = (req) => {
           { type: 'exec', command: rest, escalated: true, justification: `Needs to run: ${rest}`, login: false },
         ],
       };
+    case 'CALL': {
+      const c = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+      const full = c ? c[1] : rest;
+      const dot = full.lastIndexOf('.');
+      const args = c && c[2].trim() ? JSON.parse(c[2]) : {};
+      return dot > 0
+        ? { items: [{ type: 'call', namespace: full.slice(0, dot), name: full.slice(dot + 1), arguments: args }] }
+        : { items: [{ type: 'call', name: full, arguments: args }] };
+    }
     case 'PATCH': {
       const p = /^(\S+)\s*([\s\S]*)$/.exec(rest);
       return { items: [{ type: 'patch', patch: addFilePatch(p ? p[1] : 'out.txt', p ? p[2] : '') }] };
@@ -161,6 +176,13 @@ function firstOutputLine(output: string): string {
 function findPatchCall(body: any, callId: string): boolean {
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
   return input.some((it) => it?.call_id === callId && (it.type === 'custom_tool_call' || it.name === 'apply_patch'));
+}
+
+/** The name of the function call `callId` in the conversation, if it was one. */
+function functionCallName(body: any, callId: string): string | null {
+  const input: any[] = Array.isArray(body?.input) ? body.input : [];
+  const call = input.find((it) => it?.call_id === callId && it.type === 'function_call');
+  return typeof call?.name === 'string' ? call.name : null;
 }
 
 function textOf(content: unknown): string {
@@ -226,6 +248,17 @@ function toWireItem(item: ReplyItem): any {
         name: 'exec_command',
         arguments: JSON.stringify(args),
       };
+    }
+    case 'call': {
+      const call: Record<string, unknown> = {
+        type: 'function_call',
+        id: nextId('fc'),
+        call_id: item.callId ?? nextId('call'),
+        name: item.name,
+        arguments: JSON.stringify(item.arguments ?? {}),
+      };
+      if (item.namespace) call.namespace = item.namespace;
+      return call;
     }
     case 'patch':
       return {
