@@ -206,6 +206,8 @@ export class ServerRequestDesk {
         error: (err) => {
           answered = true;
           const timedOut = err instanceof TimeoutError;
+          // The handler may still be working: tell it its answer is no longer wanted.
+          if (timedOut) controller.abort(new Error(`no answer to ${frame.method} within ${this.options.handlerTimeoutMs} ms`));
           const message = timedOut ? `no answer within ${this.options.handlerTimeoutMs} ms; sent the default` : (err as Error)?.message;
           this.report(`${frame.method} handler failed for request ${describeValue(frame.id)}: ${message}`, err, frame);
           this.send(link, frame.id, timedOut ? fallback() : failed(err));
