@@ -126,7 +126,7 @@ describe('client-side tools, real app-server', () => {
     expect(outputs[outputs.length - 1]).toEqual({ call_id: calls[0].ctx.callId, output: 'value of alpha' });
 
     const tool = steps.find((s) => s.itemType === 'dynamicToolCall');
-    expect(tool).toMatchObject({ stepType: 'dynamicToolCall', status: 'completed' });
+    expect(tool).toMatchObject({ stepType: 'dynamicToolCall', status: 'completed', text: 'value of alpha' });
     expect(tool!.item).toMatchObject({
       type: 'dynamicToolCall',
       tool: 'lookup',
@@ -135,6 +135,21 @@ describe('client-side tools, real app-server', () => {
       contentItems: [{ type: 'inputText', text: 'value of alpha' }],
     });
     expect(steps[steps.length - 1].text).toBe('Tool lookup said: value of alpha');
+  });
+
+  it('chatEvents: the tool call is a step event, and item/tool/call is in the raw events', async () => {
+    const thread = await client.startThread({ cwd: off.workspace, tools });
+    const events = await lastValueFrom(thread.chatEvents('CALL lookup {"key":"beta"}').pipe(toArray()));
+    const stepEvents = events.filter((e) => e.type === 'step' && e.step.itemType === 'dynamicToolCall');
+    expect(stepEvents).toHaveLength(1);
+    expect(stepEvents[0]).toMatchObject({ type: 'step', step: { text: 'value of beta', item: { tool: 'lookup', success: true } } });
+    const completed = events[events.length - 1];
+    expect(completed.type).toBe('completed');
+    if (completed.type !== 'completed') return;
+    expect(completed.result.finalText).toBe('Tool lookup said: value of beta');
+    expect(completed.result.rawEvents.filter((e) => e.method === 'item/tool/call')).toEqual([
+      expect.objectContaining({ params: expect.objectContaining({ tool: 'lookup', arguments: { key: 'beta' } }) }),
+    ]);
   });
 
   it('a throwing tool answers success: false with its message; the turn goes on', async () => {
