@@ -266,7 +266,9 @@ export class CodexClient extends ThreadMethods {
    * handler, client-side tools, or the safe default); unsubscribing restores it. The handler gets
    * the typed params and `{ signal, requestId }` and returns the typed result (value, Promise or
    * Observable). A throw becomes a JSON-RPC error answer; no answer within `handlerTimeoutMs` gets
-   * the method's default answer. Each request is answered once, on the link it came on.
+   * the method's default answer. Each request is answered once, on the link it came on. For an
+   * approval method it also replaces the approval handler and manual mode: those requests then
+   * skip `approvalRequests$` and the pending-approval record.
    */
   onServerRequest<M extends ServerRequestMethod>(method: M, handler: ServerRequestHandler<M>): Subscription {
     return this.engine.onServerRequest(method, handler);

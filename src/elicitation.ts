@@ -13,6 +13,7 @@ import type { McpServerElicitationRequestResponse } from './protocol/generated/v
 
 /** What an elicitation has in every mode. */
 interface ElicitationBase extends ServerRequestContext {
+  /** The thread it came during. */
   readonly threadId: string;
   /** The turn it came during, when the server could tell. */
   readonly turnId: string | null;
@@ -26,6 +27,7 @@ interface ElicitationBase extends ServerRequestContext {
 
 /** Form mode: the user fills in `requestedSchema` (a flat object schema of primitive fields). */
 export interface FormElicitation extends ElicitationBase {
+  /** `form` (MCP), or the OpenAI form extension's `openai/form` / `openaiForm`. */
   readonly mode: 'form' | 'openai/form' | 'openaiForm';
   /** The form: MCP's object schema in `form` mode; the OpenAI form extension's schema otherwise. */
   readonly requestedSchema: McpElicitationSchema | JsonValue;
@@ -34,7 +36,9 @@ export interface FormElicitation extends ElicitationBase {
 /** URL mode: the user visits `url` (to sign in, say) and comes back. */
 export interface UrlElicitation extends ElicitationBase {
   readonly mode: 'url';
+  /** Where to send the user. */
   readonly url: string;
+  /** The MCP server's id of this elicitation. */
   readonly elicitationId: string;
 }
 
@@ -50,7 +54,9 @@ type Answer = ElicitationAnswer | PromiseLike<ElicitationAnswer> | Observable<El
 
 /** The callbacks of `elicitationHandler`, one per mode; a mode without one is declined. */
 export interface ElicitationHandlers {
+  /** Asks the user to fill in the form; answers `accept` with the values, `decline` or `cancel`. */
   form?(request: FormElicitation): Answer;
+  /** Asks the user to visit the URL; answers `accept` once done, `decline` or `cancel`. */
   url?(request: UrlElicitation): Answer;
 }
 

@@ -20,34 +20,46 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 export declare namespace StandardSchemaV1 {
   /** What a Standard Schema carries under `~standard`. */
   export interface Props<Input = unknown, Output = Input> {
+    /** The version of the Standard Schema spec. */
     readonly version: 1;
+    /** The library that made the schema (`zod`, `valibot`, ...). */
     readonly vendor: string;
+    /** Checks a value: its (possibly transformed) value, or its issues. */
     readonly validate: (value: unknown) => Result<Output> | Promise<Result<Output>>;
+    /** The input and output types, for inference only. */
     readonly types?: Types<Input, Output> | undefined;
   }
   /** A validation's outcome: the (possibly transformed) value, or the issues. */
   export type Result<Output> = SuccessResult<Output> | FailureResult;
   /** The value passed validation. */
   export interface SuccessResult<Output> {
+    /** The validated value. */
     readonly value: Output;
+    /** Absent on success. */
     readonly issues?: undefined;
   }
   /** The value failed validation. */
   export interface FailureResult {
+    /** What is wrong with the value. */
     readonly issues: ReadonlyArray<Issue>;
   }
   /** One problem with the value. */
   export interface Issue {
+    /** What is wrong, for a person (and here: for the model). */
     readonly message: string;
+    /** Where in the value. */
     readonly path?: ReadonlyArray<PropertyKey | PathSegment> | undefined;
   }
   /** A path segment that is an object. */
   export interface PathSegment {
+    /** The key it stands for. */
     readonly key: PropertyKey;
   }
   /** The schema's input and output types, for inference only. */
   export interface Types<Input = unknown, Output = Input> {
+    /** The type the schema accepts. */
     readonly input: Input;
+    /** The type it gives. */
     readonly output: Output;
   }
   /** The output type of a Standard Schema. */
@@ -56,7 +68,9 @@ export declare namespace StandardSchemaV1 {
 
 /** What a tool call knows about itself; `signal` aborts when the turn is interrupted or cancelled, or the client closes. */
 export interface ToolContext {
+  /** The thread whose model called the tool. */
   readonly threadId: string;
+  /** The turn the call belongs to. */
   readonly turnId: string;
   /** The model's id of this call. */
   readonly callId: string;

@@ -60,6 +60,7 @@ export class ClientTools {
     this.byThread.set(threadId, new Map(tools.map((t) => [keyOf(t.namespace, t.name), t])));
   }
 
+  /** True when thread `threadId` was started with the tool `name` (in `namespace`). */
   has(threadId: string, namespace: string | null | undefined, name: string): boolean {
     return this.byThread.get(threadId)?.has(keyOf(namespace, name)) ?? false;
   }

@@ -35,6 +35,7 @@ export type Reply = { result: unknown } | { error: JsonRpcErrorObject };
 export class ServerRequestHandlers {
   private readonly byMethod = new Map<string, Array<ServerRequestHandler<any>>>();
 
+  /** Makes `handler` the one that answers `method` until the returned subscription is unsubscribed. */
   register<M extends ServerRequestMethod>(method: M, handler: ServerRequestHandler<M>): Subscription {
     if (typeof handler !== 'function') throw new TypeError(`onServerRequest('${method}'): the handler must be a function`);
     // Its own entry: the same function registered twice is unregistered once per subscription.
