@@ -2,9 +2,9 @@
  * Client-side tools with the FakeAppServer: what `thread/start` and `initialize` carry, each shape
  * `execute` may return, which thread a tool belongs to, and when its signal aborts.
  */
-import { NEVER, of } from 'rxjs';
+import { NEVER, of, VirtualTimeScheduler } from 'rxjs';
 import type { JsonRpcId } from '../../src/protocol/messages';
-import { flushMicrotasks, toolCallRequest } from '../../src/testing';
+import { advanceVirtualTime, flushMicrotasks, toolCallRequest } from '../../src/testing';
 import { defineTool, type ToolContext, type ToolReturn } from '../../src/tools';
 import { closeClients, fakeApp } from '../support/fake-app';
 
@@ -97,6 +97,22 @@ describe('client-side tools (FakeAppServer)', () => {
       result: { contentItems: [{ type: 'inputText', text: "no client-side tool 'mine' on this thread" }], success: false },
     });
     expect(runs).toBe(0);
+  });
+
+  it('a tool that gives no answer within handlerTimeoutMs: success: false saying so, and its signal aborts (virtual time)', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const { server, client } = fakeApp({ scheduler }, { experimentalApi: true, handlerTimeoutMs: 500, scheduler });
+    let signal: AbortSignal | undefined;
+    const thread = await client.startThread({ tools: [tool('stuck', (_a, ctx) => ((signal = ctx.signal), NEVER))] });
+    const reply = server.sendRequest((id) => toolCallRequest({ id, threadId: thread.threadId, turnId: 'u', tool: 'stuck' }));
+    await advanceVirtualTime(scheduler, 499);
+    expect(signal!.aborted).toBe(false);
+    await advanceVirtualTime(scheduler, 1);
+    expect(await reply).toEqual({
+      id: 0,
+      result: { contentItems: [{ type: 'inputText', text: "tool 'stuck' gave no answer within 500 ms" }], success: false },
+    });
+    expect(signal!.aborted).toBe(true);
   });
 
   it("aborting the chat's signal aborts the running tool's signal", async () => {

@@ -10,7 +10,7 @@ import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcRequest } from '../pr
 import type { JsonRpcConnection } from '../streams/connection';
 import type { ClientTools } from './client-tools';
 import { PendingApprovals } from './pending-approvals';
-import { defaultReply, type Reply, ServerRequestHandlers } from './request-handlers';
+import { defaultReply, type Reply, ServerRequestHandlers, toolFailure } from './request-handlers';
 import { parseUserInputRequest, UserInputHandler, userInputResponse } from './user-input';
 
 /** How the desk answers. */
@@ -179,22 +179,25 @@ export class ServerRequestDesk {
   /** A call of one of the thread's tools: its answer (failures are `success: false` answers, see `ClientTools.call`). */
   private toolCall(frame: JsonRpcRequest, link: number): void {
     const params = frame.params as DynamicToolCallParams;
-    this.run(
-      frame,
-      link,
-      (signal) => this.options.tools.call(params, signal),
-      () => defaultReply(frame.method, params)!,
-    );
+    const late = (): Reply => ({
+      result: toolFailure(`tool '${params.tool}' gave no answer within ${this.options.handlerTimeoutMs} ms`),
+    });
+    this.run(frame, link, (signal) => this.options.tools.call(params, signal), late, late);
   }
 
   /**
    * Runs a handler for one request and answers exactly once: its first value; `failed(err)` when it
-   * throws or errors; the method's default when it times out or completes empty. Its signal aborts
+   * throws or errors; `fallback()` (the method's default) when it times out or completes empty. Its signal aborts
    * when the answer is moot: the turn ended or was interrupted, the link dropped, the client closed.
    */
-  private run(frame: JsonRpcRequest, link: number, call: (signal: AbortSignal) => unknown, failed: (err: unknown) => Reply): void {
+  private run(
+    frame: JsonRpcRequest,
+    link: number,
+    call: (signal: AbortSignal) => unknown,
+    failed: (err: unknown) => Reply,
+    fallback: () => Reply = () => defaultReply(frame.method, frame.params) ?? failed(new Error('no answer')),
+  ): void {
     const controller = new AbortController();
-    const fallback = () => defaultReply(frame.method, frame.params) ?? failed(new Error('no answer'));
     let answered = false;
     const subscription = fromHandler(() => call(controller.signal), this.options.handlerTimeoutMs, this.options.scheduler)
       .pipe(take(1))
