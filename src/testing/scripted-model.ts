@@ -98,10 +98,11 @@ export const defaultScript: ModelScript = (req) => {
   const out = req.lastFunctionCallOutput;
   if (out) {
     const callId = out.call_id;
-    const patchCall = findPatchCall(req.body, callId);
-    if (patchCall) return { items: [{ type: 'message', text: 'Patch applied.' }] };
-    const called = functionCallName(req.body, callId);
-    if (called && called !== 'exec_command') return { items: [{ type: 'message', text: `Tool ${called} said: ${out.output}` }] };
+    const call = callOf(req.body, callId);
+    if (call?.type === 'custom_tool_call' || call?.name === 'apply_patch') return { items: [{ type: 'message', text: 'Patch applied.' }] };
+    if (call?.type === 'function_call' && call.name !== 'exec_command') {
+      return { items: [{ type: 'message', text: `Tool ${call.name} said: ${out.output}` }] };
+    }
     return { items: [{ type: 'message', text: `Command finished: ${firstOutputLine(out.output)}` }] };
   }
   const text = (req.userText ?? '').trim();
@@ -173,16 +174,10 @@ function firstOutputLine(output: string): string {
   return (body.split('\n').find((l) => l.trim() !== '') ?? '').trim();
 }
 
-function findPatchCall(body: any, callId: string): boolean {
+/** The tool call `callId` in the conversation (a function or custom tool call), if any. */
+function callOf(body: any, callId: string): any {
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
-  return input.some((it) => it?.call_id === callId && (it.type === 'custom_tool_call' || it.name === 'apply_patch'));
-}
-
-/** The name of the function call `callId` in the conversation, if it was one. */
-function functionCallName(body: any, callId: string): string | null {
-  const input: any[] = Array.isArray(body?.input) ? body.input : [];
-  const call = input.find((it) => it?.call_id === callId && it.type === 'function_call');
-  return typeof call?.name === 'string' ? call.name : null;
+  return input.find((it) => it?.call_id === callId && (it.type === 'function_call' || it.type === 'custom_tool_call'));
 }
 
 function textOf(content: unknown): string {
