@@ -86,6 +86,25 @@ describe('client-side tools (FakeAppServer)', () => {
     expect(contexts).toEqual([expect.objectContaining({ threadId: thread.threadId, turnId: 'u', callId: 'call-9' })]);
   });
 
+  it('chat with threadConfig.tools starts a thread with them; the turn gets the tool answer', async () => {
+    const { server, client } = fakeApp({}, { experimentalApi: true });
+    server.onTurn(async (turn) => {
+      const answer = await turn.request((id) =>
+        toolCallRequest({ id, threadId: turn.threadId, turnId: turn.turnId, tool: 'upper', arguments: { text: turn.text } }),
+      );
+      turn.message(`tool said ${JSON.stringify(answer)}`);
+    });
+    const result = await client.chatOnce('shout', {
+      threadConfig: { tools: [tool('upper', (args: { text: string }) => args.text.toUpperCase())] },
+    });
+    expect((server.requestsOf('thread/start')[0].params as any).dynamicTools).toEqual([
+      { type: 'function', name: 'upper', description: 'the upper tool', inputSchema: { type: 'object' } },
+    ]);
+    expect(result.finalText).toBe(
+      `tool said ${JSON.stringify({ id: 0, result: { contentItems: [{ type: 'inputText', text: 'SHOUT' }], success: true } })}`,
+    );
+  });
+
   it("a tool runs only for its own thread; another thread's call of it gets the unknown-tool answer", async () => {
     const { server, client } = fakeApp({}, { experimentalApi: true });
     let runs = 0;
