@@ -283,7 +283,7 @@ export class CodexClient extends ThreadMethods {
   approveApproval(request: ApprovalRequest, opts: ApproveOptions = {}): Promise<void> {
     if (opts.execpolicyAmendment) {
       if (request.kind !== 'command') {
-        return Promise.reject(new TypeError('an execpolicy amendment applies to command approvals only, not to file changes'));
+        return Promise.reject(new TypeError(`an execpolicy amendment applies to command approvals only, not to ${request.kind} approvals`));
       }
       return this.respondApproval(request, { acceptWithExecpolicyAmendment: opts.execpolicyAmendment });
     }
