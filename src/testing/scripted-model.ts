@@ -87,9 +87,9 @@ export function addFilePatch(path: string, content: string): string {
  * - `RUN <shell command>`   → reasoning `Planning to run the command.` then an escalated exec_command
  *                             with justification `Needs to run: <command>` (non-login shell: `bash -c`).
  * - `PATCH <path> <content>`→ apply_patch adding file <path> with the one line <content>.
+ * - `THINK <text>`          → reasoning `Thinking about: <text>` then message `<text>`.
  * - `CALL <name> <json>`    → a function call of tool <name> (`ns.name`: in namespace ns) with the
  *                             JSON arguments <json> (default `{}`), e.g. a client-side tool.
- * - `THINK <text>`          → reasoning `Thinking about: <text>` then message `<text>`.
  * - `STREAM <n> <text>`     → message `<text>` streamed as n delta events.
  * - `REASON <n> <text>`     → reasoning summary `<text>` streamed as n deltas, then message `Reasoned.`
  * - `ECHO <text>` or other  → message `Echo: <text>` streamed as 3 delta events.
@@ -126,15 +126,6 @@ export const defaultScript: ModelScript = (req) => {
           { type: 'exec', command: rest, escalated: true, justification: `Needs to run: ${rest}`, login: false },
         ],
       };
-    case 'CALL': {
-      const c = /^(\S+)\s*([\s\S]*)$/.exec(rest);
-      const full = c ? c[1] : rest;
-      const dot = full.lastIndexOf('.');
-      const args = c && c[2].trim() ? JSON.parse(c[2]) : {};
-      return dot > 0
-        ? { items: [{ type: 'call', namespace: full.slice(0, dot), name: full.slice(dot + 1), arguments: args }] }
-        : { items: [{ type: 'call', name: full, arguments: args }] };
-    }
     case 'PATCH': {
       const p = /^(\S+)\s*([\s\S]*)$/.exec(rest);
       return { items: [{ type: 'patch', patch: addFilePatch(p ? p[1] : 'out.txt', p ? p[2] : '') }] };
@@ -146,6 +137,15 @@ export const defaultScript: ModelScript = (req) => {
           { type: 'message', text: rest },
         ],
       };
+    case 'CALL': {
+      const c = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+      const full = c ? c[1] : rest;
+      const dot = full.lastIndexOf('.');
+      const args = c && c[2].trim() ? JSON.parse(c[2]) : {};
+      return dot > 0
+        ? { items: [{ type: 'call', namespace: full.slice(0, dot), name: full.slice(dot + 1), arguments: args }] }
+        : { items: [{ type: 'call', name: full, arguments: args }] };
+    }
     case 'STREAM': {
       const s = /^(\d+)\s*([\s\S]*)$/.exec(rest);
       return { deltaChunks: s ? Number(s[1]) : 3, items: [{ type: 'message', text: s ? s[2] : rest }] };
