@@ -1,8 +1,9 @@
-import { defer, filter, Observable } from 'rxjs';
+import { defer, filter, Observable, type Subscription, tap } from 'rxjs';
 import { ensureAsyncDispose } from './dispose';
 import { CodexEngine, EngineStats } from './engine/engine';
 import type { ConnectionState } from './engine/link-recovery';
 import type { UserInputHandler } from './engine/user-input';
+import type { ServerRequestHandler } from './engine/request-handlers';
 import { engineSettings } from './engine/settings';
 import type {
   ApprovalDecision,
@@ -34,7 +35,7 @@ import type {
 import { chatInputProblem, type ChatInput } from './protocol/input';
 import type { JsonRpcMessage, JsonRpcRequest } from './protocol/messages';
 import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
-import type { ServerNotification, ServerRequestMessage } from './protocol/server-messages';
+import type { ServerNotification, ServerRequestMessage, ServerRequestMethod } from './protocol/server-messages';
 import { JsonRpcConnection } from './streams/connection';
 // Resolved by package.json `imports`: the Node transports under `node`, stand-ins that throw in browsers.
 import { StdioTransport, unixSocketUrl, WebSocketTransport } from '#node-transports';
@@ -167,7 +168,11 @@ export class CodexClient extends ThreadMethods {
 
   /** One request; typed by the pinned server's method map (any other method string is `unknown`). */
   request<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Promise<ResultOf<M>> {
-    return this.engine.handshake.request(method, params, opts) as Promise<ResultOf<M>>;
+    const threads = this.engine.threads;
+    // A thread opened by a raw request is loaded on this connection too: its chats need no thread/resume.
+    return this.engine.handshake.request(method, params, opts).then((result) => (threads.learn(method, result), result)) as Promise<
+      ResultOf<M>
+    >;
   }
 
   /**
@@ -177,9 +182,10 @@ export class CodexClient extends ThreadMethods {
    * subscription, also while it waits for the handshake.
    */
   request$<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Observable<ResultOf<M>> {
-    return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)) as Observable<
-      ResultOf<M>
-    >;
+    const threads = this.engine.threads;
+    return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)).pipe(
+      tap((result: unknown) => threads.learn(method, result)),
+    ) as Observable<ResultOf<M>>;
   }
 
   // ---- turns ----------------------------------------------------------------------------------
@@ -243,6 +249,10 @@ export class CodexClient extends ThreadMethods {
 
   // ---- approvals and user input ---------------------------------------------------------------
 
+  /**
+   * Decides approval requests (commands, file changes, permissions, and the legacy
+   * `execCommandApproval` / `applyPatchApproval`); null: declined (or manual, see `approvalMode`).
+   */
   setApprovalHandler(handler: ApprovalHandler | null): void {
     this.engine.setApprovalHandler(handler);
   }
@@ -252,32 +262,54 @@ export class CodexClient extends ThreadMethods {
     this.engine.setUserInputHandler(handler);
   }
 
+  /**
+   * Answers every request of `method` (a server request method of the pinned protocol) with
+   * `handler` while subscribed, in place of the built-in answer (approval handler, user-input
+   * handler, client-side tools, or the safe default); unsubscribing restores it. The handler gets
+   * the typed params and `{ signal, requestId }` and returns the typed result (value, Promise or
+   * Observable). A throw becomes a JSON-RPC error answer; no answer within `handlerTimeoutMs` gets
+   * the method's default answer. Each request is answered once, on the link it came on. For an
+   * approval method it also replaces the approval handler and manual mode: those requests then
+   * skip `approvalRequests$` and the pending-approval record.
+   */
+  onServerRequest<M extends ServerRequestMethod>(method: M, handler: ServerRequestHandler<M>): Subscription {
+    return this.engine.onServerRequest(method, handler);
+  }
+
+  /** Answers a pending approval request (manual mode, or ahead of the handler). */
   async respondApproval(request: ApprovalRequest, decision: ApprovalDecision): Promise<void> {
     this.engine.respondApproval(request, decision);
   }
 
+  /** Accepts a pending approval request (for the session with `forSession`). */
   approveApproval(request: ApprovalRequest, opts: ApproveOptions = {}): Promise<void> {
     if (opts.execpolicyAmendment) {
       if (request.kind !== 'command') {
-        return Promise.reject(new TypeError('an execpolicy amendment applies to command approvals only, not to file changes'));
+        return Promise.reject(new TypeError(`an execpolicy amendment applies to command approvals only, not to ${request.kind} approvals`));
       }
       return this.respondApproval(request, { acceptWithExecpolicyAmendment: opts.execpolicyAmendment });
     }
     return this.respondApproval(request, opts.forSession ? 'acceptForSession' : 'accept');
   }
 
+  /** Declines a pending approval request. */
   declineApproval(request: ApprovalRequest): Promise<void> {
     return this.respondApproval(request, 'decline');
   }
 
+  /** Answers a pending approval request `cancel` (the turn stops). */
   cancelApproval(request: ApprovalRequest): Promise<void> {
     return this.respondApproval(request, 'cancel');
   }
 
   // ---- threads (thread-methods.ts has the plain request wrappers) -------------------------------
 
-  protected openThread(method: 'thread/start' | 'thread/resume' | 'thread/fork', params: Record<string, unknown>): Promise<string> {
-    return this.engine.threads.open(method, params);
+  protected openThread(
+    method: 'thread/start' | 'thread/resume' | 'thread/fork',
+    params: Record<string, unknown>,
+    tools?: ThreadConfig['tools'],
+  ): Promise<string> {
+    return this.engine.threads.open(method, params, tools);
   }
 
   protected handle(threadId: string, defaults: ThreadConfig = {}): ThreadHandle {

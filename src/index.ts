@@ -5,6 +5,11 @@ export type { EngineStats } from './engine/engine';
 export type { ConnectionState } from './engine/link-recovery';
 export type { LinkEvent, OutboundHandle } from './streams/transport';
 export type { UserInputAnswers, UserInputHandler, UserInputRequest } from './engine/user-input';
+export type { ServerRequestContext, ServerRequestHandler } from './engine/request-handlers';
+export { defineTool } from './tools';
+export type { StandardSchemaV1, ToolContentItem, ToolContext, ToolDefinition, ToolOutput, ToolReturn } from './tools';
+export { elicitationHandler } from './elicitation';
+export type { ElicitationAnswer, ElicitationHandlers, FormElicitation, UrlElicitation } from './elicitation';
 export type * from './options';
 export { DEFAULTS } from './defaults';
 export * from './errors';
@@ -36,6 +41,8 @@ export type {
   ServerRequestMessage,
   ServerRequestMethod,
   ServerRequestParams,
+  ServerRequestResult,
+  ServerRequestResultMap,
 } from './protocol/server-messages';
 export * as codecs from './protocol/codecs';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version';

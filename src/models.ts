@@ -7,6 +7,9 @@ import type { ThreadItem } from './protocol/generated/v2/ThreadItem';
 import type { ThreadTokenUsage } from './protocol/generated/v2/ThreadTokenUsage';
 import type { TurnError } from './protocol/generated/v2/TurnError';
 import type { TurnPlanStep } from './protocol/generated/v2/TurnPlanStep';
+import type { RequestPermissionProfile } from './protocol/generated/v2/RequestPermissionProfile';
+import type { ServerRequestMethod } from './protocol/server-messages';
+import type { ToolDefinition } from './tools';
 
 /** The type of a thread item of the pinned protocol (`'agentMessage'`, `'commandExecution'`, ...). */
 export type ThreadItemType = ThreadItem['type'];
@@ -127,6 +130,12 @@ export interface ThreadConfig {
   personality?: string | null;
   ephemeral?: boolean | null;
   config?: Record<string, unknown> | null;
+  /**
+   * Client-side tools of a new thread (sent on `thread/start` as the experimental `dynamicTools`):
+   * the model can call them, and their `execute` runs in this process. Needs
+   * `ClientOptions.experimentalApi`; only a new thread takes them (not resume or fork).
+   */
+  tools?: readonly ToolDefinition<any>[];
 }
 
 /** Per-turn overrides for turn/start. Omitted keys are not sent; `null` is. */
@@ -150,6 +159,12 @@ interface ApprovalRequestBase {
   readonly reason: string | null;
   /** The request's params as the server sent them. */
   readonly raw: Readonly<Record<string, unknown>>;
+  /**
+   * The server request it came as (absent on requests built by hand). The legacy
+   * `execCommandApproval` / `applyPatchApproval` come as `command` / `fileChange` requests with no
+   * turn id (`turnId: ''`) and `itemId` = their `callId`; the decision is sent in their own shape.
+   */
+  readonly method?: ServerRequestMethod;
 }
 
 export interface CommandApprovalRequest extends ApprovalRequestBase {
@@ -175,7 +190,21 @@ export interface FileChangeApprovalRequest extends ApprovalRequestBase {
   readonly grantRoot: string | null;
 }
 
-export type ApprovalRequest = CommandApprovalRequest | FileChangeApprovalRequest;
+/**
+ * `item/permissions/requestApproval`: the agent asks for more permissions (network, file system).
+ * `accept` grants what was asked for the turn, `acceptForSession` for the session, `decline` and
+ * `cancel` grant nothing.
+ */
+export interface PermissionsApprovalRequest extends ApprovalRequestBase {
+  readonly kind: 'permissions';
+  /** What is asked for. */
+  readonly permissions: Readonly<RequestPermissionProfile>;
+  readonly cwd: string | null;
+  readonly environmentId: string | null;
+}
+
+/** A request for approval, by `kind`: a command, a file change, or more permissions. */
+export type ApprovalRequest = CommandApprovalRequest | FileChangeApprovalRequest | PermissionsApprovalRequest;
 
 export type ApprovalDecision =
   'accept' | 'acceptForSession' | 'decline' | 'cancel' | { readonly acceptWithExecpolicyAmendment: readonly string[] };
@@ -223,8 +252,10 @@ export interface Diagnostic {
    * `stderr`: a line the server wrote to stderr; `invalid-json`: an inbound line that is not JSON;
    * `oversized-frame`: an inbound line or message over `maxFrameBytes`, discarded (`detail`: its head);
    * `invalid-frame`: JSON that is not a JSON-RPC frame, or a routed frame whose params failed to
-   * decode; `unmatched-response`: a response to no pending request; `handler-error`: an approval or
-   * user-input handler failed; `version-mismatch`: the server's version is not the one the protocol
+   * decode; `unmatched-response`: a response to no pending request; `handler-error`: an approval,
+   * user-input, tool or server-request handler failed; `default-answer`: a server request was
+   * answered by codex-rx's safe default because nothing was registered for it (once per method;
+   * `detail`: `{method}`); `version-mismatch`: the server's version is not the one the protocol
    * types were generated from (once per connection; `detail`: `{serverVersion, protocolVersion}`);
    * `transport`: a relay's app-server failed or did not start (the relay's own events);
    * `protocol`: any other oddity.
@@ -236,6 +267,7 @@ export interface Diagnostic {
     | 'invalid-frame'
     | 'unmatched-response'
     | 'handler-error'
+    | 'default-answer'
     | 'version-mismatch'
     | 'transport'
     | 'protocol';

@@ -4,6 +4,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import type { ChatContinuation, ThreadConfig, TurnOverrides } from './models';
+import type { InitializeCapabilities } from './protocol/generated/InitializeCapabilities';
 import type { UserInput } from './protocol/generated/v2/UserInput';
 import type { StdioTransportOptions } from './streams/stdio';
 import type { WebSocketTransportOptions } from './streams/websocket';
@@ -67,6 +68,17 @@ export interface ClientOptions extends ConnectionOptions {
   idleGraceMs?: number;
   /** `clientInfo` sent by `initialize`. Default: this package's name and version. */
   clientInfo?: { name: string; version: string; title?: string };
+  /**
+   * Opts into the server's experimental API (sent as `initialize` capabilities `experimentalApi`):
+   * needed for client-side tools (`ThreadConfig.tools`). Default false.
+   */
+  experimentalApi?: boolean;
+  /**
+   * The rest of the pinned protocol's `initialize` capabilities, e.g. `optOutNotificationMethods`
+   * (notification methods this connection does not want) or `requestAttestation` (opt into
+   * `attestation/generate` requests; answer them with `onServerRequest`). Sent on every handshake.
+   */
+  capabilities?: Omit<Partial<InitializeCapabilities>, 'experimentalApi'>;
 }
 
 /** Options of `CodexClient.connectStdio`: the transport's and the client's. */

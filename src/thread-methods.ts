@@ -25,24 +25,28 @@ type P<M extends ClientRequestMethod> = ParamsOf<M>;
 export abstract class ThreadMethods {
   abstract request<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts?: RequestOptions): Promise<ResultOf<M>>;
   /** Sends a request that opens a thread (remembered as known) and resolves with the thread's id. */
-  protected abstract openThread(method: 'thread/start' | 'thread/resume' | 'thread/fork', params: Record<string, unknown>): Promise<string>;
+  protected abstract openThread(
+    method: 'thread/start' | 'thread/resume' | 'thread/fork',
+    params: Record<string, unknown>,
+    tools?: ThreadConfig['tools'],
+  ): Promise<string>;
   protected abstract handle(threadId: string, defaults?: ThreadConfig): ThreadHandle;
 
   /** Starts a thread and returns its handle. */
   async startThread(config: ThreadConfig = {}): Promise<ThreadHandle> {
-    return this.handle(await this.openThread('thread/start', threadConfigParams(config)), config);
+    return this.handle(await this.openThread('thread/start', threadConfigParams(config), config.tools), config);
   }
 
   /** Loads an existing thread (optionally with new settings) and returns its handle. */
   async resumeThread(threadId: string, opts: ThreadOpenOptions = {}): Promise<ThreadHandle> {
-    const id = await this.openThread('thread/resume', { threadId, ...threadConfigParams(opts.overrides) });
+    const id = await this.openThread('thread/resume', { threadId, ...threadConfigParams(opts.overrides) }, opts.overrides?.tools);
     return this.handle(id, opts.overrides ?? {});
   }
 
   /** Forks a thread and returns the new thread's handle. */
   async forkThread(threadId: string, opts: ThreadOpenOptions = {}): Promise<ThreadHandle> {
     const { personality: _p, ...forkable } = threadConfigParams(opts.overrides);
-    return this.handle(await this.openThread('thread/fork', { threadId, ...forkable }), opts.overrides ?? {});
+    return this.handle(await this.openThread('thread/fork', { threadId, ...forkable }, opts.overrides?.tools), opts.overrides ?? {});
   }
 
   readThread(threadId: string, opts: ReadThreadOptions = {}): Promise<ResultOf<'thread/read'>> {

@@ -145,3 +145,37 @@ describe('an approval asked on a link that dropped, and asked again on the new o
     await close();
   });
 });
+
+describe('an onServerRequest handler or a client-side tool asked on a link that dropped', () => {
+  const toolCall = (callId: string) => ({
+    id: 0,
+    method: 'item/tool/call',
+    params: { threadId: T, turnId: U, callId, namespace: null, tool: 'lookup', arguments: {} },
+  });
+
+  it('its signal aborts when the link drops, and its late answer does not go out on the new link', async () => {
+    const { transport, client, answers, relink, close } = setup();
+    const signals: AbortSignal[] = [];
+    const pending: Array<(token: string) => void> = [];
+    client.onServerRequest('item/tool/call', (_params, ctx) => {
+      signals.push(ctx.signal);
+      return new Promise((resolve) => pending.push((text) => resolve({ contentItems: [{ type: 'inputText', text }], success: true })));
+    });
+    await flushMicrotasks();
+    transport.push(toolCall('c1'));
+    await flushMicrotasks();
+    expect(signals.map((s) => s.aborted)).toEqual([false]);
+    await relink();
+    expect(signals.map((s) => s.aborted)).toEqual([true]);
+    transport.push(toolCall('c2'));
+    await flushMicrotasks();
+    pending[0]!('for link 1');
+    await flushMicrotasks();
+    expect(answers(2)).toEqual([]);
+    pending[1]!('for link 2');
+    await flushMicrotasks();
+    expect(answers(1)).toEqual([]);
+    expect(answers(2)).toEqual([{ id: 0, result: { contentItems: [{ type: 'inputText', text: 'for link 2' }], success: true } }]);
+    await close();
+  });
+});

@@ -9,7 +9,7 @@ function registry(capacity: number) {
     const id = (params as { threadId?: string }).threadId ?? `new-${++n}`;
     return { thread: { id } };
   };
-  return { threads: new ThreadRegistry(request, capacity), sent };
+  return { threads: new ThreadRegistry(request, undefined, capacity), sent };
 }
 
 describe('ThreadRegistry', () => {

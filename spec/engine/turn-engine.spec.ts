@@ -514,12 +514,14 @@ describe('turn engine: server requests', () => {
   const answersTo = (transport: InMemoryTransport, id: number | string) =>
     transport.sent.filter((f) => f.id === id && f.method === undefined);
 
-  it('an unknown server request (id 0) is answered with -32601 at once', async () => {
+  it('a server request nothing handles (id 0) gets its default answer at once', async () => {
     // sync delivery: the request reaches the client inside sendRequest(), and so does its answer
     const { client, server, transport } = fakeServer({ mode: 'sync' });
     await client.start();
     const answer = server.sendRequest('item/tool/call', { threadId: 't', turnId: 'u', callId: 'c', tool: 'x', arguments: {} });
-    expect(answersTo(transport, 0)).toEqual([{ id: 0, error: { code: -32601, message: expect.stringContaining('item/tool/call') } }]);
+    expect(answersTo(transport, 0)).toEqual([
+      { id: 0, result: { contentItems: [{ type: 'inputText', text: "no client-side tool 'x' on this thread" }], success: false } },
+    ]);
     await expect(answer).resolves.toEqual(answersTo(transport, 0)[0]);
   });
 

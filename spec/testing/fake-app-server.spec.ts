@@ -166,7 +166,7 @@ describe('FakeAppServer: method overrides and server requests', () => {
   it('sendRequest() sends any server request, numbered from 0, and resolves with the answer as sent', async () => {
     const { server, client } = fakeApp();
     await client.initialize();
-    const unknown = await server.sendRequest('item/tool/call', { threadId: 't', turnId: 'u', callId: 'c', tool: 'x', arguments: {} });
+    const unknown = await server.sendRequest('vendor/unknown', { threadId: 't', turnId: 'u' });
     expect(unknown).toEqual({ id: 0, error: expect.objectContaining({ code: -32601 }) });
     client.setUserInputHandler(() => ({ q: ['a'] }));
     const built = await server.sendRequest((id) =>
@@ -178,7 +178,7 @@ describe('FakeAppServer: method overrides and server requests', () => {
   it('sync delivery answers inside the client send', async () => {
     const { server, client } = fakeApp({ delivery: 'sync' });
     await client.initialize();
-    const reply = server.sendRequest('item/tool/call', { threadId: 't', turnId: 'u' });
+    const reply = server.sendRequest('vendor/unknown', { threadId: 't', turnId: 'u' });
     // answered at once, within sendRequest
     expect(server.serverRequests[0]!.answer).toMatchObject({ id: 0, error: { code: -32601 } });
     await reply;

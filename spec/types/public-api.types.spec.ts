@@ -95,6 +95,7 @@ describe('public types', () => {
         case 'completed':
           return e.result.finalText;
         case 'approval':
+          if (e.request.kind === 'permissions') return JSON.stringify(e.request.permissions);
           return e.request.kind === 'command' ? (e.request.command ?? '') : (e.request.grantRoot ?? '');
         default:
           // @ts-expect-error `delta` only exists on delta events

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
 import type { InterruptOptions } from '../options';
@@ -15,11 +15,14 @@ import { turnIdOf } from '../protocol/items';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import { BufferBudget } from './buffer-budget';
+import { ClientTools } from './client-tools';
 import { Handshake } from './handshake';
 import { IdleRecovery, StoredTurn } from './idle-recovery';
 import { Interrupts } from './interrupts';
 import { ConnectionState, LinkRecovery } from './link-recovery';
+import type { ServerRequestHandler } from './request-handlers';
 import { ServerRequestDesk } from './server-requests';
+import type { ServerRequestMethod } from '../protocol/server-messages';
 import { recentTurns } from './stored-turns';
 import type { UserInputHandler } from './user-input';
 import type { EngineSettings } from './settings';
@@ -73,12 +76,14 @@ export class CodexEngine {
     const { scheduler } = settings;
     this.budget = new BufferBudget(settings.maxBufferedBytes);
     this.router = new TurnRouter(this.budget);
-    this.handshake = new Handshake(connection, settings.clientInfo);
-    this.threads = new ThreadRegistry((method, params) => this.handshake.request(method, params));
+    this.handshake = new Handshake(connection, settings.clientInfo, settings.capabilities);
+    const tools = new ClientTools(settings.experimentalApi);
+    this.threads = new ThreadRegistry((method, params) => this.handshake.request(method, params), tools);
     this.desk = new ServerRequestDesk(connection, {
       manual: settings.approvalMode === 'manual',
       handlerTimeoutMs: settings.handlerTimeoutMs,
       scheduler,
+      tools,
     });
     this.approvalRequests$ = this.desk.approvalRequests$;
     this.recovery = new IdleRecovery({
@@ -111,11 +116,12 @@ export class CodexEngine {
     });
     this.connectionState$ = links.state$;
     connection.onNotification = (n) => this.onNotification(n);
-    connection.onServerRequest = (r) => this.onServerRequest(r);
+    connection.onServerRequest = (r) => this.onRequestFrame(r);
     connection.onClose((err) => {
       this.router.failAll(err);
       this.recovery.dispose();
       this.desk.dispose();
+      tools.clear();
       this.interrupts.clear(err);
       this.queue.clear();
     });
@@ -139,6 +145,11 @@ export class CodexEngine {
 
   setUserInputHandler(handler: UserInputHandler | null): void {
     this.desk.setUserInputHandler(handler);
+  }
+
+  /** Answers `method` with `handler` until unsubscribed. */
+  onServerRequest<M extends ServerRequestMethod>(method: M, handler: ServerRequestHandler<M>): Subscription {
+    return this.desk.handlers.register(method, handler);
   }
 
   /** Answers a pending approval (manual mode, or ahead of the handler). */
@@ -190,7 +201,7 @@ export class CodexEngine {
     if (this.settings.strict && turnId !== undefined) this.router.get(turnId)?.fail(error);
   }
 
-  private onServerRequest(r: JsonRpcRequest): void {
+  private onRequestFrame(r: JsonRpcRequest): void {
     // The desk first: it records a pending approval before the turn's consumers see the request.
     this.desk.handle(r);
     this.router.route(r, turnIdOf(r));

@@ -29,6 +29,8 @@ export class Handshake {
   constructor(
     private readonly connection: JsonRpcConnection,
     private readonly clientInfo: { name: string; version: string; title?: string },
+    /** The capabilities from the client's options; those given to `initialize()` win key by key. */
+    private readonly capabilities: Record<string, unknown> | null = null,
   ) {
     // Every request's error answer, the engine's own included: a method the server lacks says so.
     connection.explainErrorsWith((err, method) => explainUnknownMethod(err, method, this.version) as Error);
@@ -112,7 +114,8 @@ export class Handshake {
   private async run(params: Record<string, unknown>, opts: InitializeOptions, now: boolean): Promise<InitializeResult> {
     this.params = params;
     await this.connection.start();
-    const body = { clientInfo: this.clientInfo, ...params };
+    const body: Record<string, unknown> = { clientInfo: this.clientInfo, ...params };
+    if (this.capabilities) body.capabilities = { ...this.capabilities, ...(params.capabilities as object | undefined) };
     const send = now ? this.connection.requestNow : this.connection.request;
     const raw = (await send.call(this.connection, 'initialize', body, { timeoutMs: opts.timeoutMs })) as Record<string, unknown>;
     this.connection.notify('initialized');

@@ -1,12 +1,16 @@
-import { concat, defer, from, Observable, of, SchedulerLike, Subject, Subscription, take } from 'rxjs';
+import { concat, defer, from, Observable, of, SchedulerLike, Subject, Subscription, take, TimeoutError } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
 import { ApprovalReply, decide, fromHandler } from '../operators/intercept-approvals';
 import { approvalResponse, isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
+import { DynamicToolCallParamsCodec } from '../protocol/codecs';
 import { describeValue } from '../protocol/describe';
+import type { DynamicToolCallParams } from '../protocol/generated/v2/DynamicToolCallParams';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
+import type { ClientTools } from './client-tools';
 import { PendingApprovals } from './pending-approvals';
+import { defaultReply, type Reply, ServerRequestHandlers, toolFailure } from './request-handlers';
 import { parseUserInputRequest, UserInputHandler, userInputResponse } from './user-input';
 
 /** How the desk answers. */
@@ -17,12 +21,16 @@ export interface DeskOptions {
   readonly handlerTimeoutMs: number | null;
   /** The clock of those timeouts. */
   readonly scheduler: SchedulerLike;
+  /** The client-side tools of each thread (`item/tool/call`). */
+  readonly tools: ClientTools;
 }
 
 /**
- * Answers every server request, exactly once, whoever is subscribed to the turn: approvals through
- * their handler (or manual mode, or decline), user input through its handler (or an error),
- * anything else with -32601. Its record of pending approvals is the only one: a turn's
+ * Answers every server request, exactly once, whoever is subscribed to the turn: a method with an
+ * `onServerRequest` handler through it; else approvals through their handler (or manual mode, or
+ * decline), user input through its handler, tool calls through the thread's tools, and every other
+ * method of the protocol with its safe default (`defaultReply`); a method the protocol lacks gets
+ * -32601. Its record of pending approvals is the only one: a turn's
  * inactivity clock pauses while it holds one of the turn's. A request is answered only on the link
  * it came on: the server of a new link numbers its requests anew, so an answer for a request of a
  * dropped link would answer another request there.
@@ -36,6 +44,12 @@ export class ServerRequestDesk {
   private userInputHandler: UserInputHandler | null = null;
   /** Handlers still deciding, of the current link. */
   private readonly deciding = new Set<Subscription>();
+  /** Those of them whose answer is moot once their turn ends (tools and `onServerRequest` handlers). */
+  private readonly decidingPerTurn = new Map<string, Set<Subscription>>();
+  /** `onServerRequest` registrations. */
+  readonly handlers = new ServerRequestHandlers();
+  /** Methods whose default answer was reported (one diagnostic each). */
+  private readonly defaultsReported = new Set<string>();
 
   constructor(
     private readonly connection: JsonRpcConnection,
@@ -70,13 +84,12 @@ export class ServerRequestDesk {
   /** Handles one server request frame (of the connection's current link). */
   handle(request: JsonRpcRequest): void {
     const link = this.connection.link;
-    if (isApprovalMethod(request.method)) this.approval(request, link);
-    else if (request.method === 'item/tool/requestUserInput') this.userInput(request, link);
-    else {
-      this.send(link, request.id, {
-        error: { code: ErrorCodes.MethodNotFound, message: `codex-rx has no handler for server request '${request.method}'` },
-      });
-    }
+    const custom = this.handlers.get(request.method);
+    if (custom) this.custom(request, link, custom);
+    else if (isApprovalMethod(request.method)) this.approval(request, link);
+    else if (request.method === 'item/tool/requestUserInput' && this.userInputHandler) this.userInput(request, link, this.userInputHandler);
+    else if (request.method === 'item/tool/call' && this.isToolOfThread(request.params)) this.toolCall(request, link);
+    else this.fallback(request, link);
   }
 
   /** Answers an approval that is still pending; `CodexProtocolError` otherwise. */
@@ -103,22 +116,114 @@ export class ServerRequestDesk {
     this.pending.clear();
   }
 
-  /** A turn ended: its pending approvals can no longer be answered. */
+  /** A turn ended: its pending approvals can no longer be answered, its tool calls' signals abort. */
   dropTurn(turnId: string): void {
     this.pending.takeTurn(turnId);
+    this.stopDecidingFor(turnId);
   }
 
-  /** The turn is being interrupted: its pending approvals are answered `cancel` now. */
+  /** The turn is being interrupted: its pending approvals are answered `cancel` now, its tool calls' signals abort. */
   cancelTurn(turnId: string): void {
     const link = this.connection.link;
     for (const request of this.pending.takeTurn(turnId))
       this.send(link, request.requestId, { result: approvalResponse(request, 'cancel') });
+    this.stopDecidingFor(turnId);
   }
 
   dispose(): void {
     this.stopDeciding();
     this.pending.clear();
     this.approvals.complete();
+  }
+
+  /** Answers with the method's safe default (reported once per method), or -32601 for a method the protocol lacks. */
+  private fallback(frame: JsonRpcRequest, link: number): void {
+    const reply = defaultReply(frame.method, frame.params);
+    if (!reply) {
+      this.send(link, frame.id, {
+        error: { code: ErrorCodes.MethodNotFound, message: `codex-rx has no handler for server request '${frame.method}'` },
+      });
+      return;
+    }
+    if (!this.defaultsReported.has(frame.method)) {
+      this.defaultsReported.add(frame.method);
+      const how = 'error' in reply ? `error: ${reply.error.message}` : `result ${describeValue(reply.result)}`;
+      this.connection.report({
+        kind: 'default-answer',
+        message: `'${frame.method}' answered with codex-rx's default (${how}); register client.onServerRequest('${frame.method}', handler) to answer it`,
+        detail: { method: frame.method },
+      });
+    }
+    this.send(link, frame.id, reply);
+  }
+
+  /** An `onServerRequest` handler answers: its result, an error answer when it fails, the default when it gives none. */
+  private custom(frame: JsonRpcRequest, link: number, handler: (params: any, ctx: any) => unknown): void {
+    this.run(
+      frame,
+      link,
+      (signal) => handler(frame.params, { requestId: frame.id, signal }),
+      (err) => ({
+        error: {
+          code: ErrorCodes.InternalError,
+          message: `${frame.method} handler failed: ${(err as Error)?.message ?? describeValue(err)}`,
+        },
+      }),
+    );
+  }
+
+  private isToolOfThread(params: unknown): params is DynamicToolCallParams {
+    return DynamicToolCallParamsCodec.is(params) && this.options.tools.has(params.threadId, params.namespace, params.tool);
+  }
+
+  /** A call of one of the thread's tools: its answer (failures are `success: false` answers, see `ClientTools.call`). */
+  private toolCall(frame: JsonRpcRequest, link: number): void {
+    const params = frame.params as DynamicToolCallParams;
+    const late = (): Reply => ({
+      result: toolFailure(`tool '${params.tool}' gave no answer within ${this.options.handlerTimeoutMs} ms`),
+    });
+    this.run(frame, link, (signal) => this.options.tools.call(params, signal), late, late);
+  }
+
+  /**
+   * Runs a handler for one request and answers exactly once: its first value; `failed(err)` when it
+   * throws or errors; `fallback()` (the method's default) when it times out or completes empty. Its signal aborts
+   * when the answer is moot: the turn ended or was interrupted, the link dropped, the client closed.
+   */
+  private run(
+    frame: JsonRpcRequest,
+    link: number,
+    call: (signal: AbortSignal) => unknown,
+    failed: (err: unknown) => Reply,
+    fallback: () => Reply = () => defaultReply(frame.method, frame.params) ?? failed(new Error('no answer')),
+  ): void {
+    const controller = new AbortController();
+    let answered = false;
+    const subscription = fromHandler(() => call(controller.signal), this.options.handlerTimeoutMs, this.options.scheduler)
+      .pipe(take(1))
+      .subscribe({
+        next: (result) => {
+          answered = true;
+          this.send(link, frame.id, { result });
+        },
+        error: (err) => {
+          answered = true;
+          const timedOut = err instanceof TimeoutError;
+          // The handler may still be working: tell it its answer is no longer wanted.
+          if (timedOut) controller.abort(new Error(`no answer to ${frame.method} within ${this.options.handlerTimeoutMs} ms`));
+          const message = timedOut ? `no answer within ${this.options.handlerTimeoutMs} ms; sent the default` : (err as Error)?.message;
+          this.report(`${frame.method} handler failed for request ${describeValue(frame.id)}: ${message}`, err, frame);
+          this.send(link, frame.id, timedOut ? fallback() : failed(err));
+        },
+        complete: () => {
+          if (!answered) this.send(link, frame.id, fallback());
+        },
+      });
+    subscription.add(() => {
+      if (!answered) controller.abort(new Error(`the answer to ${frame.method} is no longer wanted`));
+    });
+    const turnId = (frame.params as { turnId?: unknown } | null)?.turnId;
+    this.track(subscription, typeof turnId === 'string' ? turnId : undefined);
   }
 
   private approval(frame: JsonRpcRequest, link: number): void {
@@ -164,15 +269,28 @@ export class ServerRequestDesk {
     this.send(link, id, reply);
   }
 
-  /** Keeps a handler's subscription until it answers, so that a dropped link can end it. */
-  private track(subscription: Subscription): void {
+  /** Keeps a handler's subscription until it answers, so that a dropped link (or the end of `turnId`) can end it. */
+  private track(subscription: Subscription, turnId?: string): void {
     if (subscription.closed) return;
     this.deciding.add(subscription);
     subscription.add(() => this.deciding.delete(subscription));
+    if (turnId === undefined) return;
+    const ofTurn = this.decidingPerTurn.get(turnId) ?? new Set<Subscription>();
+    this.decidingPerTurn.set(turnId, ofTurn);
+    ofTurn.add(subscription);
+    subscription.add(() => {
+      ofTurn.delete(subscription);
+      if (ofTurn.size === 0 && this.decidingPerTurn.get(turnId) === ofTurn) this.decidingPerTurn.delete(turnId);
+    });
   }
 
   private stopDeciding(): void {
     for (const subscription of [...this.deciding]) subscription.unsubscribe();
+  }
+
+  private stopDecidingFor(turnId: string): void {
+    const ofTurn = this.decidingPerTurn.get(turnId);
+    if (ofTurn) for (const subscription of [...ofTurn]) subscription.unsubscribe();
   }
 
   private send(link: number, id: JsonRpcId, reply: { result: unknown } | { error: JsonRpcErrorObject }): void {
@@ -190,12 +308,10 @@ export class ServerRequestDesk {
     this.connection.report({ kind: 'handler-error', message, error: error instanceof Error ? error : undefined, detail });
   }
 
-  private userInput(frame: JsonRpcRequest, link: number): void {
+  private userInput(frame: JsonRpcRequest, link: number, handler: UserInputHandler): void {
     const fail = (message: string, code: number = ErrorCodes.InternalError) => this.send(link, frame.id, { error: { code, message } });
     const request = parseUserInputRequest(frame);
     if (!request) return fail('invalid item/tool/requestUserInput params', ErrorCodes.InvalidParams);
-    const handler = this.userInputHandler;
-    if (!handler) return fail('codex-rx has no user input handler', ErrorCodes.MethodNotFound);
     let answered = false;
     this.track(
       fromHandler(() => handler(request), this.options.handlerTimeoutMs, this.options.scheduler)

@@ -16,6 +16,9 @@ export interface EngineSettings {
   readonly handlerTimeoutMs: number | null;
   readonly idleGraceMs: number;
   readonly clientInfo: { name: string; version: string; title?: string };
+  readonly experimentalApi: boolean;
+  /** The `initialize` capabilities from the options (`experimentalApi` included), or null when none were set. */
+  readonly capabilities: Record<string, unknown> | null;
 }
 
 /** Applies `DEFAULTS` to the options given. */
@@ -34,5 +37,11 @@ export function engineSettings(options: ClientOptions): EngineSettings {
     handlerTimeoutMs: pick('handlerTimeoutMs', DEFAULTS.handlerTimeoutMs),
     idleGraceMs: pick('idleGraceMs', DEFAULTS.idleGraceMs),
     clientInfo: pick('clientInfo', { name: PACKAGE_NAME, version: PACKAGE_VERSION }),
+    experimentalApi: options.experimentalApi === true,
+    // Sent only when asked for: a client that sets neither sends the handshake it always sent.
+    capabilities:
+      options.experimentalApi !== undefined || options.capabilities !== undefined
+        ? { ...options.capabilities, experimentalApi: options.experimentalApi === true }
+        : null,
   };
 }

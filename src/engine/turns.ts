@@ -101,6 +101,7 @@ export class TurnEngine implements TurnCallHost {
   result(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Promise<ChatResult> {
     try {
       validateChatArgs(text, options);
+      this.checkTools(options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -176,6 +177,7 @@ export class TurnEngine implements TurnCallHost {
     shape: (frames$: Observable<JsonRpcMessage>, session: TurnSession, fresh: boolean) => Observable<R>,
   ): Observable<R> {
     validateChatArgs(text, options);
+    this.checkTools(options);
     const { settings, desk } = this.parts;
     const idleMs = this.idleMs(options);
     return new Observable<R>((subscriber) =>
@@ -197,6 +199,12 @@ export class TurnEngine implements TurnCallHost {
         return shape(frames$, s, fresh).subscribe(out);
       }).begin(text),
     );
+  }
+
+  /** Tools the chat's new thread cannot take fail the call at once (`TypeError`), before anything is sent. */
+  private checkTools(options: ChatOptions): void {
+    const tools = options.threadConfig?.tools;
+    if (tools?.length) this.parts.threads.checkTools(options.threadId === undefined ? 'thread/start' : 'thread/resume', tools);
   }
 
   private idleMs(options: ChatOptions): number | null {

@@ -12,12 +12,12 @@ import {
   timeout,
 } from 'rxjs';
 import type { ApprovalHandler, ApprovalRequest } from '../models';
-import { approvalResponse, isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
+import { approvalResponse, type ApprovalPayload, isApprovalMethod, parseApprovalRequest } from '../protocol/approvals';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/messages';
 import { guard, operate, operatorObserver } from './util/operate';
 
 /** How `interceptApprovals` answers a request: a result, or a JSON-RPC error. */
-export type ApprovalReply = { result: { decision: unknown } } | { error: JsonRpcErrorObject };
+export type ApprovalReply = { result: ApprovalPayload } | { error: JsonRpcErrorObject };
 
 /** Configuration of `interceptApprovals()`. */
 export interface InterceptApprovalsConfig {
@@ -30,7 +30,8 @@ export interface InterceptApprovalsConfig {
 }
 
 /**
- * Takes command and file-change approval requests out of a frame stream, hands each (parsed) to
+ * Takes approval requests (commands, file changes, permissions, and the legacy `execCommandApproval`
+ * / `applyPatchApproval`) out of a frame stream, hands each (parsed) to
  * `handler`, and answers it through `respond` (with the parsed request, or null for one whose params
  * did not decode): the decision, or `decline` when the handler throws,
  * rejects, errors, completes without a value or gives an invalid decision. A request whose params
@@ -84,14 +85,14 @@ export function decide(
 ): Subscription {
   const declineBecause = (error: unknown) => {
     config.onHandlerError?.(request, error);
-    answer({ result: { decision: 'decline' } });
+    answer({ result: approvalResponse(request, 'decline') });
   };
   const decision$ = fromHandler(() => handler(request), config.handlerTimeoutMs, config.scheduler);
   let answered = false;
   return decision$.pipe(take(1)).subscribe({
     next: (decision) => {
       answered = true;
-      let payload: { decision: unknown };
+      let payload: ApprovalPayload;
       try {
         payload = approvalResponse(request, decision);
       } catch (err) {

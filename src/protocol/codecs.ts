@@ -148,6 +148,30 @@ export const FileChangeApprovalParamsCodec = t.intersection(
   [t.type({ threadId: t.string, turnId: t.string, itemId: t.string }), t.partial({ reason: nullableString, grantRoot: nullableString })],
   'FileChangeApprovalParams',
 );
+export const PermissionsApprovalParamsCodec = t.intersection(
+  [
+    t.type({ threadId: t.string, turnId: t.string, itemId: t.string, permissions: t.type({}) }),
+    t.partial({ reason: nullableString, cwd: nullableString, environmentId: nullableString }),
+  ],
+  'PermissionsApprovalParams',
+);
+/** The legacy `execCommandApproval` (thread = `conversationId`, item = `callId`). */
+export const ExecCommandApprovalParamsCodec = t.intersection(
+  [
+    t.type({ conversationId: t.string, callId: t.string, command: t.array(t.string) }),
+    t.partial({ reason: nullableString, cwd: nullableString, approvalId: nullableString }),
+  ],
+  'ExecCommandApprovalParams',
+);
+/** The legacy `applyPatchApproval`. */
+export const ApplyPatchApprovalParamsCodec = t.intersection(
+  [t.type({ conversationId: t.string, callId: t.string }), t.partial({ reason: nullableString, grantRoot: nullableString })],
+  'ApplyPatchApprovalParams',
+);
+export const DynamicToolCallParamsCodec = t.intersection(
+  [t.type({ threadId: t.string, turnId: t.string, callId: t.string, tool: t.string }), t.partial({ namespace: nullableString })],
+  'DynamicToolCallParams',
+);
 export const UserInputQuestionCodec = t.type({ id: t.string }, 'UserInputQuestion');
 export const ToolRequestUserInputParamsCodec = t.intersection(
   [t.type({ threadId: t.string, turnId: t.string, questions: t.array(UserInputQuestionCodec) }), t.partial({ itemId: t.string })],

@@ -16,6 +16,8 @@ export type {
   ServerRequestMessage,
   ServerRequestMethod,
   ServerRequestParams,
+  ServerRequestResult,
+  ServerRequestResultMap,
 } from './server-messages';
 export type { ClientRequestMap, ClientRequestMethod, KnownClientRequestMethod, ParamsOf, ResultOf } from './methods';
 export type { ChatInput } from './input';

@@ -30,6 +30,11 @@ export function itemText(item: Record<string, unknown>): string | null {
       return typeof item.command === 'string' ? item.command : null;
     case 'agentMessage':
       return typeof item.text === 'string' ? item.text : null;
+    case 'dynamicToolCall': {
+      // A client-side tool call's text is what it answered the model.
+      const texts = Array.isArray(item.contentItems) ? item.contentItems.filter((c) => c?.type === 'inputText').map((c) => c.text) : [];
+      return texts.length ? strings(texts).join('\n') : null;
+    }
     default:
       for (const key of ['text', 'message', 'content', 'summary']) {
         if (typeof item[key] === 'string') return item[key] as string;

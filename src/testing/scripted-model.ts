@@ -31,7 +31,9 @@ export type ReplyItem =
       /** Sent as exec_command's `login` when set; codex defaults to a login shell (`bash -lc`), the slower one. */
       login?: boolean;
     }
-  | { type: 'patch'; patch: string; callId?: string };
+  | { type: 'patch'; patch: string; callId?: string }
+  /** A call of any function tool by name (a client-side tool, say), with these JSON arguments. */
+  | { type: 'call'; name: string; arguments: unknown; callId?: string; namespace?: string };
 
 export type ModelReply =
   | {
@@ -78,7 +80,7 @@ export function addFilePatch(path: string, content: string): string {
 /**
  * The default script, driven by a directive at the start of the user's text:
  * - after a tool call (the last input item is a tool output): message `Command finished: <first output line>`,
- *   or `Patch applied.` for apply_patch.
+ *   `Patch applied.` for apply_patch, or `Tool <name> said: <output>` for any other function tool.
  * - `FAIL <msg>`            → HTTP 400 with that message (fails the turn).
  * - `SLOW <ms> <text>`      → response.created, stall <ms>, then message `<text>`.
  * - `HANG`                  → response.created, then nothing until close().
@@ -87,6 +89,8 @@ export function addFilePatch(path: string, content: string): string {
  * - `EXEC <shell command>`  → the same exec_command without escalation: it runs inside the turn's sandbox.
  * - `PATCH <path> <content>`→ apply_patch adding file <path> with the one line <content>.
  * - `THINK <text>`          → reasoning `Thinking about: <text>` then message `<text>`.
+ * - `CALL <name> <json>`    → a function call of tool <name> (`ns.name`: in namespace ns) with the
+ *                             JSON arguments <json> (default `{}`), e.g. a client-side tool.
  * - `STREAM <n> <text>`     → message `<text>` streamed as n delta events.
  * - `REASON <n> <text>`     → reasoning summary `<text>` streamed as n deltas, then message `Reasoned.`
  * - `ECHO <text>` or other  → message `Echo: <text>` streamed as 3 delta events.
@@ -95,8 +99,11 @@ export const defaultScript: ModelScript = (req) => {
   const out = req.lastFunctionCallOutput;
   if (out) {
     const callId = out.call_id;
-    const patchCall = findPatchCall(req.body, callId);
-    if (patchCall) return { items: [{ type: 'message', text: 'Patch applied.' }] };
+    const call = callOf(req.body, callId);
+    if (call?.type === 'custom_tool_call' || call?.name === 'apply_patch') return { items: [{ type: 'message', text: 'Patch applied.' }] };
+    if (call?.type === 'function_call' && call.name !== 'exec_command') {
+      return { items: [{ type: 'message', text: `Tool ${call.name} said: ${out.output}` }] };
+    }
     return { items: [{ type: 'message', text: `Command finished: ${firstOutputLine(out.output)}` }] };
   }
   const text = (req.userText ?? '').trim();
@@ -133,6 +140,15 @@ export const defaultScript: ModelScript = (req) => {
           { type: 'message', text: rest },
         ],
       };
+    case 'CALL': {
+      const c = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+      const full = c ? c[1] : rest;
+      const dot = full.lastIndexOf('.');
+      const args = c && c[2].trim() ? JSON.parse(c[2]) : {};
+      return dot > 0
+        ? { items: [{ type: 'call', namespace: full.slice(0, dot), name: full.slice(dot + 1), arguments: args }] }
+        : { items: [{ type: 'call', name: full, arguments: args }] };
+    }
     case 'STREAM': {
       const s = /^(\d+)\s*([\s\S]*)$/.exec(rest);
       return { deltaChunks: s ? Number(s[1]) : 3, items: [{ type: 'message', text: s ? s[2] : rest }] };
@@ -161,9 +177,10 @@ function firstOutputLine(output: string): string {
   return (body.split('\n').find((l) => l.trim() !== '') ?? '').trim();
 }
 
-function findPatchCall(body: any, callId: string): boolean {
+/** The tool call `callId` in the conversation (a function or custom tool call), if any. */
+function callOf(body: any, callId: string): any {
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
-  return input.some((it) => it?.call_id === callId && (it.type === 'custom_tool_call' || it.name === 'apply_patch'));
+  return input.find((it) => it?.call_id === callId && (it.type === 'function_call' || it.type === 'custom_tool_call'));
 }
 
 function textOf(content: unknown): string {
@@ -229,6 +246,17 @@ function toWireItem(item: ReplyItem): any {
         name: 'exec_command',
         arguments: JSON.stringify(args),
       };
+    }
+    case 'call': {
+      const call: Record<string, unknown> = {
+        type: 'function_call',
+        id: nextId('fc'),
+        call_id: item.callId ?? nextId('call'),
+        name: item.name,
+        arguments: JSON.stringify(item.arguments ?? {}),
+      };
+      if (item.namespace) call.namespace = item.namespace;
+      return call;
     }
     case 'patch':
       return {

@@ -13,3 +13,4 @@ export * from './turns';
 export * from './items';
 export * from './deltas';
 export * from './server-requests';
+export * from './more-server-requests';
