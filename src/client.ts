@@ -32,7 +32,7 @@ import type {
   UnixOptions,
   WebSocketOptions,
 } from './options';
-import { chatInputProblem, type ChatInput } from './protocol/input';
+import { inputTextProblem, type ChatInput } from './protocol/input';
 import type { JsonRpcMessage, JsonRpcRequest } from './protocol/messages';
 import type { ClientRequestMethod, ParamsOf, ResultOf } from './protocol/methods';
 import type { ServerNotification, ServerRequestMessage, ServerRequestMethod } from './protocol/server-messages';
@@ -242,7 +242,7 @@ export class CodexClient extends ThreadMethods {
 
   /** Adds input (the protocol's `UserInput` items) to a running turn. */
   steerTurn(args: SteerTurnArgs): Promise<ResultOf<'turn/steer'>> {
-    const problem = chatInputProblem(args.inputItems, 'inputItems');
+    const problem = inputTextProblem(args.inputItems, 'inputItems');
     if (problem) return Promise.reject(new TypeError(problem));
     return this.request('turn/steer', { threadId: args.threadId, expectedTurnId: args.expectedTurnId, input: [...args.inputItems] });
   }

@@ -16,8 +16,13 @@ export function chatInputProblem(input: unknown, field = 'text'): string | null 
   if (input.length === 0) return `${field}: the UserInput array is empty`;
   const bad = input.findIndex((item) => typeof (item as { type?: unknown } | null)?.type !== 'string');
   if (bad >= 0) return `${field}[${bad}] is no UserInput item (an object with a string \`type\`)`;
+  return inputTextProblem(input, field);
+}
+
+/** Why the text of these input items cannot be sent (a lone surrogate, see below), or null. */
+export function inputTextProblem(input: readonly unknown[], field: string): string | null {
   for (let i = 0; i < input.length; i++) {
-    const item = input[i] as { type: string; text?: unknown; name?: unknown; path?: unknown };
+    const item = (input[i] ?? {}) as { text?: unknown; name?: unknown; path?: unknown };
     for (const key of ['text', 'name', 'path'] as const) {
       const value = item[key];
       const problem = typeof value === 'string' ? surrogateProblem(value, `${field}[${i}].${key}`) : null;
