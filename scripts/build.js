@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
  * Builds dist/ from src/ with the TypeScript compiler API:
- * - dist/esm: real ES modules (`import`, bundlers). Relative specifiers are rewritten to the full
- *   file names Node's ESM loader needs (`./client` -> `./client.js`, `./operators` -> `./operators/index.js`).
- * - dist/cjs: CommonJS (`require`).
- * - dist/types: declarations, shared by both (as rxjs does).
+ * - dist/esm: real ES modules (`import`, bundlers) as `.mjs`, with their declarations as `.d.mts`.
+ *   Relative specifiers are rewritten to the full file names Node's ESM loader (and TypeScript's
+ *   node16 resolution) need (`./client` -> `./client.mjs`, `./operators` -> `./operators/index.mjs`).
+ * - dist/cjs: CommonJS (`require`) as `.js`, with its declarations as `.d.ts`.
+ * Each module format has declarations of its own format, so that TypeScript under node16 sees ESM
+ * types for `import` and CommonJS types for `require` (no "masquerading"). The package root (no
+ * `type`: `.js` is CommonJS) holds the one `imports` map (`#node-transports`).
  * A module that holds only types has no JavaScript: it emits no `.js` (nor map) in either build, and
  * the build fails if any emitted module still refers to one.
  *
@@ -21,14 +24,6 @@ const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 const src = path.join(root, 'src');
 
-/**
- * `#node-transports` (imported by client.ts): the Node transports under the `node` condition; in
- * browsers (any other condition) stand-ins that throw, so `ws`, `cross-spawn` and `node:*` stay out.
- */
-const NODE_TRANSPORTS = {
-  '#node-transports': { node: './streams/node-transports.js', default: './streams/browser-transports.js' },
-};
-
 function main() {
   const started = Date.now();
   fs.rmSync(dist, { recursive: true, force: true });
@@ -41,10 +36,15 @@ function main() {
     ...common,
     module: ts.ModuleKind.ES2020,
     outDir: path.join(dist, 'esm'),
-    declaration: false,
+    declaration: true,
   });
   const esmOut = new Map();
-  check(esmProgram.emit(undefined, (file, text) => esmOut.set(file, text), undefined, false, { after: [esmSpecifiers(esmRefs)] }));
+  check(
+    esmProgram.emit(undefined, (file, text) => esmOut.set(file, text), undefined, false, {
+      after: [esmSpecifiers(esmRefs)],
+      afterDeclarations: [esmSpecifiers(new Map())],
+    }),
+  );
   const typeOnly = typeOnlyModules(esmOut);
 
   const cjsProgram = ts.createProgram({
@@ -54,7 +54,6 @@ function main() {
       module: ts.ModuleKind.CommonJS,
       outDir: path.join(dist, 'cjs'),
       declaration: true,
-      declarationDir: path.join(dist, 'types'),
     },
     oldProgram: esmProgram,
   });
@@ -73,22 +72,27 @@ function main() {
       if (isJs && typeOnly.has(sourceOf(file.replace(/\.map$/, ''), flavor))) continue;
       if (isJs && file.endsWith('.js'))
         assertNoTypeOnlyRefs(file, flavor === 'esm' ? esmRefs.get(sourceOf(file, 'esm')) : cjsRequires(file, text), typeOnly);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, text);
+      const [outFile, outText] = flavor === 'esm' ? esmFile(file, text) : [file, text];
+      fs.mkdirSync(path.dirname(outFile), { recursive: true });
+      fs.writeFileSync(outFile, outText);
       written++;
     }
   }
-  // Each flavour is its own package scope: the nearest package.json says the module type, and is
-  // where Node and bundlers read `imports` and `sideEffects` for these files.
-  for (const [flavor, type] of [
-    ['cjs', 'commonjs'],
-    ['esm', 'module'],
-  ]) {
-    writeJson(path.join(dist, flavor, 'package.json'), { type, sideEffects: false, imports: NODE_TRANSPORTS });
-  }
   console.log(
-    `built dist/{esm,cjs,types}: ${written} files (${typeOnly.size} type-only modules emit no JavaScript) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `built dist/{esm,cjs}: ${written} files (${typeOnly.size} type-only modules emit no JavaScript) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
+}
+
+/** An ESM output file under its `.mjs` / `.d.mts` name, its source map comment and `file` following. */
+function esmFile(file, text) {
+  if (file.endsWith('.d.ts')) return [file.replace(/\.d\.ts$/, '.d.mts'), text];
+  if (file.endsWith('.js.map')) {
+    const map = JSON.parse(text);
+    map.file = map.file.replace(/\.js$/, '.mjs');
+    return [file.replace(/\.js\.map$/, '.mjs.map'), JSON.stringify(map)];
+  }
+  if (file.endsWith('.js')) return [file.replace(/\.js$/, '.mjs'), text.replace(/(\/\/# sourceMappingURL=.*)\.js\.map$/m, '$1.mjs.map')];
+  return [file, text];
 }
 
 function readConfig() {
@@ -125,6 +129,17 @@ function esmSpecifiers(refs) {
           node.attributes,
         );
       }
+      // `import("./x").T` in declarations
+      if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+        return f.updateImportTypeNode(
+          node,
+          f.updateLiteralTypeNode(node.argument, fix(node.argument.literal)),
+          node.attributes,
+          node.qualifier,
+          node.typeArguments,
+          node.isTypeOf,
+        );
+      }
       if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && ts.isStringLiteral(node.arguments[0])) {
         return f.updateCallExpression(node, node.expression, node.typeArguments, [fix(node.arguments[0]), ...node.arguments.slice(1)]);
       }
@@ -134,13 +149,16 @@ function esmSpecifiers(refs) {
   };
 }
 
-/** `./x` from `file`: `./x.js` for `x.ts`, `./x/index.js` for `x/index.ts`. */
+/** `./x` from `file`: `./x.mjs` for `x.ts`, `./x/index.mjs` for `x/index.ts` (the ESM build's names). */
 function resolveRelative(file, spec) {
   const base = path.resolve(path.dirname(file), spec);
-  if (/\.(js|json)$/.test(spec)) return { specifier: spec, target: base.replace(/\.js$/, '.ts') };
-  if (fs.existsSync(base + '.ts')) return { specifier: spec + '.js', target: base + '.ts' };
+  if (/\.json$/.test(spec)) return { specifier: spec, target: base };
+  // Already rewritten (TypeScript hands the declaration transformers nodes the JavaScript pass saw).
+  if (/\.mjs$/.test(spec)) return { specifier: spec, target: base.replace(/\.mjs$/, '.ts') };
+  if (/\.js$/.test(spec)) return { specifier: spec.replace(/\.js$/, '.mjs'), target: base.replace(/\.js$/, '.ts') };
+  if (fs.existsSync(base + '.ts')) return { specifier: spec + '.mjs', target: base + '.ts' };
   if (fs.existsSync(path.join(base, 'index.ts')))
-    return { specifier: spec.replace(/\/$/, '') + '/index.js', target: path.join(base, 'index.ts') };
+    return { specifier: spec.replace(/\/$/, '') + '/index.mjs', target: path.join(base, 'index.ts') };
   fail(`${path.relative(root, file)}: cannot resolve '${spec}'`);
 }
 
@@ -208,11 +226,6 @@ function check(result) {
 
 function format(diagnostics) {
   return ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' });
-}
-
-function writeJson(file, value) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 function fail(message) {

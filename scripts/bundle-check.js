@@ -51,7 +51,7 @@ async function bundle(consumer, flavour) {
     rxjsBuilds: [...new Set(inputs.map((f) => /node_modules\/rxjs\/dist\/([^/]+)\//.exec(f)?.[1]).filter(Boolean))],
     codexRxBuilds: [...new Set(inputs.map((f) => /node_modules\/codex-rx\/dist\/([^/]+)\//.exec(f)?.[1]).filter(Boolean))],
     nodeOnlyInputs: inputs.filter((f) =>
-      /^node:|node_modules\/(ws|cross-spawn)\/|\/streams\/(stdio|websocket|node-transports)\.js$/.test(f),
+      /^node:|node_modules\/(ws|cross-spawn)\/|\/streams\/(stdio|websocket|node-transports)\.m?js$/.test(f),
     ),
     bytesByPackage,
     code,

@@ -41,17 +41,20 @@ afterAll(() => {
 });
 
 describe('the tarball', () => {
-  it('holds dist/ (CommonJS, ES modules, declarations), the README, the changelog and package.json only', () => {
+  it('holds dist/ (CommonJS and ES modules, each with declarations of its own format), the README, the changelog and package.json only', () => {
     const tops = new Set(files.map((f) => (f.includes('/') ? f.split('/').slice(0, 2).join('/') + '/' : f)));
-    expect([...tops].sort()).toEqual(['CHANGELOG.md', 'README.md', 'dist/cjs/', 'dist/esm/', 'dist/types/', 'package.json']);
+    expect([...tops].sort()).toEqual(['CHANGELOG.md', 'README.md', 'dist/cjs/', 'dist/esm/', 'package.json']);
+    expect(files.filter((f) => f.startsWith('dist/esm/') && !/\.(mjs|mjs\.map|d\.mts)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('dist/cjs/') && !/\.(js|js\.map|d\.ts)$/.test(f))).toEqual([]);
   });
 
   it('has no JavaScript for modules that hold only types, and no empty JavaScript at all', () => {
     // The generated protocol types are type-only modules: declarations, no .js.
-    expect(files).toContain('dist/types/protocol/generated/v2/ThreadItem.d.ts');
-    expect(files.filter((f) => /\/protocol\/generated\/.*\.js(\.map)?$/.test(f))).toEqual([]);
-    expect(files).not.toContain('dist/esm/models.js');
-    for (const f of files.filter((f) => f.endsWith('.js'))) {
+    expect(files).toContain('dist/cjs/protocol/generated/v2/ThreadItem.d.ts');
+    expect(files).toContain('dist/esm/protocol/generated/v2/ThreadItem.d.mts');
+    expect(files.filter((f) => /\/protocol\/generated\/.*\.m?js(\.map)?$/.test(f))).toEqual([]);
+    expect(files).not.toContain('dist/esm/models.mjs');
+    for (const f of files.filter((f) => /\.m?js$/.test(f))) {
       const code = fs.readFileSync(path.join(root, f), 'utf8').replace(/\/\/# sourceMappingURL=.*$/m, '');
       expect([
         f,
@@ -66,7 +69,12 @@ describe('the tarball', () => {
 
   it('holds every file that exports and typesVersions name, and builds before packing', () => {
     for (const sub of ENTRY_POINTS) {
-      for (const cond of ['types', 'import', 'require']) expect(files).toContain(pkg.exports[sub][cond].replace(/^\.\//, ''));
+      for (const format of ['import', 'require']) {
+        for (const cond of ['types', 'default']) expect(files).toContain(pkg.exports[sub][format][cond].replace(/^\.\//, ''));
+      }
+    }
+    for (const target of Object.values<Record<string, string>>(pkg.imports['#node-transports']).flatMap((c) => Object.values(c))) {
+      expect(files).toContain(target.replace(/^\.\//, ''));
     }
     for (const [sub, [target]] of Object.entries<string[]>(pkg.typesVersions['*'])) {
       expect(ENTRY_POINTS).toContain(`./${sub}`);
@@ -74,6 +82,28 @@ describe('the tarball', () => {
     }
     expect(pkg.scripts.prepack).toBe('npm run build');
   });
+
+  it('has no finding by arethetypeswrong nor by publint (strict)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-tarball-'));
+    try {
+      // dist/ is current (beforeAll): pack it as it is.
+      execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: root, stdio: 'pipe' });
+      const tarball = path.join(
+        dir,
+        fs.readdirSync(dir).find((f) => f.endsWith('.tgz'))!,
+      );
+      const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+      // attw exits non-zero on any problem, under every resolution of every entry point
+      const attw = execFileSync(bin('attw'), [tarball, '--format', 'table-flipped'], { encoding: 'utf8', timeout: 240_000 });
+      expect(attw).toContain('No problems found');
+      execFileSync('tar', ['xzf', tarball, '-C', dir]);
+      const publint = execFileSync(bin('publint'), [path.join(dir, 'package'), '--strict'], { encoding: 'utf8', timeout: 120_000 });
+      expect(publint).not.toMatch(/Suggestions:|Warnings:|Errors:/);
+      expect(publint).toMatch(/All good!|Linting\.\.\./);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('asks for the Node version the README names', () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -151,12 +181,12 @@ describe('the installed package', () => {
        }));`,
     ]);
     expect(r).toEqual({
-      url: '/dist/esm/index.js',
+      url: '/dist/esm/index.mjs',
       kinds: Array(7).fill('function'),
       method: 'turn/started',
       pinned: JSON.parse(fs.readFileSync(require.resolve('@openai/codex/package.json'), 'utf8')).version,
     });
-    const esm = fs.readFileSync(path.join(consumer, 'node_modules/codex-rx/dist/esm/client.js'), 'utf8');
+    const esm = fs.readFileSync(path.join(consumer, 'node_modules/codex-rx/dist/esm/client.mjs'), 'utf8');
     expect(esm).toMatch(/^export class CodexClient /m);
     expect(esm).not.toMatch(/\brequire\(/);
   });
@@ -182,26 +212,34 @@ describe('the installed package', () => {
     expect(r).toEqual({ sameClass: false, instanceofAcross: false, byName: true, observable: true });
   });
 
-  it.each(['node10', 'node16', 'bundler'])('type-checks imports of every entry point under moduleResolution %s', (resolution) => {
-    const file = path.join(consumer, `types-${resolution}.ts`);
+  // A strict consumer: skipLibCheck off (every declaration the package ships that it reaches is
+  // checked), no DOM lib (a Node service), each module resolution, ESM and CommonJS under node16.
+  it.each([
+    ['node10', 'ts'],
+    ['node16', 'mts'],
+    ['node16', 'cts'],
+    ['bundler', 'ts'],
+  ])('type-checks every entry point under moduleResolution %s from a .%s file, with skipLibCheck off and no DOM lib', (resolution, ext) => {
+    const file = path.join(consumer, `types-${resolution}.${ext}`);
     fs.writeFileSync(
       file,
       `import { CodexClient, type ChatResult } from 'codex-rx';
        import { toSteps } from 'codex-rx/operators';
        import { PROTOCOL_SERVER_VERSION, type ThreadItem } from 'codex-rx/protocol';
        const item: ThreadItem | null = null;
-       import { InMemoryTransport } from 'codex-rx/testing';
+       import { InMemoryTransport, FakeAppServer } from 'codex-rx/testing';
        import { startOfflineCodex } from 'codex-rx/testing/node';
-       import { startRelay, type RelayOptions } from 'codex-rx/relay';
-       const relayOptions: Partial<RelayOptions> = { path: '/codex' };
+       import { startRelay, relayPolicy, type RelayOptions } from 'codex-rx/relay';
+       const relayOptions: Partial<RelayOptions> = { path: '/codex', policy: relayPolicy() };
        const client: CodexClient = new CodexClient(new InMemoryTransport());
        const done: Promise<ChatResult> = client.chatOnce('x');
-       export { client, done, toSteps, startOfflineCodex, startRelay, relayOptions, item, PROTOCOL_SERVER_VERSION };\n`,
+       export { client, done, toSteps, startOfflineCodex, startRelay, relayOptions, item, PROTOCOL_SERVER_VERSION, FakeAppServer };\n`,
     );
     const options: ts.CompilerOptions = {
       noEmit: true,
       strict: true,
-      skipLibCheck: true,
+      skipLibCheck: false,
+      lib: ['lib.es2022.d.ts'],
       types: ['node'],
       typeRoots: [path.join(root, 'node_modules/@types')],
       ...(resolution === 'node10'
@@ -214,7 +252,14 @@ describe('the installed package', () => {
     const problems = ts
       .getPreEmitDiagnostics(program)
       .filter((d) => !d.file || !d.file.fileName.includes('/node_modules/') || d.file.fileName.includes('/codex-rx/'))
-      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      .map((d) => `${d.file ? path.relative(consumer, d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
     expect(problems).toEqual([]);
+    // and the declarations TypeScript took are those of the format it loads
+    const codexRx = program
+      .getSourceFiles()
+      .map((f) => f.fileName)
+      .filter((f) => f.includes('/node_modules/codex-rx/'));
+    const expected = ext === 'mts' || resolution === 'bundler' ? /\.d\.mts$/ : /\.d\.ts$/;
+    expect(codexRx.filter((f) => !expected.test(f))).toEqual([]);
   });
 });

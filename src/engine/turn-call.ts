@@ -30,7 +30,7 @@ export interface TurnCallHost {
  * is one object with methods, not a closure per step: a call is made per turn, and the closures
  * were a measurable share of a turn's set-up (BENCHMARKS.md, row `setup`).
  */
-export class TurnCall<R> implements TurnSink<R>, Unsubscribable, EventListenerObject {
+export class TurnCall<R> implements TurnSink<R>, Unsubscribable {
   session: TurnSession | undefined = undefined;
   /** The caller left (unsubscribed, or the signal aborted). */
   left = false;
@@ -80,7 +80,7 @@ export class TurnCall<R> implements TurnSink<R>, Unsubscribable, EventListenerOb
     if (s && !this.done && !s.suspended) this.host.abandonTurn(s, this.options);
   }
 
-  /** The chat's signal aborted (an `EventListenerObject`: no closure per call). */
+  /** The chat's signal aborted (this object is the listener, `handleEvent`: no closure per call). */
   handleEvent(): void {
     const signal = this.options.signal!;
     const error = abortError(signal, 'turn', this.session && `turn ${this.session.turnId}`);

@@ -73,7 +73,7 @@ export class FakeTurnEndedError extends Error {
   }
 }
 
-/** @internal What a `FakeTurn` needs from its server. */
+/** What a `FakeTurn` needs from its server (the fake server implements it; tests need not). */
 export interface TurnHost {
   readonly scheduler: SchedulerLike;
   readonly routine: RoutineFrames;
