@@ -36,6 +36,22 @@ export default tseslint.config(
     },
   },
   {
+    // One clock: every timer of the library goes through the injected SchedulerLike, so that specs
+    // run it in virtual time. The offline test kit's model server and its macrotask helper live
+    // outside any client and keep real timers.
+    files: ['src/**/*.ts'],
+    ignores: ['src/testing/scripted-model.ts', 'src/testing/virtual-time.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate'].map((name) => ({
+          name,
+          message: 'Timers go through the injected SchedulerLike (scheduler.schedule): one clock, virtual time in specs.',
+        })),
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

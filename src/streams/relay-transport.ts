@@ -1,4 +1,4 @@
-import { Observable, Subject } from 'rxjs';
+import { asyncScheduler, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { Diagnostic } from '../models';
@@ -48,9 +48,13 @@ export interface RelayTransportOptions {
    * and the link stays up. Default 64 MiB.
    */
   maxFrameBytes?: number;
+  /** The clock of the connect deadline and the close wait. Default `asyncScheduler`. */
+  scheduler?: SchedulerLike;
 }
 
 const CLOSED = 3;
+/** How long `close()` waits for the relay's side of the closing handshake. */
+const CLOSE_WAIT_MS = 2_000;
 
 /**
  * A browser-safe `Transport`: a WebSocket to a codex-rx relay (`codex-rx/relay` on your backend),
@@ -101,15 +105,16 @@ export class RelayTransport implements Transport {
       const err = new CodexTransportError('RelayTransport: no WebSocket class here; pass options.WebSocket', { code: 'connect-failed' });
       return Promise.reject(err);
     }
-    const timeoutMs = this.options.connectTimeoutMs ?? 30_000;
+    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+    const scheduler = this.options.scheduler ?? asyncScheduler;
     const maxFrameBytes = this.options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined = undefined;
+      const timer = new Subscription();
       const settle = (err?: CodexTransportError) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.unsubscribe();
         if (err) reject(err);
         else resolve();
       };
@@ -123,10 +128,12 @@ export class RelayTransport implements Transport {
         return;
       }
       this.socket = socket;
-      timer = setTimeout(() => {
-        settle(new CodexTransportError(`relay ${this.url}: not ready within ${timeoutMs} ms`, { code: 'connect-failed' }));
-        socket.close();
-      }, timeoutMs);
+      timer.add(
+        scheduler.schedule(() => {
+          settle(new CodexTransportError(`relay ${this.url}: not ready within ${timeoutMs} ms`, { code: 'connect-failed' }));
+          socket.close();
+        }, timeoutMs),
+      );
 
       socket.onopen = () => {
         if (socket.protocol === RELAY_PROTOCOL) return;
@@ -217,13 +224,13 @@ export class RelayTransport implements Transport {
     }
     await new Promise<void>((resolve) => {
       // A peer that never completes the closing handshake must not hold us.
-      const timer = setTimeout(() => {
+      const timer = (this.options.scheduler ?? asyncScheduler).schedule(() => {
         this.messages.complete();
         this.diagnostics.complete();
         resolve();
-      }, 2_000);
+      }, CLOSE_WAIT_MS);
       this.onEnded = () => {
-        clearTimeout(timer);
+        timer.unsubscribe();
         resolve();
       };
       socket.close(1000);
