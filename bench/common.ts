@@ -25,7 +25,7 @@ export async function bareFlood(): Promise<BareTurns> {
 }
 
 /** The flood server's instruction for a turn of `deltas` deltas spread over `items` agent messages. */
-export const floodText = (deltas: number, items: number) => `FLOOD ${deltas} ${items}`;
+export const floodText = (deltas: number, items: number, minimal = false) => `FLOOD ${deltas} ${items}${minimal ? ' MIN' : ''}`;
 
 /** Frames the flood server sends for one turn (turn/started + deltas + item/completed + turn/completed). */
 export const framesPerTurn = (deltas: number, items: number) => deltas + items + 2;
@@ -40,8 +40,8 @@ export type Api = 'chat' | 'events' | 'once';
  * One codex-rx turn of the flood server through `api`, to its end, checked. The subscriber only
  * counts what it gets: a callback per value, as the bare side's.
  */
-export function rxTurn(client: CodexClient, api: Api, threadId: string, deltas: number, items: number): Promise<void> {
-  const text = floodText(deltas, items);
+export function rxTurn(client: CodexClient, api: Api, threadId: string, deltas: number, items: number, minimal = false): Promise<void> {
+  const text = floodText(deltas, items, minimal);
   if (api === 'once') {
     return client.chatOnce(text, { threadId }).then((r) => {
       assert(r.finalText === `message ${items - 1} of ${r.turnId}`, `rx chatOnce: ${r.finalText}`);
@@ -63,9 +63,9 @@ export function rxTurn(client: CodexClient, api: Api, threadId: string, deltas: 
  * The same turn through the bare client: it always collects the completed steps and the final
  * text; with `events` it also builds an event object per delta and hands it to a callback.
  */
-export async function bareTurn(bare: BareTurns, api: Api, threadId: string, deltas: number, items: number): Promise<void> {
+export async function bareTurn(bare: BareTurns, api: Api, threadId: string, deltas: number, items: number, minimal = false): Promise<void> {
   let n = 0;
-  const r = await bare.turn(threadId, floodText(deltas, items), api === 'events' ? () => void n++ : null);
+  const r = await bare.turn(threadId, floodText(deltas, items, minimal), api === 'events' ? () => void n++ : null);
   assert(r.status === 'completed' && r.steps.length === items, `bare: ${r.status}, ${r.steps.length} steps`);
   assert(api !== 'events' || n === deltas, `bare: ${n} deltas`);
   assert(r.finalText === `message ${items - 1} of ${r.turnId}`, `bare: ${r.finalText}`);

@@ -13,7 +13,9 @@
  *   `item/completed`, then `turn/completed`. Frames are written `slice` at a time, yielding to the
  *   event loop between slices (and waiting for 'drain' when the pipe is full), so that concurrent
  *   turns interleave and a slow reader slows the server down instead of filling its memory.
- *   `params.input[0].text` may be `FLOOD <deltas> [items]` to override the counts for that turn.
+ *   `params.input[0].text` may be `FLOOD <deltas> [items] [MIN]` to override the counts for that turn;
+ *   `MIN` sends minimal frames (no `emittedAtMs`, one-character deltas): parsing then hides less
+ *   of a client's own cost per frame.
  * - any other request → an immediate result (`model/list` → `{data:[]}`, else `{}`).
  *
  * With FLOOD_WS=1 it speaks the same over a WebSocket instead (one frame per message, like
@@ -56,8 +58,10 @@ function write(chunk, then) {
 const line = (frame) => JSON.stringify(frame) + '\n';
 const respond = (id, result) => write(line({ id, result }));
 
-function runTurn(threadId, turnId, deltas, items) {
-  const t = Date.now();
+function runTurn(threadId, turnId, deltas, items, minimal) {
+  // Minimal frames carry no emittedAtMs (undefined drops the key).
+  const t = minimal ? undefined : Date.now();
+  const now = () => (minimal ? undefined : Date.now());
   write(
     line({
       method: 'turn/started',
@@ -70,7 +74,7 @@ function runTurn(threadId, turnId, deltas, items) {
   const perItem = Math.ceil(deltas / items);
   let sent = 0;
   const deltaLine = (itemId) =>
-    line({ method: 'item/agentMessage/delta', params: { threadId, turnId, itemId, delta: 'tok ' }, emittedAtMs: t });
+    line({ method: 'item/agentMessage/delta', params: { threadId, turnId, itemId, delta: minimal ? 'x' : 'tok ' }, emittedAtMs: t });
   let currentDelta = deltaLine(`msg-${turnId}-0`);
   let finished = false;
   const step = () => {
@@ -95,7 +99,7 @@ function runTurn(threadId, turnId, deltas, items) {
         chunk += line({
           method: 'turn/completed',
           params: { threadId, turn: { id: turnId, status: 'completed', error: null, items: [] } },
-          emittedAtMs: Date.now(),
+          emittedAtMs: now(),
         });
         finished = true;
       }
@@ -120,13 +124,13 @@ function onRequest(msg) {
       let deltas = DELTAS;
       let items = ITEMS;
       const text = params && Array.isArray(params.input) && params.input[0] && params.input[0].text;
-      const m = typeof text === 'string' ? /^FLOOD (\d+)(?: (\d+))?/.exec(text) : null;
+      const m = typeof text === 'string' ? /^FLOOD (\d+)(?: (\d+))?( MIN)?/.exec(text) : null;
       if (m) {
         deltas = Number(m[1]);
         if (m[2]) items = Math.max(1, Number(m[2]));
       }
       respond(id, { turn: { id: turnId, status: 'inProgress', items: [], error: null } });
-      runTurn(params.threadId, turnId, deltas, items);
+      runTurn(params.threadId, turnId, deltas, items, Boolean(m && m[3]));
       return;
     }
     case 'model/list':

@@ -14,17 +14,21 @@ interface Shape {
   turns: number;
   deltas: number;
   items: number;
+  /** Minimal frames (issue 21's cost table): no `emittedAtMs`, one-character deltas. */
+  minimal?: boolean;
 }
 
 /** One run: `turns` concurrent turns through `api`; frames, turns, wall-clock ms and client CPU µs. */
-async function floodRun(side: Side, { api, turns, deltas, items }: Shape): Promise<Sample> {
+async function floodRun(side: Side, { api, turns, deltas, items, minimal = false }: Shape): Promise<Sample> {
   const frames = turns * framesPerTurn(deltas, items);
   if (side === 'rx') {
     const client = await rxFlood();
     try {
       const threads = await Promise.all(Array.from({ length: turns }, () => client.startThread()));
       await freshHeap();
-      const t = await timed(async () => void (await Promise.all(threads.map((th) => rxTurn(client, api, th.threadId, deltas, items)))));
+      const t = await timed(
+        async () => void (await Promise.all(threads.map((th) => rxTurn(client, api, th.threadId, deltas, items, minimal)))),
+      );
       const { stats } = client;
       assert(stats.turns === 0 && stats.pendingRequests === 0, `rx: state left ${JSON.stringify(stats)}`);
       return { frames, turns, ...t };
@@ -36,7 +40,7 @@ async function floodRun(side: Side, { api, turns, deltas, items }: Shape): Promi
   try {
     const threads = await Promise.all(Array.from({ length: turns }, () => bare.startThread()));
     await freshHeap();
-    const t = await timed(async () => void (await Promise.all(threads.map((th) => bareTurn(bare, api, th, deltas, items)))));
+    const t = await timed(async () => void (await Promise.all(threads.map((th) => bareTurn(bare, api, th, deltas, items, minimal)))));
     return { frames, turns, ...t };
   } finally {
     await bare.close();
@@ -146,6 +150,47 @@ export const floodWorkloads: Workload[] = [
       },
     },
   ]),
+  // Issue 21's cost table, on minimal frames (parsing hides less of the client's own cost).
+  floodWorkload(
+    'chat-min',
+    'minimal frames: one turn of 100,000 deltas through chat()',
+    { api: 'chat', turns: 1, deltas: 100_000, items: 10, minimal: true },
+    [cpu('chat-min-cpu', 'minimal frames: one turn of 100,000 deltas through `chat()`: client CPU per frame', 1.15)],
+  ),
+  floodWorkload(
+    'events-min',
+    'minimal frames: the same through chatEvents()',
+    { api: 'events', turns: 1, deltas: 100_000, items: 10, minimal: true },
+    [cpu('events-min-cpu', 'minimal frames: the same through `chatEvents()`: client CPU per frame', 1.3)],
+  ),
+  floodWorkload(
+    'once-min',
+    'minimal frames: 1,000 concurrent turns x 100 deltas through chatOnce()',
+    { api: 'once', turns: 1_000, deltas: 100, items: 2, minimal: true },
+    [cpu('once-min-cpu', 'minimal frames: 1,000 concurrent turns × 100 deltas through `chatOnce()`: client CPU per frame', 1.3)],
+  ),
+  floodWorkload(
+    'concurrent-min',
+    'minimal frames: 1,000 concurrent turns x 100 deltas through chat()',
+    { api: 'chat', turns: 1_000, deltas: 100, items: 2, minimal: true },
+    [cpu('concurrent-min-cpu', 'minimal frames: 1,000 concurrent turns × 100 deltas through `chat()`: client CPU per frame', 1.3)],
+  ),
+  floodWorkload(
+    'setup-min',
+    'minimal frames: 1,000 concurrent turns with no deltas through chatOnce()',
+    { api: 'once', turns: 1_000, deltas: 0, items: 1, minimal: true },
+    [
+      {
+        id: 'setup-min',
+        section: 'cpu',
+        title: 'minimal frames: per-turn set-up, 1,000 concurrent turns with no deltas through `chatOnce()`: client CPU per turn',
+        unit: 'µs CPU/turn',
+        value: cpuPerTurn,
+        target: atMostTimesBare(1.75),
+        note: systemNote('turns'),
+      },
+    ],
+  ),
   {
     id: 'requests',
     title: '10,000 requests in flight',
