@@ -11,7 +11,7 @@ import {
   ThreadStatusChangedParamsCodec,
   TurnCompletedParamsCodec,
 } from '../protocol/codecs';
-import { turnIdOf } from '../protocol/items';
+import { threadIdOf, turnIdOf } from '../protocol/items';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import { BufferBudget } from './buffer-budget';
@@ -72,7 +72,13 @@ export class CodexEngine {
   ) {
     const { scheduler } = settings;
     this.budget = new BufferBudget(settings.maxBufferedBytes);
-    this.router = new TurnRouter(this.budget);
+    this.router = new TurnRouter(this.budget, (frame, s) =>
+      connection.report({
+        kind: 'protocol',
+        message: `dropped a frame of turn ${s.turnId} that names thread ${String(threadIdOf(frame))}; the turn runs on thread ${s.threadId}`,
+        detail: frame,
+      }),
+    );
     this.handshake = new Handshake(connection, settings.clientInfo);
     this.threads = new ThreadRegistry((method, params) => this.handshake.request(method, params));
     this.desk = new ServerRequestDesk(connection, {
@@ -161,8 +167,9 @@ export class CodexEngine {
     const turnId = turnIdOf(n);
     if (n.method === 'item/completed' || n.method === 'turn/completed') this.checkTurnFrame(n, turnId);
     // The fast path: a turn's frame goes to its session by id.
-    if (this.router.route(n, turnId)) {
-      if (n.method === 'turn/completed') this.desk.dropTurn(turnId!);
+    const routed = this.router.route(n, turnId);
+    if (routed) {
+      if (routed === 'routed' && n.method === 'turn/completed') this.desk.dropTurn(turnId!);
       return;
     }
     if (n.method === 'thread/status/changed') {
@@ -198,6 +205,7 @@ export class CodexEngine {
 
   /** The thread's newest turns (`thread/turns/list`; `thread/read` on servers without it). */
   private readTurns(threadId: string): Promise<readonly StoredTurn[]> {
-    return recentTurns((method, params) => this.connection.request(method, params), threadId, 'summary');
+    // Every item: a turn ended from them gets the ones it missed (see IdleRecovery).
+    return recentTurns((method, params) => this.connection.request(method, params), threadId, 'full');
   }
 }

@@ -16,14 +16,16 @@ export interface IdleRecoveryDeps {
   readonly scheduler: SchedulerLike;
   /** Wait after an idle status before reading the thread. */
   readonly graceMs: number;
-  /** The turns the server stored for a thread. */
+  /** The turns the server stored for a thread, with every item. */
   readTurns(threadId: string): Promise<readonly StoredTurn[]>;
   report(diagnostic: Diagnostic): void;
 }
 
 /**
  * Known server bug: a turn whose thread went idle but whose `turn/completed` never comes. After
- * the grace period the thread's stored turns are read (thread/turns/list) and the turn ended from what they say. The idle status can
+ * the grace period the thread's stored turns are read (thread/turns/list, every item) and the turn
+ * reconciled with them: the items it never got are delivered, then it ends with the stored status
+ * (`TurnSession.reconcile`). The idle status can
  * come before the turn/start response (it often shares a read with it): then it is remembered for
  * the thread, and the check starts once the turn is bound.
  */
@@ -86,7 +88,8 @@ export class IdleRecovery {
             kind: 'protocol',
             message: `turn ${turnId}: thread went idle without turn/completed; ended from its stored turns (${turn.status})`,
           });
-          session.push({ method: 'turn/completed', params: { threadId: session.threadId, turn } });
+          // The items it missed first (once each, in the server's order), then the end.
+          session.reconcile(turn);
         })
         .catch(() => undefined);
     }, this.deps.graceMs);

@@ -33,8 +33,8 @@ export interface LinkRecoveryParts {
  * (a restarted process) takes its running turns with it, they fail with the drop's error. A new
  * link: the handshake, then each thread with a running turn is resumed (`thread/resume`) and its
  * turns reconciled from what the server stored (items completed while the link was down are
- * delivered once, in order; a turn that ended meanwhile ends), all before the requests that waited
- * go out.
+ * delivered once, in order; a turn that ended meanwhile ends), and the end of turns nobody follows
+ * that hold their thread is looked up, all before the requests that waited go out.
  */
 export class LinkRecovery {
   /** Hot; replays the current state, also after the end (a ReplaySubject, unlike a BehaviorSubject, keeps it then). */
@@ -113,7 +113,32 @@ export class LinkRecovery {
         s.unpause();
       });
     }
+    if (gone()) return;
+    await this.awaitedTurnsEnded(requestNow, gone);
     if (!gone()) this.enter('connected');
+  }
+
+  /**
+   * Turns nobody follows any more whose end holds their thread (abandoned, or interrupted): their
+   * `turn/completed` may have been lost with the link. Each is looked up in its thread's stored
+   * turns (the thread resumed on the new link, so that a turn still running is heard to end).
+   */
+  private async awaitedTurnsEnded(request: (method: string, params: unknown) => Promise<unknown>, gone: () => boolean): Promise<void> {
+    const { threads, interrupts } = this.parts;
+    for (const { threadId, turnId } of interrupts.awaitedTurns()) {
+      try {
+        if (!threads.has(threadId)) {
+          await request('thread/resume', { threadId });
+          threads.add(threadId);
+        }
+        const stored = await findStoredTurn(request, threadId, turnId);
+        if (stored?.status !== 'inProgress') interrupts.onEnded(turnId);
+      } catch (err) {
+        if (gone()) throw err;
+        // Refused: nothing will tell when it ends; the thread is not held for it any longer.
+        interrupts.onEnded(turnId);
+      }
+    }
   }
 
   private enter(state: ConnectionState): void {

@@ -1,5 +1,6 @@
 import type { JsonRpcMessage } from '../protocol/messages';
-import { threadIdOf } from '../protocol/items';
+import { threadIdOf, turnIdOf } from '../protocol/items';
+import type { StoredTurn } from './idle-recovery';
 import type { BufferBudget } from './buffer-budget';
 import { HeldFrames } from './held-frames';
 import { SessionLimits, TurnSession } from './turn-session';
@@ -9,12 +10,16 @@ export interface TurnExpectation {
   readonly threadId: string;
 }
 
+/** What became of a frame given to `route`: taken by its turn, dropped (another thread's), or no turn's. */
+export type RouteOutcome = 'routed' | 'dropped' | null;
+
 /**
  * Routes turn frames to sessions by turn id: the fast path, one `Map` lookup per frame however
  * many turns run (the `forTurn` operator does the same job as a filter, for users' own pipelines;
  * a filter per turn would cost a test per frame per turn). While a `turn/start` is in flight on a
  * thread, that thread's frames of unknown turns are held, so that nothing the server sends before
- * the response is lost.
+ * the response is lost. A frame whose thread is not its turn's is dropped and reported: it must
+ * neither feed nor end a turn of another thread.
  */
 export class TurnRouter {
   private readonly byTurn = new Map<string, TurnSession>();
@@ -22,7 +27,11 @@ export class TurnRouter {
   /** Sessions by thread (usually one), for thread-level notifications such as status changes. */
   private readonly byThread = new Map<string, TurnSession[]>();
 
-  constructor(private readonly budget: BufferBudget) {}
+  constructor(
+    private readonly budget: BufferBudget,
+    /** A frame carrying a turn's id but another thread's id (dropped). */
+    private readonly foreign: (frame: JsonRpcMessage, session: TurnSession) => void = () => undefined,
+  ) {}
 
   /** Live sessions (for hygiene checks and close). */
   get size(): number {
@@ -71,19 +80,57 @@ export class TurnRouter {
 
   /** The turn/start answered with `turnId`: creates its session and hands it the held frames. */
   bind(expectation: TurnExpectation, turnId: string, mode: 'once' | 'stream', limits: SessionLimits): TurnSession {
+    const session = this.register(expectation, turnId, mode, limits);
+    this.handOver(expectation, session);
+    return session;
+  }
+
+  /**
+   * The turn/start's answer was lost with a link, and the thread's stored turns show the turn it
+   * made: creates its session, delivering in the server's order what came on the dropped link
+   * (`early`), then the stored items it lacks (and the end, if the turn ended), then what came live
+   * on the new link, each item once.
+   */
+  adopt(
+    expectation: TurnExpectation,
+    stored: StoredTurn & { readonly id: string },
+    early: readonly JsonRpcMessage[],
+    mode: 'once' | 'stream',
+    limits: SessionLimits,
+  ): TurnSession {
+    const session = this.register(expectation, stored.id, mode, limits);
+    for (const f of early) if (turnIdOf(f) === stored.id) session.push(f);
+    // It is in the stored turns: the server started it (its turn/started may have been lost).
+    session.started = true;
+    session.pause();
+    this.handOver(expectation, session);
+    session.reconcile(stored);
+    session.unpause();
+    return session;
+  }
+
+  /** Takes every frame held for the thread so far (those of a link that dropped), in order. */
+  takeHeld(threadId: string): JsonRpcMessage[] {
+    return this.waiting.get(threadId)?.takeAll() ?? [];
+  }
+
+  private register(expectation: TurnExpectation, turnId: string, mode: 'once' | 'stream', limits: SessionLimits): TurnSession {
     const session = new TurnSession(expectation.threadId, turnId, mode, limits, this.budget);
     this.byTurn.set(turnId, session);
     const list = this.byThread.get(session.threadId);
     if (list) list.push(session);
     else this.byThread.set(session.threadId, [session]);
-    const w = this.waiting.get(expectation.threadId);
-    if (w) {
-      const { frames, loss } = w.take(turnId);
-      this.unexpect(expectation);
-      session.lostWhileStarting(loss);
-      for (const f of frames) session.push(f);
-    }
     return session;
+  }
+
+  /** The frames held for the session's turn go to it; the expectation ends. */
+  private handOver(expectation: TurnExpectation, session: TurnSession): void {
+    const w = this.waiting.get(expectation.threadId);
+    if (!w) return;
+    const { frames, loss } = w.take(session.turnId);
+    this.unexpect(expectation);
+    session.lostWhileStarting(loss);
+    for (const f of frames) session.push(f);
   }
 
   remove(session: TurnSession): void {
@@ -100,13 +147,18 @@ export class TurnRouter {
     else this.byThread.delete(session.threadId);
   }
 
-  /** Routes one frame of turn `turnId`; true when a turn took it. */
-  route(frame: JsonRpcMessage, turnId: string | undefined): boolean {
-    if (turnId === undefined) return false;
+  /** Routes one frame of turn `turnId`. */
+  route(frame: JsonRpcMessage, turnId: string | undefined): RouteOutcome {
+    if (turnId === undefined) return null;
     const session = this.byTurn.get(turnId);
     if (session) {
+      const threadId = threadIdOf(frame);
+      if (threadId !== undefined && threadId !== session.threadId) {
+        this.foreign(frame, session);
+        return 'dropped';
+      }
       session.push(frame);
-      return true;
+      return 'routed';
     }
     // Not a turn of ours (yet): its thread is read only now, off the per-frame path.
     const threadId = threadIdOf(frame);
@@ -114,10 +166,10 @@ export class TurnRouter {
       const w = this.waiting.get(threadId);
       if (w) {
         w.hold(frame, turnId);
-        return true;
+        return 'routed';
       }
     }
-    return false;
+    return null;
   }
 
   /** Sessions whose turn has not ended. */
