@@ -112,7 +112,6 @@ export class CodexEngine {
       router: this.router,
       threads: this.threads,
       desk: this.desk,
-      turns: this.turns,
       interrupts: this.interrupts,
     });
     this.connectionState$ = links.state$;

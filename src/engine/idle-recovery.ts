@@ -61,12 +61,6 @@ export class IdleRecovery {
     if (!this.deps.router.isExpecting(threadId)) this.idleWhileStarting.delete(threadId);
   }
 
-  /** The turn ended or was let go. */
-  turnEnded(turnId: string): void {
-    this.checks.get(turnId)?.unsubscribe();
-    this.checks.delete(turnId);
-  }
-
   dispose(): void {
     for (const check of this.checks.values()) check.unsubscribe();
     this.checks.clear();
@@ -77,7 +71,7 @@ export class IdleRecovery {
     const { turnId } = session;
     if (this.checks.has(turnId)) return;
     const check = this.deps.scheduler.schedule(() => {
-      this.checks.delete(turnId);
+      check.unsubscribe();
       if (session.ended || this.deps.router.get(turnId) !== session) return;
       this.deps
         .readTurns(session.threadId)
@@ -93,6 +87,9 @@ export class IdleRecovery {
         })
         .catch(() => undefined);
     }, this.deps.graceMs);
+    check.add(() => this.checks.delete(turnId));
     this.checks.set(turnId, check);
+    // Let go with the session (its turn ended and was consumed, or the session was released).
+    session.hold(check);
   }
 }

@@ -7,7 +7,6 @@ import type { ServerRequestDesk } from './server-requests';
 import { findStoredTurn } from './stored-turns';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnRouter } from './turn-router';
-import type { TurnEngine } from './turns';
 
 /**
  * Where the client's connection is: `connecting` until the first handshake, `connected`,
@@ -23,7 +22,6 @@ export interface LinkRecoveryParts {
   readonly router: TurnRouter;
   readonly threads: ThreadRegistry;
   readonly desk: ServerRequestDesk;
-  readonly turns: TurnEngine;
   readonly interrupts: Interrupts;
 }
 
@@ -60,14 +58,13 @@ export class LinkRecovery {
 
   private onLink(event: LinkEvent): void {
     if (event.type !== 'down') return;
-    const { handshake, desk, threads, router, turns } = this.parts;
+    const { handshake, desk, threads, router } = this.parts;
     this.enter('reconnecting');
     handshake.reset();
     desk.dropAll();
     threads.clear();
     if (!event.resumable) {
       router.failSessions(event.error);
-      turns.forgetSuspended();
       // Turns waited on to end (an abort's interrupt) ended with the server.
       this.parts.interrupts.clear();
     }

@@ -120,6 +120,7 @@ export class TurnRouter {
     const list = this.byThread.get(session.threadId);
     if (list) list.push(session);
     else this.byThread.set(session.threadId, [session]);
+    session.hold(() => this.remove(session));
     return session;
   }
 
@@ -133,7 +134,7 @@ export class TurnRouter {
     for (const f of frames) session.push(f);
   }
 
-  remove(session: TurnSession): void {
+  private remove(session: TurnSession): void {
     if (this.byTurn.get(session.turnId) !== session) return;
     this.byTurn.delete(session.turnId);
     const list = this.byThread.get(session.threadId);
@@ -177,27 +178,18 @@ export class TurnRouter {
     return [...this.byTurn.values()].filter((s) => !s.ended);
   }
 
-  /** Fails and forgets every session, keeping the turn/starts in flight (a server that was restarted). */
+  /** Fails and releases every session, keeping the turn/starts in flight (a server that was restarted). */
   failSessions(err: Error): void {
-    const all = [...this.byTurn.values()];
-    this.byTurn.clear();
-    this.byThread.clear();
-    for (const s of all) {
+    for (const s of [...this.byTurn.values()]) {
       s.fail(err);
-      s.dispose();
+      s.release();
     }
   }
 
-  /** Fails and forgets every session (the connection ended). */
+  /** Fails and releases every session (the connection ended). */
   failAll(err: Error): void {
-    const all = [...this.byTurn.values()];
-    this.byTurn.clear();
-    this.byThread.clear();
     for (const w of this.waiting.values()) w.clear();
     this.waiting.clear();
-    for (const s of all) {
-      s.fail(err);
-      s.dispose();
-    }
+    this.failSessions(err);
   }
 }

@@ -131,11 +131,6 @@ export class TurnEngine implements TurnCallHost {
     });
   }
 
-  /** Forgets the suspended turns (their server is gone). */
-  forgetSuspended(): void {
-    this.suspended.clear();
-  }
-
   /** Stops a timed-out turn (interrupting it unless it already ended) and returns what was unread. */
   async cancel(continuation: ChatContinuation, opts: CancelOptions = {}): Promise<CancelResult> {
     const session = this.sessionFor(continuation, null);
@@ -291,6 +286,10 @@ export class TurnEngine implements TurnCallHost {
       ? router.adopt(expectation, { ...adopted.stored, id: turnId }, adopted.early, mode, limits)
       : router.bind(expectation, turnId, mode, limits);
     s.holdThread(releaseThread);
+    // An ended turn's approvals are over: the desk forgets them with the session.
+    s.hold(() => {
+      if (s.ended) this.parts.desk.dropTurn(s.turnId);
+    });
     recovery.bound(s);
     if (call.left) {
       this.abandonTurn(s, options);
@@ -302,6 +301,7 @@ export class TurnEngine implements TurnCallHost {
   suspendTurn(s: TurnSession): void {
     s.suspended = true;
     this.suspended.add(s);
+    s.hold(() => this.suspended.delete(s));
     // Its thread is free for the next chat once the turn ended on the server (a turn/start before
     // that would join it), or the session is let go (cancelled, evicted, the connection ended).
     if (s.ended) s.freeThread();
@@ -315,14 +315,9 @@ export class TurnEngine implements TurnCallHost {
     }
   }
 
-  /** Forgets a session: its consumer finished, it was cancelled, or it was evicted. */
+  /** Forgets a session: its consumer finished, it was cancelled, or it was evicted (everything held for it goes too). */
   releaseTurn(s: TurnSession): void {
-    s.dispose();
-    s.freeThread();
-    this.suspended.delete(s);
-    this.parts.router.remove(s);
-    this.parts.recovery.turnEnded(s.turnId);
-    if (s.ended) this.parts.desk.dropTurn(s.turnId);
+    s.release();
   }
 
   /**
