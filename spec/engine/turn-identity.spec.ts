@@ -181,3 +181,34 @@ describe('a turn/start whose answer was lost with the link', () => {
     expect(await once).toMatchObject({ name: 'CodexTransportError', code: 'closed' });
   });
 });
+
+describe('a turn left by its chat (no interruptOnUnsubscribe), across a dropped link', () => {
+  it('keeps its thread until the new link shows it ended; a turn still running keeps it until its live end', async () => {
+    const { transport, client, clock, turns, finish } = setup(() => 'answer');
+    await client.initialize();
+    const left = client.chat('first', { threadId: T }).subscribe({ error: () => undefined });
+    await clock.settle();
+    left.unsubscribe();
+    expect(client.stats).toMatchObject({ turns: 0, busyThreads: 1 });
+    // Ended while the link was down: its turn/completed is lost with the link.
+    transport.drop(true);
+    turns[0]!.status = 'completed';
+    const next = client.chatOnce('second', { threadId: T });
+    transport.restore();
+    await clock.settle();
+    finish('turn-2', 'm2', 'the second answer');
+    expect(await next).toMatchObject({ turnId: 'turn-2', finalText: 'the second answer' });
+
+    // Still running at the new link: held until the server ends it live.
+    const again = client.chat('third', { threadId: T }).subscribe({ error: () => undefined });
+    await clock.settle();
+    again.unsubscribe();
+    transport.drop(true);
+    transport.restore();
+    await clock.settle();
+    expect(client.stats).toMatchObject({ turns: 0, busyThreads: 1 });
+    finish('turn-3', 'm3', 'the third answer');
+    await clock.settle();
+    expect(client.stats).toMatchObject({ turns: 0, busyThreads: 0 });
+  });
+});
