@@ -1,14 +1,8 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Diagnostic } from '../models';
+import type { StoredTurn } from './stored-turns';
 import type { TurnRouter } from './turn-router';
 import type { TurnSession } from './turn-session';
-
-/** A turn as `thread/read` reports it. */
-export interface StoredTurn {
-  readonly id?: string;
-  readonly status?: string;
-  readonly [key: string]: unknown;
-}
 
 /** What the recovery needs from the engine. */
 export interface IdleRecoveryDeps {

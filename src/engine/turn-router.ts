@@ -1,6 +1,6 @@
 import type { JsonRpcMessage } from '../protocol/messages';
 import { threadIdOf, turnIdOf } from '../protocol/items';
-import type { StoredTurn } from './idle-recovery';
+import type { StoredTurn } from './stored-turns';
 import type { BufferBudget } from './buffer-budget';
 import { HeldFrames } from './held-frames';
 import { SessionLimits, TurnSession } from './turn-session';

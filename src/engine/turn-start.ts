@@ -3,8 +3,7 @@ import { isTurnStartResult } from '../protocol/codecs';
 import type { JsonRpcMessage } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { Handshake } from './handshake';
-import type { StoredTurn } from './idle-recovery';
-import { recentTurns } from './stored-turns';
+import { recentTurns, type StoredTurn } from './stored-turns';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnRouter } from './turn-router';
 
