@@ -54,6 +54,8 @@ interface StormFigures {
   completed: number;
   failed: number;
   failures: Record<string, number>;
+  /** The first few failures' messages, for the record. */
+  failureMessages: string[];
   /** Completed chats whose steps lack stored items (or whose turn is not stored). */
   lost: number;
   /** Turns holding more than one prompt, or chats that got another prompt's answer or turn. */
@@ -170,6 +172,7 @@ function figures(transport: string, cuts: number, outcomes: Outcome[], stored: M
     completed: 0,
     failed: 0,
     failures: {},
+    failureMessages: [],
     lost: 0,
     merged: 0,
     duplicated: 0,
@@ -186,6 +189,7 @@ function figures(transport: string, cuts: number, outcomes: Outcome[], stored: M
       f.failed++;
       const key = o.error.replace(/: .*/, '');
       f.failures[key] = (f.failures[key] ?? 0) + 1;
+      if (f.failureMessages.length < 5) f.failureMessages.push(`${o.kind} ${o.prompt}: ${o.error}`);
       continue;
     }
     f.completed++;

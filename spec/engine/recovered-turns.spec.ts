@@ -29,13 +29,18 @@ const GRACE = 500;
 
 /** A scripted server with one turn per chat (`turn-1`), its stored form in `stored`. */
 function setup() {
-  const stored = { id: U, status: 'inProgress', items: [userMessageItem('u', 'go')] as object[] };
+  const stored: { id: string; status: string; items: object[]; completedAt?: number | null } = {
+    id: U,
+    status: 'inProgress',
+    items: [userMessageItem('u', 'go')],
+  };
   const transport = new LinkedTransport((f) => {
     const id = f.id as number;
     switch (f.method) {
       case 'initialize':
         return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
       case 'thread/start':
+      case 'thread/resume':
         return response(id, { thread: threadObject(T) });
       case 'turn/start':
         return [
@@ -146,5 +151,58 @@ describe('a frame whose thread is not its turn’s', () => {
       ['u', null],
       ['m', 'yours'],
     ]);
+  });
+});
+
+describe('a stored end the server has not settled yet (status interrupted, completedAt null)', () => {
+  /** What thread/turns/list says while the server has not recorded the turn's end. */
+  const unsettled = (stored: { status: string; completedAt?: number | null }) => {
+    stored.status = 'interrupted';
+    stored.completedAt = null;
+  };
+  const settled = (stored: { status: string; completedAt?: number | null }) => {
+    stored.status = 'completed';
+    stored.completedAt = 1_800_000_000;
+  };
+
+  it('after an idle thread: read again until it settles; the turn completes, it is not failed as interrupted', async () => {
+    const { transport, client, clock, stored } = setup();
+    const once = client.chatOnce('go');
+    await clock.settle();
+    stored.items.push(agentMessageItem('m', 'the answer'));
+    unsettled(stored);
+    transport.push(threadStatusChanged({ threadId: T, status: 'idle' }));
+    await clock.settle();
+    await clock.advance(GRACE);
+    expect(client.stats.turns).toBe(1);
+    settled(stored);
+    await clock.advance(GRACE);
+    expect(await once).toMatchObject({ finalText: 'the answer', assistantItemId: 'm' });
+  });
+
+  it('after a dropped link: the turn goes on (its items delivered), and ends from a later read', async () => {
+    const { transport, client, clock, stored } = setup();
+    const steps = lastValueFrom(client.chat('go').pipe(toArray()));
+    await clock.settle();
+    transport.drop(true);
+    stored.items.push(agentMessageItem('m', 'the answer'));
+    unsettled(stored);
+    transport.restore();
+    await clock.settle();
+    expect(client.stats.turns).toBe(1);
+    settled(stored);
+    await clock.advance(GRACE);
+    expect((await steps).map((s) => s.itemId)).toEqual(['u', 'm']);
+  });
+
+  it('an end that never settles is taken as it reads after a few reads', async () => {
+    const { transport, client, clock, stored } = setup();
+    const once = client.chatOnce('go').catch((e: unknown) => e);
+    await clock.settle();
+    unsettled(stored);
+    transport.push(threadStatusChanged({ threadId: T, status: 'idle' }));
+    await clock.settle();
+    for (let i = 0; i < 5; i++) await clock.advance(GRACE);
+    expect(await once).toMatchObject({ name: 'CodexProtocolError', message: 'turn interrupted' });
   });
 });

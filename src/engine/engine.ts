@@ -113,6 +113,7 @@ export class CodexEngine {
       threads: this.threads,
       desk: this.desk,
       interrupts: this.interrupts,
+      recovery: this.recovery,
     });
     this.connectionState$ = links.state$;
     connection.onNotification = (n) => this.onNotification(n);

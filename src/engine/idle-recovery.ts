@@ -4,6 +4,9 @@ import type { StoredTurn } from './stored-turns';
 import type { TurnRouter } from './turn-router';
 import type { TurnSession } from './turn-session';
 
+/** Reads of a turn whose stored end is not settled, before that end is taken as it reads. */
+const MAX_READS = 5;
+
 /** What the recovery needs from the engine. */
 export interface IdleRecoveryDeps {
   readonly router: TurnRouter;
@@ -45,6 +48,11 @@ export class IdleRecovery {
     else if (this.deps.router.isExpecting(threadId)) this.idleWhileStarting.add(threadId);
   }
 
+  /** The stored turn said the turn ended, but the server has not settled that end yet: read it again after the grace period. */
+  recheck(session: TurnSession): void {
+    if (!session.ended) this.arm(session);
+  }
+
   /** A turn/start answered and its session is bound. */
   bound(session: TurnSession): void {
     if (this.idleWhileStarting.delete(session.threadId) && !session.ended) this.arm(session);
@@ -61,7 +69,7 @@ export class IdleRecovery {
     this.idleWhileStarting.clear();
   }
 
-  private arm(session: TurnSession): void {
+  private arm(session: TurnSession, reads = 0): void {
     const { turnId } = session;
     if (this.checks.has(turnId)) return;
     const check = this.deps.scheduler.schedule(() => {
@@ -72,12 +80,16 @@ export class IdleRecovery {
         .then((turns) => {
           const turn = turns.find((t) => t.id === turnId);
           if (!turn || session.ended || turn.status === 'inProgress') return;
+          // An end not settled yet (see TurnSession.reconcile) is read again, a few times at most.
+          const final = reads + 1 >= MAX_READS;
+          if (session.reconcile(turn, final)) {
+            this.arm(session, reads + 1);
+            return;
+          }
           this.deps.report({
             kind: 'protocol',
             message: `turn ${turnId}: thread went idle without turn/completed; ended from its stored turns (${turn.status})`,
           });
-          // The items it missed first (once each, in the server's order), then the end.
-          session.reconcile(turn);
         })
         .catch(() => undefined);
     }, this.deps.graceMs);

@@ -2,6 +2,7 @@ import { Observable, ReplaySubject } from 'rxjs';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { LinkEvent } from '../streams/transport';
 import type { Handshake } from './handshake';
+import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
 import type { ServerRequestDesk } from './server-requests';
 import { findStoredTurn } from './stored-turns';
@@ -23,6 +24,7 @@ export interface LinkRecoveryParts {
   readonly threads: ThreadRegistry;
   readonly desk: ServerRequestDesk;
   readonly interrupts: Interrupts;
+  readonly recovery: IdleRecovery;
 }
 
 /**
@@ -106,7 +108,8 @@ export class LinkRecovery {
       if (gone()) return;
       threads.add(threadId);
       sessions.forEach((s, i) => {
-        s.reconcile(stored[i]!);
+        // An end the server has not settled yet is read again later.
+        if (s.reconcile(stored[i]!)) this.parts.recovery.recheck(s);
         s.unpause();
       });
     }

@@ -89,7 +89,8 @@ export class TurnRouter {
    * The turn/start's answer was lost with a link, and the thread's stored turns show the turn it
    * made: creates its session, delivering in the server's order what came on the dropped link
    * (`early`), then the stored items it lacks (and the end, if the turn ended), then what came live
-   * on the new link, each item once.
+   * on the new link, each item once. `unsettled`: the stored end is not settled yet (see
+   * `TurnSession.reconcile`), to be read again.
    */
   adopt(
     expectation: TurnExpectation,
@@ -97,16 +98,16 @@ export class TurnRouter {
     early: readonly JsonRpcMessage[],
     mode: 'once' | 'stream',
     limits: SessionLimits,
-  ): TurnSession {
+  ): { session: TurnSession; unsettled: boolean } {
     const session = this.register(expectation, stored.id, mode, limits);
     for (const f of early) if (turnIdOf(f) === stored.id) session.push(f);
     // It is in the stored turns: the server started it (its turn/started may have been lost).
     session.started = true;
     session.pause();
     this.handOver(expectation, session);
-    session.reconcile(stored);
+    const unsettled = session.reconcile(stored);
     session.unpause();
-    return session;
+    return { session, unsettled };
   }
 
   /** Takes every frame held for the thread so far (those of a link that dropped), in order. */

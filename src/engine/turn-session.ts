@@ -169,20 +169,27 @@ export class TurnSession {
   }
 
   /**
-   * What the server stored of this turn, read after a reconnect: its items this session never got
-   * are delivered now, in order, as `item/completed` (an item still in progress is left to come
-   * live), and a turn that ended meanwhile ends with its stored status.
+   * What the server stored of this turn, read after a reconnect or an idle thread: its items this
+   * session never got are delivered now, in order, as `item/completed` (an item still in progress
+   * is left to come live), and a turn that ended meanwhile ends with its stored status. An end the
+   * server has not settled yet (`completedAt: null`: a stored turn whose end is not recorded reads
+   * as `interrupted` for a moment, also when it completed) ends the turn only when `final`; else
+   * the turn goes on, and the result is true: read it again later.
    */
-  reconcile(stored: { readonly status?: unknown; readonly items?: unknown } | null): void {
-    if (!stored) return;
+  reconcile(
+    stored: { readonly status?: unknown; readonly items?: unknown; readonly completedAt?: unknown } | null,
+    final = false,
+  ): boolean {
+    if (!stored) return false;
     const items = Array.isArray(stored.items) ? (stored.items as Array<{ id?: unknown; status?: unknown } | null>) : [];
     for (const item of items) {
       if (typeof item?.id !== 'string' || this.completedItems.has(item.id) || item.status === 'inProgress') continue;
       this.deliver({ method: 'item/completed', params: { threadId: this.threadId, turnId: this.turnId, item } });
     }
-    if (typeof stored.status === 'string' && stored.status !== 'inProgress' && !this.terminal) {
-      this.deliver({ method: 'turn/completed', params: { threadId: this.threadId, turn: stored } });
-    }
+    if (typeof stored.status !== 'string' || stored.status === 'inProgress' || this.terminal) return false;
+    if (stored.completedAt === null && !final) return true;
+    this.deliver({ method: 'turn/completed', params: { threadId: this.threadId, turn: stored } });
+    return false;
   }
 
   /** Live frames that came while reconciling, less what reconciling already delivered. */

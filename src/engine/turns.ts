@@ -282,15 +282,15 @@ export class TurnEngine implements TurnCallHost {
     }
     const limits = { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain };
     const { adopted, turnId } = started;
-    const s = adopted
-      ? router.adopt(expectation, { ...adopted.stored, id: turnId }, adopted.early, mode, limits)
-      : router.bind(expectation, turnId, mode, limits);
+    const adoption = adopted ? router.adopt(expectation, { ...adopted.stored, id: turnId }, adopted.early, mode, limits) : null;
+    const s = adoption ? adoption.session : router.bind(expectation, turnId, mode, limits);
     s.holdThread(releaseThread);
     // An ended turn's approvals are over: the desk forgets them with the session.
     s.hold(() => {
       if (s.ended) this.parts.desk.dropTurn(s.turnId);
     });
     recovery.bound(s);
+    if (adoption?.unsettled) recovery.recheck(s);
     if (call.left) {
       this.abandonTurn(s, options);
       return null;
