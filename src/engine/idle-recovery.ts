@@ -22,9 +22,10 @@ export interface IdleRecoveryDeps {
  * Known server bug: a turn whose thread went idle but whose `turn/completed` never comes. After
  * the grace period the thread's stored turns are read (thread/turns/list, every item) and the turn
  * reconciled with them: the items it never got are delivered, then it ends with the stored status
- * (`TurnSession.reconcile`). The idle status can
- * come before the turn/start response (it often shares a read with it): then it is remembered for
- * the thread, and the check starts once the turn is bound.
+ * (`TurnSession.reconcile`); an end the server has not settled yet is read again. The idle status
+ * can come before the turn/start response (it often shares a read with it): then it is remembered
+ * for the thread, and the check starts once the turn is bound. The same later read serves a relink
+ * or an adoption whose stored end was not settled (`recheck`).
  */
 export class IdleRecovery {
   private readonly checks = new Map<string, Subscription>();
