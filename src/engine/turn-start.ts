@@ -10,6 +10,8 @@ import type { TurnRouter } from './turn-router';
 /** The turn a `turn/start` made, and how the chat knows it is that one. */
 export interface StartedTurn {
   readonly turnId: string;
+  /** The `turn/start` answer (null when it was lost). */
+  readonly answer: unknown;
   /**
    * Null: the `turn/start` answer said so. Else its answer was lost with a link: the turn as the
    * server stored it (found by the user message's `clientId`), and the thread's frames that came on
@@ -60,12 +62,12 @@ export class TurnStarter {
       try {
         const result = await connection.request('turn/start', params);
         if (!isTurnStartResult(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
-        return { turnId: result.turn.id, adopted: null };
+        return { turnId: result.turn.id, answer: result, adopted: null };
       } catch (err) {
         if (!this.lostWithLink(err, link)) throw err;
       }
       const stored = await this.storedTurn(threadId, clientId, (early ??= []));
-      if (stored) return { turnId: stored.id!, adopted: { stored, early } };
+      if (stored) return { turnId: stored.id!, answer: null, adopted: { stored, early } };
       // It never reached the server: send it again on the new link.
     }
   }

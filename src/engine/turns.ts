@@ -272,7 +272,7 @@ export class TurnEngine implements TurnCallHost {
       // started outside the thread queue, say by a raw request): that turn has its consumer.
       if (router.get(started.turnId))
         throw new CodexProtocolError(`turn/start joined turn ${started.turnId}, which this client is already consuming`, {
-          data: started,
+          data: started.answer ?? started.adopted?.stored,
         });
     } catch (err) {
       if (expectation) router.unexpect(expectation);
