@@ -124,6 +124,39 @@ describe('for await over a turn', () => {
   });
 });
 
+describe('break out of for await (no interruptOnUnsubscribe)', () => {
+  it('the turn runs on; the next chat on the thread waits for its end and gets a turn of its own, never joins it', async () => {
+    const thread = await client.startThread({ cwd: off.workspace });
+    const completed = next('turn/completed', thread.threadId);
+    let abandoned: string | undefined;
+    for await (const step of thread.chatIterable('SLOW 1000 the abandoned answer')) {
+      if (step.itemType === 'userMessage') {
+        abandoned = step.turnId;
+        break;
+      }
+    }
+    const result = await thread.chatOnce('ECHO next');
+    expect((await completed).params.turn).toMatchObject({ id: abandoned, status: 'completed' });
+    expect(result.turnId).not.toBe(abandoned);
+    expect(result.finalText).toBe('Echo: next');
+    // The server stored two turns, each with its own prompt and its own answer.
+    const stored = (await client.request('thread/turns/list', {
+      threadId: thread.threadId,
+      sortDirection: 'asc',
+      itemsView: 'full',
+    })) as { data: Array<{ id: string; items: Array<{ type: string; text?: string; content?: Array<{ text?: string }> }> }> };
+    const summary = stored.data.map((t) => ({
+      id: t.id,
+      prompts: t.items.filter((i) => i.type === 'userMessage').map((i) => i.content?.[0]?.text),
+      answers: t.items.filter((i) => i.type === 'agentMessage').map((i) => i.text),
+    }));
+    expect(summary).toEqual([
+      { id: abandoned, prompts: ['SLOW 1000 the abandoned answer'], answers: ['the abandoned answer'] },
+      { id: result.turnId, prompts: ['ECHO next'], answers: ['Echo: next'] },
+    ]);
+  });
+});
+
 describe('await using', () => {
   it('closes the client, and with it the server process, when the scope ends', async () => {
     let outside: CodexClient | undefined;

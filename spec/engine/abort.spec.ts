@@ -252,9 +252,10 @@ describe('ChatOptions.signal', () => {
   });
 
   it('one signal over many turns gathers no listeners (completed, failed, unsubscribed, timed out)', async () => {
-    const { client, clock } = fakeServer((t) => (t.text === 'fail' ? t.fail('no') : t.text === 'hang' ? t.keepOpen() : t.message('ok')), {
-      inactivityTimeoutMs: 50,
-    });
+    const { server, client, clock } = fakeServer(
+      (t) => (t.text === 'fail' ? t.fail('no') : t.text === 'hang' ? t.keepOpen() : t.message('ok')),
+      { inactivityTimeoutMs: 50 },
+    );
     const ac = new AbortController();
     const thread = await client.startThread();
     for (let i = 0; i < 20; i++) await thread.chatOnce('ok', { signal: ac.signal });
@@ -264,6 +265,9 @@ describe('ChatOptions.signal', () => {
     expect(listeners(ac.signal)).toBe(1);
     left.subscription.unsubscribe();
     expect(listeners(ac.signal)).toBe(0);
+    // The abandoned turn holds its thread until the server ends it.
+    server.turns[server.turns.length - 1]!.complete();
+    await clock.settle();
     const silent = thread.chatOnce('hang', { signal: ac.signal }).catch((e: unknown) => e);
     await clock.advance(50);
     expect(await silent).toBeInstanceOf(CodexTurnInactiveError);

@@ -77,11 +77,14 @@ describe('for await over a turn', () => {
   it('break leaves the turn: no interrupt by default, the turn runs on; with interruptOnUnsubscribe it is interrupted', async () => {
     const { server, client, clock } = fakeServer(endless);
     for await (const step of client.chatIterable('one')) if (step.itemId === 'm1') break;
-    expect(client.stats).toEqual(zeroStats);
+    // The turn's state is gone; its thread is held until the server ends the turn.
+    expect(client.stats).toEqual({ ...zeroStats, busyThreads: 1 });
     await clock.settle();
     expect(server.requestsOf('turn/interrupt')).toEqual([]);
     expect(server.turns[0]!.status).toBe('inProgress');
     server.turns[0]!.complete();
+    await clock.settle();
+    expect(client.stats).toEqual(zeroStats);
 
     for await (const step of client.chatIterable('two', { interruptOnUnsubscribe: true })) if (step.itemId === 'm1') break;
     await clock.settle();

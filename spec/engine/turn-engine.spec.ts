@@ -353,12 +353,13 @@ describe('turn engine: unsubscribe, failures, fallbacks', () => {
     return { sub, steps, errors };
   }
 
-  it('unsubscribing mid-turn frees the turn at once and sends nothing by default', async () => {
+  it('unsubscribing mid-turn frees the turn at once and sends nothing by default; the thread is held until the turn ends', async () => {
     const { client, transport, clock } = fakeServer({ script: openTurn });
     const { sub } = await subscribeUntilFirstStep(client.chat('go'), clock);
     expect(client.stats.turns).toBe(1);
     sub.unsubscribe();
-    expect(client.stats).toEqual(zeroStats);
+    // A turn/start on the thread now would join the abandoned turn.
+    expect(client.stats).toEqual({ ...zeroStats, busyThreads: 1 });
     // later frames of the abandoned turn go nowhere and break nothing
     transport.receive(itemCompleted({ threadId: 'thr-1', turnId: 'turn-1', item: agentMessageItem('b', 'late') }));
     transport.receive(turnCompleted({ threadId: 'thr-1', turnId: 'turn-1' }));
@@ -486,6 +487,8 @@ describe('turn engine: params on the wire', () => {
     expect(turnStart!.params).toEqual({
       threadId: 'thr-1',
       input: [{ type: 'text', text: 'hello', text_elements: [] }],
+      // The evidence of which turn it made, should its answer be lost with a link (see TurnStarter).
+      clientUserMessageId: expect.stringMatching(/^codex-rx-.+-1$/),
       effort: 'high',
       summary: null,
       user: 'u1',

@@ -71,11 +71,13 @@ describe('turn/completed never comes although the thread went idle', () => {
     expect(client.stats.idleChecks).toBe(0);
   });
 
-  it('ends it with the text found by thread/read when no item/completed came either', async () => {
+  it('ends it with the items found by thread/read when no item/completed came either', async () => {
     const client = fake([], { idleGraceMs: 200, inactivityTimeoutMs: 60_000 });
     const result = await client.chatOnce('NO_COMPLETE_NO_ITEM only deltas');
     expect(result.finalText).toBe('Echo: only deltas');
-    expect(result.completionSource).toBe('thread_read_fallback');
+    // The stored turn's agent message is delivered as the item/completed the turn never got.
+    expect(result.completionSource).toBe('item_completed');
+    expect(result.assistantItemId).toMatch(/^item_/);
     expect(client.stats.turns).toBe(0);
   });
 

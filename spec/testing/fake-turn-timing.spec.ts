@@ -96,8 +96,9 @@ describe('FakeAppServer: timing and faults', () => {
     const events: TurnEvent[] = await collect(client.chatEvents('go'));
     expect(events[events.length - 1]).toMatchObject({ type: 'completed', result: { finalText: 'answer' } });
     expect(wire(server)).not.toContain('turn/completed');
+    // Every item: the turn is reconciled with the stored items it missed (see IdleRecovery).
     expect(server.requestsOf('thread/turns/list').map((r) => r.params)).toEqual([
-      { threadId: 'thr-1', sortDirection: 'desc', limit: 10, itemsView: 'summary' },
+      { threadId: 'thr-1', sortDirection: 'desc', limit: 10, itemsView: 'full' },
     ]);
     // thread/read with includeTurns draws a deprecationNotice from current servers: not used.
     expect(server.requestsOf('thread/read')).toEqual([]);

@@ -11,19 +11,19 @@ import {
   ThreadStatusChangedParamsCodec,
   TurnCompletedParamsCodec,
 } from '../protocol/codecs';
-import { turnIdOf } from '../protocol/items';
+import { threadIdOf, turnIdOf } from '../protocol/items';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import { BufferBudget } from './buffer-budget';
 import { ClientTools } from './client-tools';
 import { Handshake } from './handshake';
-import { IdleRecovery, StoredTurn } from './idle-recovery';
+import { IdleRecovery } from './idle-recovery';
 import { Interrupts } from './interrupts';
 import { ConnectionState, LinkRecovery } from './link-recovery';
 import type { ServerRequestHandler } from './request-handlers';
 import { ServerRequestDesk } from './server-requests';
 import type { ServerRequestMethod } from '../protocol/server-messages';
-import { recentTurns } from './stored-turns';
+import { recentTurns, type StoredTurn } from './stored-turns';
 import type { UserInputHandler } from './user-input';
 import type { EngineSettings } from './settings';
 import { ThreadQueue } from './thread-queue';
@@ -75,7 +75,13 @@ export class CodexEngine {
   ) {
     const { scheduler } = settings;
     this.budget = new BufferBudget(settings.maxBufferedBytes);
-    this.router = new TurnRouter(this.budget);
+    this.router = new TurnRouter(this.budget, (frame, s) =>
+      connection.report({
+        kind: 'protocol',
+        message: `dropped a frame of turn ${s.turnId} that names thread ${String(threadIdOf(frame))}; the turn runs on thread ${s.threadId}`,
+        detail: frame,
+      }),
+    );
     this.handshake = new Handshake(connection, settings.clientInfo, settings.capabilities);
     const tools = new ClientTools(settings.experimentalApi);
     this.threads = new ThreadRegistry((method, params) => this.handshake.request(method, params), tools);
@@ -111,8 +117,8 @@ export class CodexEngine {
       router: this.router,
       threads: this.threads,
       desk: this.desk,
-      turns: this.turns,
       interrupts: this.interrupts,
+      recovery: this.recovery,
     });
     this.connectionState$ = links.state$;
     connection.onNotification = (n) => this.onNotification(n);
@@ -172,8 +178,9 @@ export class CodexEngine {
     const turnId = turnIdOf(n);
     if (n.method === 'item/completed' || n.method === 'turn/completed') this.checkTurnFrame(n, turnId);
     // The fast path: a turn's frame goes to its session by id.
-    if (this.router.route(n, turnId)) {
-      if (n.method === 'turn/completed') this.desk.dropTurn(turnId!);
+    const routed = this.router.route(n, turnId);
+    if (routed) {
+      if (routed === 'routed' && n.method === 'turn/completed') this.desk.dropTurn(turnId!);
       return;
     }
     if (n.method === 'thread/status/changed') {
@@ -209,6 +216,7 @@ export class CodexEngine {
 
   /** The thread's newest turns (`thread/turns/list`; `thread/read` on servers without it). */
   private readTurns(threadId: string): Promise<readonly StoredTurn[]> {
-    return recentTurns((method, params) => this.connection.request(method, params), threadId, 'summary');
+    // Every item: a turn ended from them gets the ones it missed (see IdleRecovery).
+    return recentTurns((method, params) => this.connection.request(method, params), threadId, 'full');
   }
 }

@@ -77,6 +77,15 @@ export class HeldFrames implements BudgetHolder {
     return { frames: mine, loss };
   }
 
+  /** Hands over (and stops charging) every frame held so far, whatever its turn, in order. */
+  takeAll(): JsonRpcMessage[] {
+    const all = this.frames;
+    if (all.length) this.budget.free(this, totalBytes(this.sizes));
+    this.frames = [];
+    this.sizes = [];
+    return all;
+  }
+
   /** Lets go of everything (no turn/start is in flight on the thread any more). */
   clear(): void {
     if (this.frames.length) {

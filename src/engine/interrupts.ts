@@ -89,6 +89,22 @@ export class Interrupts {
     else this.later.set(turnId, threadId);
   }
 
+  /**
+   * Runs `ended` once a turn nobody follows any more is over (its `turn/completed`, its thread idle,
+   * or the server gone with it), without interrupting it and without a deadline: an abandoned
+   * turn's thread is held until then.
+   */
+  awaitEnd(threadId: string, turnId: string, ended: () => void): void {
+    const prior = this.ending.get(turnId);
+    const all = prior ? () => (prior.ended(), ended()) : ended;
+    this.ending.set(turnId, { threadId, ended: all, timer: prior?.timer ?? null });
+  }
+
+  /** The turns whose end is waited for, to look up after a link dropped (their end may have been lost with it). */
+  awaitedTurns(): Array<{ threadId: string; turnId: string }> {
+    return [...this.ending].map(([turnId, { threadId }]) => ({ threadId, turnId }));
+  }
+
   /** A `turn/started` no session took. */
   onStarted(turnId: string): void {
     this.release(turnId);

@@ -2,12 +2,12 @@ import { Observable, ReplaySubject } from 'rxjs';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { LinkEvent } from '../streams/transport';
 import type { Handshake } from './handshake';
+import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
 import type { ServerRequestDesk } from './server-requests';
 import { findStoredTurn } from './stored-turns';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnRouter } from './turn-router';
-import type { TurnEngine } from './turns';
 
 /**
  * Where the client's connection is: `connecting` until the first handshake, `connected`,
@@ -23,8 +23,8 @@ export interface LinkRecoveryParts {
   readonly router: TurnRouter;
   readonly threads: ThreadRegistry;
   readonly desk: ServerRequestDesk;
-  readonly turns: TurnEngine;
   readonly interrupts: Interrupts;
+  readonly recovery: IdleRecovery;
 }
 
 /**
@@ -33,8 +33,8 @@ export interface LinkRecoveryParts {
  * (a restarted process) takes its running turns with it, they fail with the drop's error. A new
  * link: the handshake, then each thread with a running turn is resumed (`thread/resume`) and its
  * turns reconciled from what the server stored (items completed while the link was down are
- * delivered once, in order; a turn that ended meanwhile ends), all before the requests that waited
- * go out.
+ * delivered once, in order; a turn that ended meanwhile ends), and the end of turns nobody follows
+ * that hold their thread is looked up, all before the requests that waited go out.
  */
 export class LinkRecovery {
   /** Hot; replays the current state, also after the end (a ReplaySubject, unlike a BehaviorSubject, keeps it then). */
@@ -60,14 +60,13 @@ export class LinkRecovery {
 
   private onLink(event: LinkEvent): void {
     if (event.type !== 'down') return;
-    const { handshake, desk, threads, router, turns } = this.parts;
+    const { handshake, desk, threads, router } = this.parts;
     this.enter('reconnecting');
     handshake.reset();
     desk.dropAll();
     threads.clear();
     if (!event.resumable) {
       router.failSessions(event.error);
-      turns.forgetSuspended();
       // Turns waited on to end (an abort's interrupt) ended with the server.
       this.parts.interrupts.clear();
     }
@@ -109,11 +108,37 @@ export class LinkRecovery {
       if (gone()) return;
       threads.add(threadId);
       sessions.forEach((s, i) => {
-        s.reconcile(stored[i]!);
+        // An end the server has not settled yet is read again later.
+        if (s.reconcile(stored[i]!)) this.parts.recovery.recheck(s);
         s.unpause();
       });
     }
+    if (gone()) return;
+    await this.awaitedTurnsEnded(requestNow, gone);
     if (!gone()) this.enter('connected');
+  }
+
+  /**
+   * Turns nobody follows any more whose end holds their thread (abandoned, or interrupted): their
+   * `turn/completed` may have been lost with the link. Each is looked up in its thread's stored
+   * turns (the thread resumed on the new link, so that a turn still running is heard to end).
+   */
+  private async awaitedTurnsEnded(request: (method: string, params: unknown) => Promise<unknown>, gone: () => boolean): Promise<void> {
+    const { threads, interrupts } = this.parts;
+    for (const { threadId, turnId } of interrupts.awaitedTurns()) {
+      try {
+        if (!threads.has(threadId)) {
+          await request('thread/resume', { threadId });
+          threads.add(threadId);
+        }
+        const stored = await findStoredTurn(request, threadId, turnId);
+        if (stored?.status !== 'inProgress') interrupts.onEnded(turnId);
+      } catch (err) {
+        if (gone()) throw err;
+        // Refused: nothing will tell when it ends; the thread is not held for it any longer.
+        interrupts.onEnded(turnId);
+      }
+    }
   }
 
   private enter(state: ConnectionState): void {

@@ -8,7 +8,13 @@ import { CodexProtocolError } from '../errors';
 import type { ThreadItem } from '../protocol/generated/v2/ThreadItem';
 import type { TurnItemsView } from '../protocol/generated/v2/TurnItemsView';
 import { ErrorCodes } from '../protocol/messages';
-import type { StoredTurn } from './idle-recovery';
+
+/** A turn as `thread/turns/list` (or `thread/read`) reports it. */
+export interface StoredTurn {
+  readonly id?: string;
+  readonly status?: string;
+  readonly [key: string]: unknown;
+}
 
 /** Sends one request (already past the handshake). */
 export type TurnReadRequest = (method: string, params: unknown) => Promise<unknown>;

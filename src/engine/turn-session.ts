@@ -1,3 +1,4 @@
+import { Subscription, type TeardownLogic } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import type { ChatContinuation, ChatResult } from '../models';
 import type { JsonRpcMessage } from '../protocol/messages';
@@ -23,7 +24,10 @@ export interface SessionLimits {
 /**
  * The client's state of one running turn: counts the events handed to its consumer (the
  * continuation cursor), buffers them while nobody listens, and keeps what a `ChatResult` needs.
- * Frames reach it from the router by id, never through a filter.
+ * Frames reach it from the router by id, never through a filter. It is the turn's one record:
+ * whatever the engine keeps for the turn elsewhere (its routing entry, its thread's place, its idle
+ * check, its place among the suspended turns) is added to it with `hold`, and `release()` lets all
+ * of it go in one call.
  */
 export class TurnSession {
   /** Events handed to consumers so far: the continuation cursor. */
@@ -52,8 +56,10 @@ export class TurnSession {
   private readonly completedItems = new Set<string>();
   /** While reconciling after a reconnect: the live frames that came meanwhile, in order. */
   private paused: JsonRpcMessage[] | null = null;
+  /** What the engine keeps for the turn outside the session, released with it. */
+  private readonly holdings = new Subscription();
   /** The turn's place on its thread (see ThreadQueue), held until the turn ends on the server or the session is let go. */
-  private threadSlot: (() => void) | null = null;
+  private threadSlot: Subscription | null = null;
   private endWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private startWaiters: Array<{ resolve(): void; reject(err: Error): void }> = [];
   private failure: Error | null = null;
@@ -103,23 +109,30 @@ export class TurnSession {
     return this.buffer.droppedDeltas;
   }
 
-  /** The session holds its thread's place (see ThreadQueue) from now until `freeThread()`. */
+  /** Something the engine keeps for this turn, let go by `release()` (at once if it was released). */
+  hold(teardown: TeardownLogic): void {
+    this.holdings.add(teardown);
+  }
+
+  /** The session holds its thread's place (see ThreadQueue) from now until `freeThread()` or `release()`. */
   holdThread(release: () => void): void {
-    this.threadSlot = release;
+    this.threadSlot = new Subscription(release);
+    this.holdings.add(this.threadSlot);
   }
 
   /** Gives the thread's place up (idempotent): the next chat on the thread may start its turn. */
   freeThread(): void {
-    const release = this.threadSlot;
+    this.threadSlot?.unsubscribe();
     this.threadSlot = null;
-    release?.();
   }
 
-  /** Takes the thread's place away from the session, for a caller that frees it later. */
+  /** Takes the thread's place away from the session (its release no longer frees it), for a caller that frees it later. */
   takeThreadSlot(): (() => void) | null {
-    const release = this.threadSlot;
+    const slot = this.threadSlot;
+    if (!slot) return null;
     this.threadSlot = null;
-    return release;
+    this.holdings.remove(slot);
+    return () => slot.unsubscribe();
   }
 
   /** What the byte budget dropped of the turn's frames before its turn id was known (see HeldFrames). */
@@ -156,20 +169,27 @@ export class TurnSession {
   }
 
   /**
-   * What the server stored of this turn, read after a reconnect: its items this session never got
-   * are delivered now, in order, as `item/completed` (an item still in progress is left to come
-   * live), and a turn that ended meanwhile ends with its stored status.
+   * What the server stored of this turn, read after a reconnect or an idle thread: its items this
+   * session never got are delivered now, in order, as `item/completed` (an item still in progress
+   * is left to come live), and a turn that ended meanwhile ends with its stored status. An end the
+   * server has not settled yet (`completedAt: null`: a stored turn whose end is not recorded reads
+   * as `interrupted` for a moment, also when it completed) ends the turn only when `final`; else
+   * the turn goes on, and the result is true: read it again later.
    */
-  reconcile(stored: { readonly status?: unknown; readonly items?: unknown } | null): void {
-    if (!stored) return;
+  reconcile(
+    stored: { readonly status?: unknown; readonly items?: unknown; readonly completedAt?: unknown } | null,
+    final = false,
+  ): boolean {
+    if (!stored) return false;
     const items = Array.isArray(stored.items) ? (stored.items as Array<{ id?: unknown; status?: unknown } | null>) : [];
     for (const item of items) {
       if (typeof item?.id !== 'string' || this.completedItems.has(item.id) || item.status === 'inProgress') continue;
       this.deliver({ method: 'item/completed', params: { threadId: this.threadId, turnId: this.turnId, item } });
     }
-    if (typeof stored.status === 'string' && stored.status !== 'inProgress' && !this.terminal) {
-      this.deliver({ method: 'turn/completed', params: { threadId: this.threadId, turn: stored } });
-    }
+    if (typeof stored.status !== 'string' || stored.status === 'inProgress' || this.terminal) return false;
+    if (stored.completedAt === null && !final) return true;
+    this.deliver({ method: 'turn/completed', params: { threadId: this.threadId, turn: stored } });
+    return false;
   }
 
   /** Live frames that came while reconciling, less what reconciling already delivered. */
@@ -271,12 +291,16 @@ export class TurnSession {
     return this.buffer.from(cursor);
   }
 
-  /** The session is forgotten: what it holds leaves the budget. */
-  dispose(): void {
+  /**
+   * The session is forgotten (its consumer finished, it was cancelled or evicted, its server is
+   * gone): what it buffers leaves the budget, and everything held for it (`hold`) is let go. Idempotent.
+   */
+  release(): void {
     this.released = true;
     this.paused = null;
     this.early = null;
     this.buffer.reset(this.delivered);
+    this.holdings.unsubscribe();
   }
 
   /** Resolves when the turn's terminal frame arrives; rejects when the connection ends first. */

@@ -6,7 +6,6 @@ import { inactivityTimeout } from '../operators/inactivity-timeout';
 import { takeUntilTurnEnd } from '../operators/take-until-turn-end';
 import { stepOf, toSteps } from '../operators/to-steps';
 import { toTurnEvents } from '../operators/to-turn-events';
-import { isTurnStartResult } from '../protocol/codecs';
 import { chatInputProblem, type ChatInput, toUserInput } from '../protocol/input';
 import { isRetryNotice } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
@@ -24,6 +23,7 @@ import type { ThreadQueue } from './thread-queue';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnExpectation, TurnRouter } from './turn-router';
 import { TurnCall, type TurnCallHost } from './turn-call';
+import { type StartedTurn, TurnStarter } from './turn-start';
 import type { TurnSession } from './turn-session';
 
 /** The engine's parts a turn uses. */
@@ -63,9 +63,11 @@ export class TurnEngine implements TurnCallHost {
   private readonly suspended = new Set<TurnSession>();
   /** What every `result()` call's `OnceRun` uses: its inactivity deadline goes on one shared timer. */
   private readonly onceParts: OnceRunParts;
+  private readonly starter: TurnStarter;
 
   constructor(private readonly parts: TurnEngineParts) {
     const { settings, desk } = parts;
+    this.starter = new TurnStarter(parts);
     this.onceParts = {
       scheduler: settings.scheduler,
       deadlines: new Deadlines(settings.scheduler),
@@ -84,12 +86,27 @@ export class TurnEngine implements TurnCallHost {
   events$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<TurnEvent> {
     return this.turn$(text, options, 'stream', true, expectedThread, (frames$, s, fresh) => {
       const events$ = frames$.pipe(toTurnEvents({ seenItemIds: s.seenItemIds, result: () => s.result() }));
-      if (!fresh) return events$;
-      // `startWith` by hand: its concat puts one more subscriber hop on every frame of the turn.
-      const started: TurnEvent = { threadId: s.threadId, turnId: s.turnId, type: 'started' };
+      const started: TurnEvent | null = fresh ? { threadId: s.threadId, turnId: s.turnId, type: 'started' } : null;
+      // `startWith` and the read fallback by hand, in one subscriber: operators would put more hops on every frame.
       return new Observable<TurnEvent>((sub) => {
-        sub.next(started);
-        return sub.closed ? undefined : events$.subscribe(sub);
+        if (started) sub.next(started);
+        if (sub.closed) return undefined;
+        /** A `completed` whose result lacks the final text: emitted once the stored turn was read. */
+        let reading: Promise<TurnEvent> | null = null;
+        return events$.subscribe({
+          next: (event) => {
+            if (event.type === 'completed' && event.result.completionSource === null) reading = this.completedFromStore(s, event);
+            else sub.next(event);
+          },
+          error: (err) => sub.error(err),
+          complete: () => {
+            if (!reading) return sub.complete();
+            reading.then(
+              (event) => (sub.next(event), sub.complete()),
+              (err) => sub.error(err),
+            );
+          },
+        });
       });
     });
   }
@@ -113,11 +130,6 @@ export class TurnEngine implements TurnCallHost {
         new OnceRun(s, this.onceParts, idleMs, sink).start(cursor),
       ).begin(text);
     });
-  }
-
-  /** Forgets the suspended turns (their server is gone). */
-  forgetSuspended(): void {
-    this.suspended.clear();
   }
 
   /** Stops a timed-out turn (interrupting it unless it already ended) and returns what was unread. */
@@ -236,46 +248,57 @@ export class TurnEngine implements TurnCallHost {
   async startTurn(text: ChatInput, call: TurnCall<unknown>): Promise<TurnSession | null> {
     // The call may have left by the time each await resumes.
     const { options, mode, retain } = call;
-    const { handshake, threads, router, recovery, connection, settings, queue } = this.parts;
+    const { handshake, threads, router, recovery, settings, queue } = this.parts;
+    const starter = this.starter;
     const ready = handshake.ready();
     if (ready) await ready;
+    // A thread/start or thread/resume lost with a link (the server survived it) is sent again.
     const thread = threads.threadFor(options);
-    let threadId = typeof thread === 'string' ? thread : await thread;
+    let threadId = typeof thread === 'string' ? thread : await starter.retryLost(() => threads.threadFor(options), thread);
     // Unsubscribed while the thread was being prepared: start no turn.
     if (call.left) return null;
     const slot = queue.enter(threadId);
     const releaseThread = typeof slot === 'function' ? slot : await slot;
     let expectation: TurnExpectation | undefined;
-    let turnId: string;
+    let started: StartedTurn;
     try {
       if (call.left) {
         releaseThread();
         return null;
       }
-      // Waited behind another chat while the server was restarted: this one opens the thread on the new server.
-      if (!threads.has(threadId)) threadId = await threads.threadFor({ ...options, threadId });
+      // Waited behind another chat while the link was down: this one opens the thread on the new link.
+      if (!threads.has(threadId)) threadId = await starter.retryLost(() => threads.threadFor({ ...options, threadId }));
       expectation = router.expect(threadId);
       const params: Record<string, unknown> = { threadId, input: toUserInput(text) };
       // Not a spread into the literal: V8 makes that a slow runtime copy, on every turn.
       if (options.turnOverrides) Object.assign(params, turnOverrideParams(options.turnOverrides));
       if (options.user !== undefined) params.user = options.user;
       if (options.metadata !== undefined) params.metadata = options.metadata;
-      const result = await connection.request('turn/start', params);
-      if (!isTurnStartResult(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
-      turnId = result.turn.id;
+      // Its thread stays held (slot and expectation) until the chat knows which turn it owns.
+      started = await starter.start(threadId, params);
       // The server joined this turn/start into a turn of this client that runs on the thread (one
       // started outside the thread queue, say by a raw request): that turn has its consumer.
-      if (router.get(turnId))
-        throw new CodexProtocolError(`turn/start joined turn ${turnId}, which this client is already consuming`, { data: result });
+      if (router.get(started.turnId))
+        throw new CodexProtocolError(`turn/start joined turn ${started.turnId}, which this client is already consuming`, {
+          data: started.answer ?? started.adopted?.stored,
+        });
     } catch (err) {
       if (expectation) router.unexpect(expectation);
       recovery.startFailed(threadId);
       releaseThread();
       throw err;
     }
-    const s = router.bind(expectation, turnId, mode, { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain });
+    const limits = { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain };
+    const { adopted, turnId } = started;
+    const adoption = adopted ? router.adopt(expectation, { ...adopted.stored, id: turnId }, adopted.early, mode, limits) : null;
+    const s = adoption ? adoption.session : router.bind(expectation, turnId, mode, limits);
     s.holdThread(releaseThread);
+    // An ended turn's approvals are over: the desk forgets them with the session.
+    s.hold(() => {
+      if (s.ended) this.parts.desk.dropTurn(s.turnId);
+    });
     recovery.bound(s);
+    if (adoption?.unsettled) recovery.recheck(s);
     if (call.left) {
       this.abandonTurn(s, options);
       return null;
@@ -286,6 +309,7 @@ export class TurnEngine implements TurnCallHost {
   suspendTurn(s: TurnSession): void {
     s.suspended = true;
     this.suspended.add(s);
+    s.hold(() => this.suspended.delete(s));
     // Its thread is free for the next chat once the turn ended on the server (a turn/start before
     // that would join it), or the session is let go (cancelled, evicted, the connection ended).
     if (s.ended) s.freeThread();
@@ -299,32 +323,46 @@ export class TurnEngine implements TurnCallHost {
     }
   }
 
-  /** Forgets a session: its consumer finished, it was cancelled, or it was evicted. */
+  /** Forgets a session: its consumer finished, it was cancelled, or it was evicted (everything held for it goes too). */
   releaseTurn(s: TurnSession): void {
-    s.dispose();
-    s.freeThread();
-    this.suspended.delete(s);
-    this.parts.router.remove(s);
-    this.parts.recovery.turnEnded(s.turnId);
-    if (s.ended) this.parts.desk.dropTurn(s.turnId);
+    s.release();
   }
 
   /**
    * The subscriber left mid-turn: free the turn's state now. Approvals of the turn stay with the
-   * desk, which still answers them as the handler decides. With `interruptOnUnsubscribe`, or when
-   * the chat's signal aborted, the turn is interrupted (as soon as the server has started it), its
-   * pending approvals are answered `cancel` at once, and the thread is released once the server
-   * ended the turn (a turn/start sent before that would join the dying turn); else at once.
+   * desk, which still answers them as the handler decides. The thread stays held until the server
+   * ended the turn (a turn/start sent before that would join it, and the next chat would get both
+   * prompts' answers). With `interruptOnUnsubscribe`, or when the chat's signal aborted, the turn is
+   * interrupted (as soon as the server has started it) and its pending approvals are answered
+   * `cancel` at once; else it runs to its end.
    */
   abandonTurn(s: TurnSession, options: ChatOptions): void {
     const releaseThread = s.takeThreadSlot();
     this.releaseTurn(s);
-    if ((options.interruptOnUnsubscribe || options.signal?.aborted) && !s.ended) {
+    if (s.ended) releaseThread?.();
+    else if (options.interruptOnUnsubscribe || options.signal?.aborted) {
       this.parts.desk.cancelTurn(s.turnId);
       this.parts.interrupts.interruptLater(s.threadId, s.turnId, s.started, releaseThread ?? undefined);
-    } else {
-      releaseThread?.();
+    } else if (releaseThread) {
+      this.parts.interrupts.awaitEnd(s.threadId, s.turnId, releaseThread);
     }
+  }
+
+  /**
+   * The `completed` event of a turn no agent message of which came: with the stored turn's last
+   * one, as `chatOnce` would end (`thread_read_fallback`); as it was when the turn has none.
+   */
+  private async completedFromStore(s: TurnSession, event: Extract<TurnEvent, { type: 'completed' }>): Promise<TurnEvent> {
+    const request = (method: string, params: unknown) => this.parts.connection.request(method, params);
+    const found = lastAgentMessageOfTurn(await findStoredTurn(request, s.threadId, s.turnId));
+    if (!found) return event;
+    const result: ChatResult = {
+      ...event.result,
+      finalText: found.text,
+      assistantItemId: found.itemId,
+      completionSource: 'thread_read_fallback',
+    };
+    return { ...event, result };
   }
 
   /** The result of an ended turn; reads the stored turn when no agent message completed. */
