@@ -56,11 +56,11 @@ export interface StdioTransportOptions {
 export interface RestartOptions {
   /** Restarts allowed within `windowMs`; one more is a crash loop (`restart-failed`). Default 5. */
   maxRestarts?: number;
-  /** Default 60,000 ms. */
+  /** The window `maxRestarts` counts in. Default 60,000 ms. */
   windowMs?: number;
   /** Wait before a restart that follows another within the window (doubling up to `maxDelayMs`). Default 250 ms. */
   initialDelayMs?: number;
-  /** Default 5,000 ms. */
+  /** Upper bound of the wait before a restart. Default 5,000 ms. */
   maxDelayMs?: number;
 }
 
