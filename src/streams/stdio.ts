@@ -93,6 +93,10 @@ export class StdioTransport implements Transport {
   private restartSpawn: Promise<ServerProcess | null> | null = null;
   private lastDeath: CodexTransportError | null = null;
 
+  /**
+   * Settles the launch without spawning anything (that is `start()`): `command`, else the one
+   * `CODEX_APP_SERVER_CMD` names, else the `codex` found beside codex-rx or on the server's `PATH`.
+   */
   constructor(options: StdioTransportOptions = {}) {
     // No command: the one CODEX_APP_SERVER_CMD names, or the codex found beside codex-rx or on the
     // PATH the server would get (none: `start()` says how to get one).
