@@ -9,7 +9,8 @@
 const { Converter, ReflectionKind } = require('typedoc');
 
 const GENERATED = /^src\/protocol\/(generated\/.*|[^/]+\.generated)\.ts$/;
-const SIGNATURES = ReflectionKind.CallSignature | ReflectionKind.ConstructorSignature | ReflectionKind.GetSignature | ReflectionKind.SetSignature;
+const SIGNATURES =
+  ReflectionKind.CallSignature | ReflectionKind.ConstructorSignature | ReflectionKind.GetSignature | ReflectionKind.SetSignature;
 
 /** @param {import('typedoc').Application} app */
 exports.load = function load(app) {
