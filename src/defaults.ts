@@ -61,7 +61,7 @@ export const DEFAULTS = {
     maxDelayMs: 5_000,
     /** Fraction of each delay that is random (0..1), so that many clients do not redial in step. */
     jitter: 0.5,
-    /** Attempts before giving up: never. */
+    /** Redials before giving up: unlimited (`giveUpAfterMs` ends them). */
     maxAttempts: Infinity,
     /** Time since the drop after which no new attempt starts, in ms. */
     giveUpAfterMs: 300_000,

@@ -210,7 +210,7 @@ export interface TurnOverrides {
   personality?: string | null;
   /** When the server asks for approval, for this turn and the thread's later turns (see `ApprovalPolicy`). */
   approvalPolicy?: ApprovalPolicy | null;
-  /** A JSON Schema that constrains the turn's final agent message (structured output). */
+  /** A JSON Schema that constrains this turn's final agent message (structured output); this turn only. */
   outputSchema?: Record<string, unknown> | null;
 }
 
@@ -366,7 +366,7 @@ export type TurnEvent =
       readonly plan: readonly TurnPlanStep[];
     })
   | (TurnEventBase & {
-      /** The turn's changes to files changed. */
+      /** The turn's file changes changed (its aggregated diff). */
       readonly type: 'diff';
       /** The turn's aggregated unified diff so far (the whole of it, not an increment). */
       readonly diff: string;

@@ -273,7 +273,7 @@ export interface WriteConfigValueArgs {
   value: unknown;
   /** Default `upsert`. */
   mergeStrategy?: 'replace' | 'upsert';
-  /** The config file's `version` (from `readConfig` or an earlier write) the write is based on, for a write that must not overwrite another's. */
+  /** The config file's `version` (as `readConfig`'s layers and a write's result report it) that this write expects to find. */
   expectedVersion?: string | null;
   /** The config file to write; the user's `config.toml` when absent. */
   filePath?: string | null;
@@ -281,7 +281,7 @@ export interface WriteConfigValueArgs {
 
 /** Options of `batchWriteConfig`. */
 export interface BatchWriteConfigOptions {
-  /** The config file's `version` (from `readConfig` or an earlier write) the edits are based on, for edits that must not overwrite another's. */
+  /** The config file's `version` (as `readConfig`'s layers and a write's result report it) that these edits expect to find. */
   expectedVersion?: string | null;
   /** The config file to write; the user's `config.toml` when absent. */
   filePath?: string | null;

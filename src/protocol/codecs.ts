@@ -124,7 +124,7 @@ export const TurnErrorCodec = t.partial(
 export const TurnCodec = t.intersection(
   [
     t.type({
-      /** The turn's id. */
+      /** The id of the turn that ended. */
       id: t.string,
       /** How it ended: `completed`, `interrupted`, `failed` (or a newer server's status). */
       status: t.string,
@@ -304,7 +304,7 @@ export const TokenUsageUpdatedParamsCodec = t.type(
     threadId: t.string,
     /** The turn whose model call it was. */
     turnId: t.string,
-    /** The usage. */
+    /** The thread's running sum and the last model call's tokens. */
     tokenUsage: t.type({
       /** The thread's running sum. */
       total: TokenUsageBreakdownCodec,

@@ -20,7 +20,7 @@ export type LinkEvent =
   | {
       /** An attempt to re-establish the link is due. */
       readonly type: 'retrying';
-      /** Which attempt this is since the drop, from 1. */
+      /** The attempt's number, from 1 (stdio: the restarts within `windowMs` so far). */
       readonly attempt: number;
       /** The wait before this attempt, in milliseconds. */
       readonly delayMs: number;

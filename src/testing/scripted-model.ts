@@ -81,7 +81,7 @@ export type ModelReply =
       stallAfterCreatedMs?: number;
     }
   | {
-      /** Answer with an HTTP error instead: the server's model call fails (it does not retry). */
+      /** Answer with an HTTP error instead: the server's model call fails (without retries under `createCodexHome`'s config). */
       httpError: {
         /** The HTTP status, e.g. 400 or 500. */
         status: number;
