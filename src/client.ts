@@ -88,6 +88,10 @@ export class CodexClient extends ThreadMethods {
   /** The view of this client that its thread handles use. */
   private readonly threadHost: ThreadHost;
 
+  /**
+   * A client over any `Transport` (the `connect*` factories build one of the shipped transports).
+   * Nothing is sent until `start()` or the first call.
+   */
   constructor(transport: Transport, options: ClientOptions = {}) {
     super();
     this.connection = new JsonRpcConnection(transport, options);
@@ -312,6 +316,7 @@ export class CodexClient extends ThreadMethods {
     return this.engine.threads.open(method, params, tools);
   }
 
+  /** The handle of an opened thread, bound to this client (a subclass may return its own). */
   protected handle(threadId: string, defaults: ThreadConfig = {}): ThreadHandle {
     return new ThreadHandle(this.threadHost, threadId, defaults);
   }

@@ -31,7 +31,16 @@ export const DEFAULTS = {
   /** `ClientOptions.strict`. */
   strict: false,
   /** `RetryPolicy` of overloaded (-32001) read requests. */
-  retry: { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 2_000, jitter: 0.5 },
+  retry: {
+    /** Retries after the first attempt. */
+    maxRetries: 4,
+    /** Delay before the first retry, in ms; it doubles per retry. */
+    baseDelayMs: 100,
+    /** Upper bound of one retry delay, in ms. */
+    maxDelayMs: 2_000,
+    /** Fraction of each delay that is random (0..1). */
+    jitter: 0.5,
+  },
   /**
    * Transports: `maxFrameBytes`, the longest inbound line or message. Well under V8's longest
    * string (~512 MiB), and well over any frame the server sends in practice.
@@ -45,9 +54,29 @@ export const DEFAULTS = {
   /** Transports: most bytes (UTF-16 code units) waiting for a server that reads slower than we write; past it, `unresponsive`. */
   maxQueuedBytes: 64 * 1024 * 1024,
   /** WebSocket/Unix `reconnect: true`: redial backoff (see `ReconnectOptions`). */
-  reconnect: { initialDelayMs: 250, maxDelayMs: 5_000, jitter: 0.5, maxAttempts: Infinity, giveUpAfterMs: 300_000 },
+  reconnect: {
+    /** Delay before the first redial, in ms. */
+    initialDelayMs: 250,
+    /** Upper bound of one delay, in ms (it doubles per attempt). */
+    maxDelayMs: 5_000,
+    /** Fraction of each delay that is random (0..1), so that many clients do not redial in step. */
+    jitter: 0.5,
+    /** Redials before giving up: unlimited (`giveUpAfterMs` ends them). */
+    maxAttempts: Infinity,
+    /** Time since the drop after which no new attempt starts, in ms. */
+    giveUpAfterMs: 300_000,
+  },
   /** stdio `restart: true`: at most 5 restarts in 60 s (then `restart-failed`), 250 ms → 5 s apart. */
-  restart: { maxRestarts: 5, windowMs: 60_000, initialDelayMs: 250, maxDelayMs: 5_000 },
+  restart: {
+    /** Restarts allowed within `windowMs`; one more is a crash loop (`restart-failed`). */
+    maxRestarts: 5,
+    /** The window `maxRestarts` counts in, in ms. */
+    windowMs: 60_000,
+    /** Wait before a restart that follows another within the window, in ms (doubling up to `maxDelayMs`). */
+    initialDelayMs: 250,
+    /** Upper bound of the wait before a restart, in ms. */
+    maxDelayMs: 5_000,
+  },
   /** WebSocket/Unix `heartbeatMs`: a ping this often; no pong before the next one means a dead link. */
   heartbeatMs: 30_000,
   /** Transports: `connectTimeoutMs`, the wait for a spawn or a dial. */

@@ -35,6 +35,7 @@ export interface FormElicitation extends ElicitationBase {
 
 /** URL mode: the user visits `url` (to sign in, say) and comes back. */
 export interface UrlElicitation extends ElicitationBase {
+  /** Tells the modes apart: this one sends the user to a URL. */
   readonly mode: 'url';
   /** Where to send the user. */
   readonly url: string;
@@ -47,8 +48,16 @@ export interface UrlElicitation extends ElicitationBase {
  * (dismissed without a choice).
  */
 export type ElicitationAnswer =
-  | { readonly action: 'accept'; readonly content?: { readonly [field: string]: JsonValue } | null }
-  | { readonly action: 'decline' | 'cancel' };
+  | {
+      /** The user agreed (and, in form mode, filled in the form). */
+      readonly action: 'accept';
+      /** The form's values by field name (form mode); absent or null in URL mode. */
+      readonly content?: { readonly [field: string]: JsonValue } | null;
+    }
+  | {
+      /** `decline`: the user refused; `cancel`: the user dismissed it without a choice. */
+      readonly action: 'decline' | 'cancel';
+    };
 
 type Answer = ElicitationAnswer | PromiseLike<ElicitationAnswer> | Observable<ElicitationAnswer>;
 

@@ -5,7 +5,12 @@ import type { ChatContinuation } from './models';
  * `err.name === 'CodexTransportError'` works even when two copies of the package are loaded.
  */
 export class CodexError extends Error {
+  /** Always `'CodexError'`, also across package copies: tell errors apart by it where `instanceof` fails. */
   override name = 'CodexError';
+  /**
+   * Makes an error whose `instanceof` holds for its own class under any compile target.
+   * @param options `cause`: the underlying error, set as the standard `Error.cause`.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message);
     if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
@@ -15,11 +20,16 @@ export class CodexError extends Error {
 
 /** The server answered with a JSON-RPC error, a turn failed, or the protocol was violated. */
 export class CodexProtocolError extends CodexError {
+  /** Always `'CodexProtocolError'`, also across package copies: tell errors apart by it where `instanceof` fails. */
   override name = 'CodexProtocolError';
   /** JSON-RPC error code, when the error came from the server. */
   readonly code?: number;
   /** The server's error `data`, or the failed turn. */
   readonly data?: unknown;
+  /**
+   * Raised by the client for a server error answer, a failed turn or a protocol violation.
+   * @param info The server's error `code` and `data`, and the underlying error as `cause`.
+   */
   constructor(message: string, info: { code?: number; data?: unknown; cause?: unknown } = {}) {
     super(message, 'cause' in info ? { cause: info.cause } : undefined);
     if (info.code !== undefined) this.code = info.code;
@@ -43,6 +53,7 @@ export type TransportErrorCode =
 
 /** The transport failed, the server process exited, or the client is closed (see `code`). */
 export class CodexTransportError extends CodexError {
+  /** Always `'CodexTransportError'`, also across package copies: tell errors apart by it where `instanceof` fails. */
   override name = 'CodexTransportError';
   /** Which failure this is. Default `disconnected` (for custom transports that give none). */
   readonly code: TransportErrorCode;
@@ -50,6 +61,10 @@ export class CodexTransportError extends CodexError {
   readonly exitCode?: number | null;
   /** Signal that ended the server process, when one did. */
   readonly signal?: string | null;
+  /**
+   * Raised by the transports; a custom `Transport` raises one to say how its link failed.
+   * @param info Which failure (`code`, default `disconnected`), the process's exit code or signal, the underlying error as `cause`.
+   */
   constructor(
     message: string,
     info: { code?: TransportErrorCode; exitCode?: number | null; signal?: string | null; cause?: unknown } = {},
@@ -63,9 +78,19 @@ export class CodexTransportError extends CodexError {
 
 /** A request or wait outlived its timeout. */
 export class CodexTimeoutError extends CodexError {
+  /** Always `'CodexTimeoutError'`, also across package copies: tell errors apart by it where `instanceof` fails. */
   override name = 'CodexTimeoutError';
   /** What timed out: the request method, or `turn` for a turn wait. */
-  readonly info: { method?: string; timeoutMs: number };
+  readonly info: {
+    /** The request method that timed out, or `turn` for a turn wait; absent for other waits. */
+    method?: string;
+    /** The timeout that ran out, in milliseconds. */
+    timeoutMs: number;
+  };
+  /**
+   * Raised by the client when a deadline passes.
+   * @param info What timed out (`method`) and after how long (`timeoutMs`).
+   */
   constructor(message: string, info: { method?: string; timeoutMs: number }) {
     super(message);
     this.info = info;
@@ -77,9 +102,16 @@ export class CodexTimeoutError extends CodexError {
  * its events: pass `continuation` back to `chat`/`chatOnce` to resume, or to `cancel` to stop it.
  */
 export class CodexTurnInactiveError extends CodexTimeoutError {
+  /** Always `'CodexTurnInactiveError'`, also across package copies: tell errors apart by it where `instanceof` fails. */
   override name = 'CodexTurnInactiveError';
+  /** Resumes the turn (`ChatOptions.continuation`) or stops it (`CodexClient.cancel`): plain data, serialisable. */
   readonly continuation: ChatContinuation;
+  /** The inactivity timeout that ran out, in milliseconds (also `info.timeoutMs`). */
   readonly idleMs: number;
+  /**
+   * Raised by the client with the suspended turn's continuation (`info.method` is `turn`).
+   * @param idleMs The inactivity timeout that ran out, in milliseconds.
+   */
   constructor(message: string, continuation: ChatContinuation, idleMs: number) {
     super(message, { method: 'turn', timeoutMs: idleMs });
     this.continuation = continuation;
@@ -89,11 +121,16 @@ export class CodexTurnInactiveError extends CodexTimeoutError {
 
 /** The caller aborted the work through an `AbortSignal`. */
 export class CodexAbortError extends CodexError {
+  /** Always `'CodexAbortError'`, also across package copies: tell errors apart by it where `instanceof` fails. */
   override name = 'CodexAbortError';
   /** The signal's `reason`, as given to `AbortController.abort(reason)`. */
   readonly reason: unknown;
   /** The request method that was aborted, or `turn` for a turn. */
   readonly method?: string;
+  /**
+   * Raised by the client when a call's signal aborts.
+   * @param info The signal's `reason` (its `cause` too, when an `Error`) and the aborted `method`.
+   */
   constructor(message: string, info: { reason?: unknown; method?: string } = {}) {
     super(message, info.reason instanceof Error ? { cause: info.reason } : undefined);
     this.reason = info.reason;
@@ -108,6 +145,7 @@ export class CodexAbortError extends CodexError {
  * The consumer gets the values held first, then this error; the source was unsubscribed.
  */
 export class CodexBufferOverflowError extends CodexError {
+  /** Always `'CodexBufferOverflowError'`, also across package copies: tell errors apart by it where `instanceof` fails. */
   override name = 'CodexBufferOverflowError';
   /** The buffer's size (`bufferSize`). */
   readonly bufferSize: number;
@@ -117,6 +155,11 @@ export class CodexBufferOverflowError extends CodexError {
   readonly bufferBytes?: number;
   /** Approximate bytes held when the value that did not fit came (never more than `bufferBytes` but for one value), when given. */
   readonly heldBytes?: number;
+  /**
+   * Raised by the async-iterable views when their buffer overflows.
+   * @param bufferSize The buffer's size in values.
+   * @param info Which bound was reached (`limit`, default `bufferSize`), the byte bound and the bytes held.
+   */
   constructor(
     message: string,
     bufferSize: number,

@@ -32,13 +32,22 @@ export type StepType = StepLabels[keyof StepLabels] | Exclude<ThreadItemType, ke
 
 /** A completed, non-delta step of a turn (one per item id). */
 export interface ConversationStep {
+  /** The thread the step's turn ran on. */
   readonly threadId: string;
+  /** The turn the item completed in. */
   readonly turnId: string;
+  /** The server's id of the item, or null when the item came without one. */
   readonly itemId: string | null;
   /** `thinking`, `exec`, `codex`, `tool`, `file`, or the raw item type for any other item. */
   readonly stepType: StepType;
+  /** The item's `type` as the server sent it (e.g. `agentMessage`, `commandExecution`), or null when it had none. */
   readonly itemType: ThreadItemType | (string & {}) | null;
+  /** Always `completed`: a step is emitted once its item completed, never for a partial item. */
   readonly status: 'completed';
+  /**
+   * The item's human-readable text: an agent message's text, a reasoning's summary and content, a
+   * command's command line, a client tool's answer; null when the item has none.
+   */
   readonly text: string | null;
   /**
    * The item, typed by the pinned protocol's `ThreadItem` union: narrow on `item.type` (an
@@ -52,15 +61,26 @@ export interface ConversationStep {
 
 /** The buffered result of one turn. */
 export interface ChatResult {
+  /** The thread the turn ran on (a new one unless `ChatOptions.threadId` named one). */
   readonly threadId: string;
+  /** The server's id of the turn, as in `turn/started`. */
   readonly turnId: string;
+  /**
+   * The answer: the text of the turn's last completed agent message. When none completed, the text
+   * read back from the stored thread (`completionSource: 'thread_read_fallback'`).
+   */
   readonly finalText: string;
   /**
    * The turn's notifications and server requests, in arrival order. Text-delta notifications are
    * not retained here (their text is in the completed items), so a long stream costs no memory.
    */
   readonly rawEvents: readonly RawEvent[];
+  /** The item id of the agent message `finalText` comes from, or null when it had none. */
   readonly assistantItemId: string | null;
+  /**
+   * Where `finalText` comes from: `item_completed`, the last agent message of the stream;
+   * `thread_read_fallback`, a `thread/read` after the turn ended without one; null, neither (yet).
+   */
   readonly completionSource: 'item_completed' | 'thread_read_fallback' | null;
   /**
    * The turn's token usage: the last `thread/tokenUsage/updated` of the turn (`last` is the turn's
@@ -76,19 +96,35 @@ export interface ChatResult {
 }
 
 /** A raw inbound frame of a turn: a notification or a server request. */
-export type RawEvent = Readonly<{ method: string; params?: unknown; id?: string | number | bigint }>;
+export type RawEvent = Readonly<{
+  /** The JSON-RPC method, e.g. `item/completed` or `item/commandExecution/requestApproval`. */
+  method: string;
+  /** The frame's params, as the server sent them. */
+  params?: unknown;
+  /** Present on a server request only: the id its answer goes back under. */
+  id?: string | number | bigint;
+}>;
 
 /** Resumes a turn after `CodexTurnInactiveError`. Plain data: serialise it freely. */
 export interface ChatContinuation {
+  /** The thread of the suspended turn; a call on another thread refuses it (`TypeError`). */
   readonly threadId: string;
+  /** The suspended turn, as the client still holds it (until it ends, is cancelled or evicted). */
   readonly turnId: string;
   /** How many events of the turn the caller already consumed. */
   readonly cursor: number;
+  /**
+   * The kind of call that timed out: `once` (`chatOnce`) or `stream` (`chat`, `chatEvents`); only
+   * a call of the same kind resumes it (else `TypeError`).
+   */
   readonly mode: 'once' | 'stream';
 }
 
+/** What `CodexClient.cancel` leaves the caller: what it had not read of the turn, and how the turn ended. */
 export interface CancelResult {
+  /** The thread of the cancelled turn. */
   readonly threadId: string;
+  /** The cancelled turn. */
   readonly turnId: string;
   /** Completed steps the caller had not read, since the continuation's cursor. */
   readonly steps: readonly ConversationStep[];
@@ -102,6 +138,7 @@ export interface CancelResult {
   readonly droppedDeltas: number;
 }
 
+/** The server's answer to the `initialize` handshake, as `CodexClient.initialize` resolves it. */
 export interface InitializeResult {
   /** Always null with current servers (they report no protocol version); kept for servers that do. */
   readonly protocolVersion: string | null;
@@ -110,25 +147,44 @@ export interface InitializeResult {
    * it cannot be. A version other than `PROTOCOL_SERVER_VERSION` also gets one `version-mismatch` diagnostic.
    */
   readonly serverVersion: string | null;
+  /** The server's `serverInfo` object, for servers that send one; else null. */
   readonly serverInfo: Readonly<Record<string, unknown>> | null;
+  /** The server's `capabilities` object, for servers that send one; else null. */
   readonly capabilities: Readonly<Record<string, unknown>> | null;
+  /** The whole `initialize` response as the server sent it (e.g. `userAgent`). */
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * When the server asks before it runs a command or changes files: `untrusted` (all but known-safe
+ * commands), `on-failure` (when a sandboxed command fails), `on-request` (when the model asks), `never`;
+ * a newer server's value passes.
+ */
 export type ApprovalPolicy = 'untrusted' | 'on-failure' | 'on-request' | 'never' | (string & {});
+/** What the server's sandbox lets commands touch: read only, write in the workspace, or everything; a newer server's value passes. */
 export type SandboxMode = 'read-only' | 'workspace-write' | 'danger-full-access' | (string & {});
 
 /** Thread-level settings for thread/start, thread/resume and thread/fork. Omitted keys are not sent; `null` is. */
 export interface ThreadConfig {
+  /** The working directory of the thread's commands and file changes; the server's own when absent. */
   cwd?: string | null;
+  /** Replaces the model's built-in instructions for this thread. */
   baseInstructions?: string | null;
+  /** Instructions added to the built-in ones, as a developer message. */
   developerInstructions?: string | null;
+  /** The model to use; the server's configured model when absent. */
   model?: string | null;
+  /** The model provider id of the server's config to use. */
   modelProvider?: string | null;
+  /** When the server asks for approval (see `ApprovalPolicy`). */
   approvalPolicy?: ApprovalPolicy | null;
+  /** What the thread's commands may touch (see `SandboxMode`). */
   sandbox?: SandboxMode | null;
+  /** The protocol's `personality` (deprecated by the server: `friendly` and `pragmatic` no longer select a style). */
   personality?: string | null;
+  /** An ephemeral thread is not written to disk by the server. */
   ephemeral?: boolean | null;
+  /** Overrides of the server's `config.toml` keys for this thread (dotted keys to values). */
   config?: Record<string, unknown> | null;
   /**
    * Client-side tools of a new thread (sent on `thread/start` as the experimental `dynamicTools`):
@@ -140,22 +196,34 @@ export interface ThreadConfig {
 
 /** Per-turn overrides for turn/start. Omitted keys are not sent; `null` is. */
 export interface TurnOverrides {
+  /** The working directory for this turn and the thread's later turns. */
   cwd?: string | null;
+  /** The model for this turn and the thread's later turns. */
   model?: string | null;
+  /** The reasoning effort the model spends, for this turn and the thread's later turns. */
   effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | (string & {}) | null;
+  /** How much of its reasoning the model summarises (the text of `reasoning` items), for this turn and later turns. */
   summary?: 'auto' | 'concise' | 'detailed' | 'none' | (string & {}) | null;
+  /** The sandbox of this turn's and later turns' commands, in the protocol's `SandboxPolicy` shape (e.g. `{ type: 'readOnly', networkAccess: false }`). */
   sandboxPolicy?: Record<string, unknown> | null;
+  /** The protocol's `personality` (deprecated by the server: `friendly` and `pragmatic` no longer select a style). */
   personality?: string | null;
+  /** When the server asks for approval, for this turn and the thread's later turns (see `ApprovalPolicy`). */
   approvalPolicy?: ApprovalPolicy | null;
+  /** A JSON Schema that constrains this turn's final agent message (structured output); this turn only. */
   outputSchema?: Record<string, unknown> | null;
 }
 
 interface ApprovalRequestBase {
   /** The JSON-RPC id of the server's request (may be 0; a `bigint` beyond 2^53). */
   readonly requestId: string | number | bigint;
+  /** The thread whose turn asks (for the legacy requests: their `conversationId`). */
   readonly threadId: string;
+  /** The turn that asks; `''` for the legacy requests, which carry none. */
   readonly turnId: string;
+  /** The item (command, file change) the approval is for; the legacy requests' `callId`. */
   readonly itemId: string;
+  /** Why the agent asks, in its words, or null when it gave none. */
   readonly reason: string | null;
   /** The request's params as the server sent them. */
   readonly raw: Readonly<Record<string, unknown>>;
@@ -167,26 +235,36 @@ interface ApprovalRequestBase {
   readonly method?: ServerRequestMethod;
 }
 
+/** The server asks to run a command (`item/commandExecution/requestApproval` or the legacy `execCommandApproval`). */
 export interface CommandApprovalRequest extends ApprovalRequestBase {
+  /** Tells the three requests apart: this one asks to run a command. */
   readonly kind: 'command';
   /**
    * The command line as the server will run it: usually shell-wrapped (`/bin/bash -lc '…'`). The
    * command the model asked for is in `commandActions`.
    */
   readonly command: string | null;
+  /** The directory the command would run in, or null when the server did not say. */
   readonly cwd: string | null;
   /**
    * The server's parse of the command, one action per command in it (`read`, `listFiles`,
    * `search`, `unknown`), each with its plain `command` (e.g. `npm test`, without the shell wrapper).
    */
   readonly commandActions: readonly CommandAction[] | null;
+  /**
+   * A command prefix the server proposes to allow from now on; answer
+   * `{ acceptWithExecpolicyAmendment: prefix }` to accept it. Null when none is proposed.
+   */
   readonly proposedExecpolicyAmendment: Readonly<ExecPolicyAmendment> | null;
   /** The answers the server offers for this request, in the protocol's shape (e.g. `'accept'`, `{acceptWithExecpolicyAmendment: ...}`). */
   readonly availableDecisions: readonly CommandExecutionApprovalDecision[] | null;
 }
 
+/** The server asks to apply file changes (`item/fileChange/requestApproval` or the legacy `applyPatchApproval`). */
 export interface FileChangeApprovalRequest extends ApprovalRequestBase {
+  /** Tells the three requests apart: this one asks to change files. */
   readonly kind: 'fileChange';
+  /** A directory the agent asks write access under for the rest of the session (unstable in the protocol), or null. */
   readonly grantRoot: string | null;
 }
 
@@ -196,24 +274,41 @@ export interface FileChangeApprovalRequest extends ApprovalRequestBase {
  * `cancel` grant nothing.
  */
 export interface PermissionsApprovalRequest extends ApprovalRequestBase {
+  /** Tells the three requests apart: this one asks for more permissions. */
   readonly kind: 'permissions';
   /** What is asked for. */
   readonly permissions: Readonly<RequestPermissionProfile>;
+  /** The directory the permissions would apply from, or null when the server did not say. */
   readonly cwd: string | null;
+  /** The server's environment the request is for, or null when it did not say. */
   readonly environmentId: string | null;
 }
 
 /** A request for approval, by `kind`: a command, a file change, or more permissions. */
 export type ApprovalRequest = CommandApprovalRequest | FileChangeApprovalRequest | PermissionsApprovalRequest;
 
+/**
+ * An answer to an approval request: `accept` (this once), `acceptForSession` (this and the same
+ * again in the session), `decline` (the agent goes on without it), `cancel` (the turn stops), or
+ * accept and allow a command prefix from now on.
+ */
 export type ApprovalDecision =
-  'accept' | 'acceptForSession' | 'decline' | 'cancel' | { readonly acceptWithExecpolicyAmendment: readonly string[] };
+  | 'accept'
+  | 'acceptForSession'
+  | 'decline'
+  | 'cancel'
+  | {
+      /** The command prefix to allow from now on (usually the request's `proposedExecpolicyAmendment`). */
+      readonly acceptWithExecpolicyAmendment: readonly string[];
+    };
 
 /** Decides an approval. Throwing, rejecting or erroring means `decline`. */
 export type ApprovalHandler = (request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision> | Observable<ApprovalDecision>;
 
 interface TurnEventBase {
+  /** The thread the turn runs on. */
   readonly threadId: string;
+  /** The turn the event belongs to. */
   readonly turnId: string;
 }
 
@@ -230,21 +325,70 @@ interface TurnEventBase {
  *   usually fails, and the stream errors with `CodexProtocolError`.
  */
 export type TurnEvent =
-  | (TurnEventBase & { readonly type: 'started' })
   | (TurnEventBase & {
+      /** The server started the turn: the first event. */
+      readonly type: 'started';
+    })
+  | (TurnEventBase & {
+      /** A piece of an item's streamed text. */
       readonly type: 'delta';
+      /** The item the text belongs to; its deltas concatenate to its text. */
       readonly itemId: string;
+      /** The kind of item that streams (the answer, reasoning, command output, a diff, the plan). */
       readonly itemType: 'agentMessage' | 'reasoning' | 'commandExecution' | 'fileChange' | 'plan' | (string & {});
+      /** The new text, to append to what came before for the same item. */
       readonly delta: string;
     })
-  | (TurnEventBase & { readonly type: 'step'; readonly step: ConversationStep })
-  | (TurnEventBase & { readonly type: 'approval'; readonly request: ApprovalRequest })
-  | (TurnEventBase & { readonly type: 'usage'; readonly usage: ThreadTokenUsage })
-  | (TurnEventBase & { readonly type: 'plan'; readonly explanation: string | null; readonly plan: readonly TurnPlanStep[] })
-  | (TurnEventBase & { readonly type: 'diff'; readonly diff: string })
-  | (TurnEventBase & { readonly type: 'retry'; readonly error: TurnError })
-  | (TurnEventBase & { readonly type: 'error'; readonly error: TurnError })
-  | (TurnEventBase & { readonly type: 'completed'; readonly result: ChatResult });
+  | (TurnEventBase & {
+      /** An item completed. */
+      readonly type: 'step';
+      /** The completed item, as `chat` emits it. */
+      readonly step: ConversationStep;
+    })
+  | (TurnEventBase & {
+      /** The server asks for approval; the answer comes from the approval handler (or `approvalMode`). */
+      readonly type: 'approval';
+      /** What is asked. */
+      readonly request: ApprovalRequest;
+    })
+  | (TurnEventBase & {
+      /** A model call of the turn reported its token usage. */
+      readonly type: 'usage';
+      /** `last`: that call's tokens; `total`: the thread's running sum. */
+      readonly usage: ThreadTokenUsage;
+    })
+  | (TurnEventBase & {
+      /** The agent's plan changed. */
+      readonly type: 'plan';
+      /** Why the plan changed, in the agent's words, or null. */
+      readonly explanation: string | null;
+      /** The whole plan now: each step with its status. */
+      readonly plan: readonly TurnPlanStep[];
+    })
+  | (TurnEventBase & {
+      /** The turn's file changes changed (its aggregated diff). */
+      readonly type: 'diff';
+      /** The turn's aggregated unified diff so far (the whole of it, not an increment). */
+      readonly diff: string;
+    })
+  | (TurnEventBase & {
+      /** The server hit an error it retries by itself; the turn goes on. */
+      readonly type: 'retry';
+      /** What failed (e.g. the model provider's error). */
+      readonly error: TurnError;
+    })
+  | (TurnEventBase & {
+      /** The server hit an error it does not retry; the turn usually fails next. */
+      readonly type: 'error';
+      /** What failed. */
+      readonly error: TurnError;
+    })
+  | (TurnEventBase & {
+      /** The turn ended: the last event. */
+      readonly type: 'completed';
+      /** The turn's result, as `chatOnce` resolves it. */
+      readonly result: ChatResult;
+    });
 
 /** Something worth knowing that is not an error of any one call. */
 export interface Diagnostic {
@@ -271,6 +415,7 @@ export interface Diagnostic {
     | 'version-mismatch'
     | 'transport'
     | 'protocol';
+  /** A one-line, human-readable account of what happened. */
   readonly message: string;
   /** The offending line or frame, truncated to 1,000 characters for lines. */
   readonly detail?: unknown;

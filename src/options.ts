@@ -67,7 +67,14 @@ export interface ClientOptions extends ConnectionOptions {
   /** After `thread/status/changed` to idle without `turn/completed`, wait this long, then read the thread and end the turn. Default 2,000 ms. */
   idleGraceMs?: number;
   /** `clientInfo` sent by `initialize`. Default: this package's name and version. */
-  clientInfo?: { name: string; version: string; title?: string };
+  clientInfo?: {
+    /** The client's name, as the server logs and reports it (e.g. in its `userAgent`). */
+    name: string;
+    /** The client's version. */
+    version: string;
+    /** A human-readable name of the client, for servers that show one. */
+    title?: string;
+  };
   /**
    * Opts into the server's experimental API (sent as `initialize` capabilities `experimentalApi`):
    * needed for client-side tools (`ThreadConfig.tools`). Default false.
@@ -189,6 +196,7 @@ export interface InterruptOptions {
 
 /** Arguments of `steerTurn`. */
 export interface SteerTurnArgs {
+  /** The thread whose running turn takes the input. */
   threadId: string;
   /** The running turn the input is meant for (the server refuses it for another). */
   expectedTurnId: string;
@@ -210,20 +218,29 @@ export interface ReadThreadOptions {
 
 /** Options of `listThreads`. */
 export interface ListThreadsOptions {
+  /** `true`: only archived threads; `false` or absent: only threads not archived. */
   archived?: boolean | null;
+  /** Where the page starts: the `nextCursor` of the previous page. */
   cursor?: string | null;
+  /** Only threads whose working directory is exactly this path (or one of these). */
   cwd?: string | string[] | null;
+  /** The page size; the server's own when absent. */
   limit?: number | null;
+  /** Only threads recorded under these model providers (an empty list: all). */
   modelProviders?: string[] | null;
+  /** Order by creation or last update; the server's default is `created_at`. */
   sortKey?: 'created_at' | 'updated_at';
+  /** The order; the server's default is `desc` (newest first). */
   sortDirection?: 'asc' | 'desc';
 }
 
 /** Arguments of `startReview`. */
 export interface StartReviewArgs {
+  /** The thread the review runs on. */
   threadId: string;
   /** The review target (protocol `ReviewTarget`). */
   target: object;
+  /** Where the review runs: `inline`, on `threadId` itself (the only delivery the pinned server takes). */
   delivery?: 'inline' | 'detached';
 }
 
@@ -232,13 +249,17 @@ export type ThreadReviewOptions = Omit<StartReviewArgs, 'threadId' | 'target'>;
 
 /** Options of `listModels`. */
 export interface ListModelsOptions {
+  /** Where the page starts: the `nextCursor` of the previous page. */
   cursor?: string | null;
+  /** Also list the models the server hides from its default picker. */
   includeHidden?: boolean | null;
+  /** The page size; the server's own when absent. */
   limit?: number | null;
 }
 
 /** Options of `readConfig`. */
 export interface ReadConfigOptions {
+  /** Read the config as seen from this directory, with the project layers between it and the repository root. */
   cwd?: string | null;
   /** Include each config layer. Default false. */
   includeLayers?: boolean;
@@ -246,24 +267,33 @@ export interface ReadConfigOptions {
 
 /** Arguments of `writeConfigValue`. */
 export interface WriteConfigValueArgs {
+  /** The dotted path of the config key to write (e.g. `model` or `sandbox_workspace_write.network_access`). */
   keyPath: string;
+  /** The JSON value to write at `keyPath`. */
   value: unknown;
   /** Default `upsert`. */
   mergeStrategy?: 'replace' | 'upsert';
+  /** The config file's `version` (as `readConfig`'s layers and a write's result report it) that this write expects to find. */
   expectedVersion?: string | null;
+  /** The config file to write; the user's `config.toml` when absent. */
   filePath?: string | null;
 }
 
 /** Options of `batchWriteConfig`. */
 export interface BatchWriteConfigOptions {
+  /** The config file's `version` (as `readConfig`'s layers and a write's result report it) that these edits expect to find. */
   expectedVersion?: string | null;
+  /** The config file to write; the user's `config.toml` when absent. */
   filePath?: string | null;
 }
 
 /** Options of `execCommand`. */
 export interface ExecCommandOptions {
+  /** The command's working directory; the server's when absent. */
   cwd?: string | null;
+  /** The command's sandbox, in the protocol's `SandboxPolicy` shape; the user's configured policy when absent. */
   sandboxPolicy?: object | null;
+  /** The server's limit on the command's run, in milliseconds; the server's default when absent (not the request timeout). */
   timeoutMs?: number | null;
 }
 

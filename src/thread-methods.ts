@@ -49,26 +49,32 @@ export abstract class ThreadMethods {
     return this.handle(await this.openThread('thread/fork', { threadId, ...forkable }, opts.overrides?.tools), opts.overrides ?? {});
   }
 
+  /** The stored thread (`thread/read`), with its turns unless `includeTurns: false`. */
   readThread(threadId: string, opts: ReadThreadOptions = {}): Promise<ResultOf<'thread/read'>> {
     return this.request('thread/read', { threadId, includeTurns: opts.includeTurns ?? true });
   }
 
+  /** One page of the stored threads (`thread/list`); `nextCursor` in the result fetches the next. */
   listThreads(opts: ListThreadsOptions = {}): Promise<ResultOf<'thread/list'>> {
     return this.request('thread/list', compact({ ...opts }) as P<'thread/list'>);
   }
 
+  /** Archives a thread (`thread/archive`): `listThreads` leaves it out unless asked for archived threads. */
   archiveThread(threadId: string): Promise<ResultOf<'thread/archive'>> {
     return this.request('thread/archive', { threadId });
   }
 
+  /** Brings an archived thread back into `listThreads` (`thread/unarchive`). */
   unarchiveThread(threadId: string): Promise<ResultOf<'thread/unarchive'>> {
     return this.request('thread/unarchive', { threadId });
   }
 
+  /** Sets a thread's display name (`thread/name/set`). */
   setThreadName(threadId: string, name: string): Promise<ResultOf<'thread/name/set'>> {
     return this.request('thread/name/set', { threadId, name });
   }
 
+  /** Starts compacting a thread's history into a summary, to free the model's context window (`thread/compact/start`). */
   compactThread(threadId: string): Promise<ResultOf<'thread/compact/start'>> {
     return this.request('thread/compact/start', { threadId });
   }
@@ -93,30 +99,40 @@ export abstract class ThreadMethods {
     return this.request('thread/resume', { threadId, ...threadConfigParams(overrides) } as P<'thread/resume'>);
   }
 
+  /** Starts a code review (`review/start`) of the `target` (the protocol's `ReviewTarget`, e.g. `{ type: 'uncommittedChanges' }`). */
   startReview(args: StartReviewArgs): Promise<ResultOf<'review/start'>> {
     return this.request('review/start', compact({ ...args }) as P<'review/start'>);
   }
 
+  /** One page of the models the server offers (`model/list`); `nextCursor` in the result fetches the next. */
   listModels(opts: ListModelsOptions = {}): Promise<ResultOf<'model/list'>> {
     return this.request('model/list', compact({ ...opts }));
   }
 
+  /** The server's effective config (`config/read`), with each layer it comes from when `includeLayers`. */
   readConfig(opts: ReadConfigOptions = {}): Promise<ResultOf<'config/read'>> {
     return this.request('config/read', { includeLayers: opts.includeLayers ?? false, ...compact({ cwd: opts.cwd }) });
   }
 
+  /** What managed policy (`requirements.toml`, MDM) requires of the config (`configRequirements/read`), e.g. the allowed approval policies. */
   readConfigRequirements(): Promise<ResultOf<'configRequirements/read'>> {
     return this.request('configRequirements/read');
   }
 
+  /** Writes one config key to the user's `config.toml` or `filePath` (`config/value/write`); merges (`upsert`) by default. */
   writeConfigValue(args: WriteConfigValueArgs): Promise<ResultOf<'config/value/write'>> {
     return this.request('config/value/write', compact({ mergeStrategy: 'upsert', ...args }) as P<'config/value/write'>);
   }
 
+  /** Applies several config edits (the protocol's `ConfigEdit`s) in one write (`config/batchWrite`). */
   batchWriteConfig(edits: object[], opts: BatchWriteConfigOptions = {}): Promise<ResultOf<'config/batchWrite'>> {
     return this.request('config/batchWrite', compact({ edits, ...opts }) as P<'config/batchWrite'>);
   }
 
+  /**
+   * Runs a command (an argv, no shell) in the server's sandbox, outside any thread or turn
+   * (`command/exec`); resolves when it exits, with its exit code and output.
+   */
   execCommand(command: string[], opts: ExecCommandOptions = {}): Promise<ResultOf<'command/exec'>> {
     return this.request('command/exec', compact({ command, ...opts }) as P<'command/exec'>);
   }

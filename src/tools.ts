@@ -12,6 +12,7 @@ import type { JsonValue } from './protocol/generated/serde_json/JsonValue';
  * others implement: declared here so that codex-rx depends on none of them.
  */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  /** The spec's entry point: the schema's `validate` and its vendor, under the key every Standard Schema library uses. */
   readonly '~standard': StandardSchemaV1.Props<Input, Output>;
 }
 

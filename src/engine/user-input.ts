@@ -6,16 +6,30 @@ import type { JsonRpcId, JsonRpcRequest } from '../protocol/messages';
 
 /** An `item/tool/requestUserInput` request: questions for the user. */
 export interface UserInputRequest {
+  /** The JSON-RPC id of the server's request, which the answer goes back under. */
   readonly requestId: JsonRpcId;
+  /** The thread whose turn asks. */
   readonly threadId: string;
+  /** The turn that asks. */
   readonly turnId: string;
+  /** The tool call item that asks, or null when the server named none. */
   readonly itemId: string | null;
-  readonly questions: ReadonlyArray<{ readonly id: string; readonly [key: string]: unknown }>;
+  /**
+   * The questions, in the protocol's `ToolRequestUserInputQuestion` shape (`header`, `question`,
+   * `options`, `isSecret`, ...); answer each under its `id`.
+   */
+  readonly questions: ReadonlyArray<{
+    /** The key the question's answers go under in `UserInputAnswers`. */
+    readonly id: string;
+    readonly [key: string]: unknown;
+  }>;
+  /** The request's params as the server sent them. */
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
 /** Answers by question id, each a list of answers. */
 export type UserInputAnswers = Record<string, string[]>;
+/** Answers the questions of a user-input request (see `CodexClient.setUserInputHandler`). */
 export type UserInputHandler = (request: UserInputRequest) => UserInputAnswers | Promise<UserInputAnswers> | Observable<UserInputAnswers>;
 
 /** The request a frame carries, or null when its params do not decode. */

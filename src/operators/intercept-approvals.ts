@@ -17,7 +17,15 @@ import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcReque
 import { guard, operate, operatorObserver } from './util/operate';
 
 /** How `interceptApprovals` answers a request: a result, or a JSON-RPC error. */
-export type ApprovalReply = { result: ApprovalPayload } | { error: JsonRpcErrorObject };
+export type ApprovalReply =
+  | {
+      /** The decision, in the answer shape of the request's method. */
+      result: ApprovalPayload;
+    }
+  | {
+      /** A JSON-RPC error to answer with instead (e.g. for a request whose params do not decode). */
+      error: JsonRpcErrorObject;
+    };
 
 /** Configuration of `interceptApprovals()`. */
 export interface InterceptApprovalsConfig {

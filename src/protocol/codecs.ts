@@ -18,25 +18,85 @@ function isLeft<E, A>(v: Either<E, A>): v is Left<E> {
 
 const optional = <P extends t.Props>(props: P, name: string) => t.partial(props, name);
 
+/** A JSON-RPC id: a string or a number. */
 export const RequestIdCodec = t.union([t.string, t.number], 'RequestId');
 
+/** A request frame (the server's requests to the client). */
 export const JsonRpcRequestCodec = t.intersection(
-  [t.type({ id: RequestIdCodec, method: t.string }), optional({ params: t.unknown }, 'RequestParams')],
+  [
+    t.type({
+      /** The id the answer must carry. */
+      id: RequestIdCodec,
+      /** What is asked. */
+      method: t.string,
+    }),
+    optional(
+      {
+        /** The method's arguments, not checked here. */
+        params: t.unknown,
+      },
+      'RequestParams',
+    ),
+  ],
   'JsonRpcRequest',
 );
+/** A notification frame: a method and no id. */
 export const JsonRpcNotificationCodec = t.intersection(
-  [t.type({ method: t.string }), optional({ params: t.unknown }, 'NotificationParams')],
+  [
+    t.type({
+      /** What happened. */
+      method: t.string,
+    }),
+    optional(
+      {
+        /** The event's data, not checked here. */
+        params: t.unknown,
+      },
+      'NotificationParams',
+    ),
+  ],
   'JsonRpcNotification',
 );
-export const JsonRpcResponseCodec = t.type({ id: RequestIdCodec, result: t.unknown }, 'JsonRpcResponse');
+/** A successful answer to one of the client's requests. */
+export const JsonRpcResponseCodec = t.type(
+  {
+    /** The id of the request it answers. */
+    id: RequestIdCodec,
+    /** The result, checked by the caller (if at all). */
+    result: t.unknown,
+  },
+  'JsonRpcResponse',
+);
+/** The `error` of an error answer: what a failed request rejects with (`CodexProtocolError`). */
 export const JsonRpcErrorObjectCodec = t.intersection(
-  [t.type({ code: t.number, message: t.string }), optional({ data: t.unknown }, 'ErrorData')],
+  [
+    t.type({
+      /** The JSON-RPC error code. */
+      code: t.number,
+      /** The server's account of the failure. */
+      message: t.string,
+    }),
+    optional(
+      {
+        /** Further details, in a shape of the server's choosing. */
+        data: t.unknown,
+      },
+      'ErrorData',
+    ),
+  ],
   'JsonRpcErrorObject',
 );
+/** An error answer to one of the client's requests. */
 export const JsonRpcErrorResponseCodec = t.type(
-  { id: t.union([RequestIdCodec, t.null]), error: JsonRpcErrorObjectCodec },
+  {
+    /** The id of the request it answers; null when the server could not read it. */
+    id: t.union([RequestIdCodec, t.null]),
+    /** Why the request failed. */
+    error: JsonRpcErrorObjectCodec,
+  },
   'JsonRpcErrorResponse',
 );
+/** Any JSON-RPC frame the client accepts (see `asFrame` for the cheap classification the client uses). */
 export const JsonRpcMessageCodec = t.union(
   [JsonRpcRequestCodec, JsonRpcNotificationCodec, JsonRpcResponseCodec, JsonRpcErrorResponseCodec],
   'JsonRpcMessage',
@@ -44,15 +104,68 @@ export const JsonRpcMessageCodec = t.union(
 
 // ---- frames the client routes on -------------------------------------------------------------
 
-export const TurnRefCodec = t.type({ id: t.string }, 'TurnRef');
-export const TurnErrorCodec = t.partial({ message: t.string }, 'TurnError');
+/** A turn named by its id (in `turn/started` and the `turn/start` result). */
+export const TurnRefCodec = t.type(
+  {
+    /** The turn's id, which routes the turn's frames. */
+    id: t.string,
+  },
+  'TurnRef',
+);
+/** A failed turn's error (`turn.error`, `error` notifications). */
+export const TurnErrorCodec = t.partial(
+  {
+    /** The failure, as the server words it; what `CodexProtocolError` says. */
+    message: t.string,
+  },
+  'TurnError',
+);
+/** The turn of `turn/completed`: how it ended. */
 export const TurnCodec = t.intersection(
-  [t.type({ id: t.string, status: t.string }), t.partial({ error: t.union([TurnErrorCodec, t.null]), items: t.unknown })],
+  [
+    t.type({
+      /** The id of the turn that ended. */
+      id: t.string,
+      /** How it ended: `completed`, `interrupted`, `failed` (or a newer server's status). */
+      status: t.string,
+    }),
+    t.partial({
+      /** Why it failed, for a failed turn. */
+      error: t.union([TurnErrorCodec, t.null]),
+      /** The turn's items, not checked here. */
+      items: t.unknown,
+    }),
+  ],
   'Turn',
 );
-export const TurnStartedParamsCodec = t.type({ threadId: t.string, turn: TurnRefCodec }, 'TurnStartedParams');
-export const TurnCompletedParamsCodec = t.type({ threadId: t.string, turn: TurnCodec }, 'TurnCompletedParams');
-export const TurnStartResultCodec = t.type({ turn: TurnRefCodec }, 'TurnStartResult');
+/** The params of `turn/started`: a turn began on a thread. */
+export const TurnStartedParamsCodec = t.type(
+  {
+    /** The thread the turn runs on. */
+    threadId: t.string,
+    /** The turn that started. */
+    turn: TurnRefCodec,
+  },
+  'TurnStartedParams',
+);
+/** The params of `turn/completed`: a turn ended. */
+export const TurnCompletedParamsCodec = t.type(
+  {
+    /** The thread the turn ran on. */
+    threadId: t.string,
+    /** The turn that ended, and how. */
+    turn: TurnCodec,
+  },
+  'TurnCompletedParams',
+);
+/** The result of `turn/start`: the id of the turn it started. */
+export const TurnStartResultCodec = t.type(
+  {
+    /** The started turn. */
+    turn: TurnRefCodec,
+  },
+  'TurnStartResult',
+);
 
 /** `TurnStartResultCodec.is`, written out: asked once per turn, on the path of `setup` in BENCHMARKS.md. */
 export function isTurnStartResult(r: unknown): r is t.TypeOf<typeof TurnStartResultCodec> {
@@ -64,10 +177,44 @@ export function isTurnStartResult(r: unknown): r is t.TypeOf<typeof TurnStartRes
 function isRecord(u: unknown): u is object {
   return typeof u === 'object' && u !== null && !Array.isArray(u);
 }
-export const ThreadResultCodec = t.type({ thread: t.type({ id: t.string }) }, 'ThreadResult');
+/** The result of `thread/start`, `thread/resume` and `thread/fork`: the thread's id. */
+export const ThreadResultCodec = t.type(
+  {
+    /** The opened thread. */
+    thread: t.type({
+      /** The thread's id, which the handle is bound to. */
+      id: t.string,
+    }),
+  },
+  'ThreadResult',
+);
 
-export const ThreadItemCodec = t.intersection([t.type({ type: t.string }), t.partial({ id: t.string })], 'ThreadItem');
-export const ItemCompletedParamsCodec = t.type({ threadId: t.string, turnId: t.string, item: ThreadItemCodec }, 'ItemCompletedParams');
+/** A thread item, as far as the client routes on it (the rest is typed by the pinned protocol). */
+export const ThreadItemCodec = t.intersection(
+  [
+    t.type({
+      /** The item's type (`agentMessage`, `commandExecution`, ...): picks its step label and text. */
+      type: t.string,
+    }),
+    t.partial({
+      /** The item's id, when it has one. */
+      id: t.string,
+    }),
+  ],
+  'ThreadItem',
+);
+/** The params of `item/completed`: an item of a turn completed (a step). */
+export const ItemCompletedParamsCodec = t.type(
+  {
+    /** The thread of the turn. */
+    threadId: t.string,
+    /** The turn the item belongs to. */
+    turnId: t.string,
+    /** The completed item. */
+    item: ThreadItemCodec,
+  },
+  'ItemCompletedParams',
+);
 /**
  * `ItemCompletedParamsCodec.is` and `TurnCompletedParamsCodec.is`, written out: asked of every
  * completed item and turn (io-ts's `intersection` makes a closure per check). Held to the codecs
@@ -81,6 +228,7 @@ export function isItemCompletedParams(p: unknown): p is t.TypeOf<typeof ItemComp
   return typeof item.type === 'string' && (item.id === undefined || typeof item.id === 'string');
 }
 
+/** `TurnCompletedParamsCodec.is`, written out: asked of every `turn/completed` (see `isItemCompletedParams`). */
 export function isTurnCompletedParams(p: unknown): p is t.TypeOf<typeof TurnCompletedParamsCodec> {
   if (!isRecord(p)) return false;
   const o = p as { threadId?: unknown; turn?: unknown };
@@ -95,7 +243,20 @@ export function isTurnCompletedParams(p: unknown): p is t.TypeOf<typeof TurnComp
   );
 }
 
-export const ItemDeltaParamsCodec = t.type({ threadId: t.string, turnId: t.string, itemId: t.string, delta: t.string }, 'ItemDeltaParams');
+/** The params of a text delta (`item/agentMessage/delta`, ...): a piece of an item's streamed text. */
+export const ItemDeltaParamsCodec = t.type(
+  {
+    /** The thread of the turn. */
+    threadId: t.string,
+    /** The turn the item belongs to. */
+    turnId: t.string,
+    /** The item whose text grows. */
+    itemId: t.string,
+    /** The new text, appended to the item's text so far. */
+    delta: t.string,
+  },
+  'ItemDeltaParams',
+);
 
 /**
  * `ItemDeltaParamsCodec.is`, written out: asked of every delta `chatEvents` emits, where the
@@ -107,74 +268,266 @@ export function isItemDeltaParams(p: unknown): p is t.TypeOf<typeof ItemDeltaPar
   const o = p as { threadId?: unknown; turnId?: unknown; itemId?: unknown; delta?: unknown };
   return typeof o.threadId === 'string' && typeof o.turnId === 'string' && typeof o.itemId === 'string' && typeof o.delta === 'string';
 }
+/** The params of the `error` notification: a server-side error of a turn (a `retry` or `error` event). */
 export const ErrorNotificationParamsCodec = t.intersection(
-  [t.type({ error: TurnErrorCodec }), t.partial({ threadId: t.string, turnId: t.string, willRetry: t.boolean })],
+  [
+    t.type({
+      /** What failed. */
+      error: TurnErrorCodec,
+    }),
+    t.partial({
+      /** The thread of the failing turn. */
+      threadId: t.string,
+      /** The failing turn. */
+      turnId: t.string,
+      /** True: the server retries by itself (a `retry` event); false: the turn fails. */
+      willRetry: t.boolean,
+    }),
+  ],
   'ErrorNotificationParams',
 );
-const TokenUsageBreakdownCodec = t.type({ totalTokens: t.number, inputTokens: t.number, outputTokens: t.number }, 'TokenUsageBreakdown');
+const TokenUsageBreakdownCodec = t.type(
+  {
+    /** Input plus output tokens. */
+    totalTokens: t.number,
+    /** Tokens sent to the model. */
+    inputTokens: t.number,
+    /** Tokens the model produced. */
+    outputTokens: t.number,
+  },
+  'TokenUsageBreakdown',
+);
+/** The params of `thread/tokenUsage/updated`: token usage after a model call (a `usage` event, `ChatResult.usage`). */
 export const TokenUsageUpdatedParamsCodec = t.type(
-  { threadId: t.string, turnId: t.string, tokenUsage: t.type({ total: TokenUsageBreakdownCodec, last: TokenUsageBreakdownCodec }) },
+  {
+    /** The thread whose usage it is. */
+    threadId: t.string,
+    /** The turn whose model call it was. */
+    turnId: t.string,
+    /** The thread's running sum and the last model call's tokens. */
+    tokenUsage: t.type({
+      /** The thread's running sum. */
+      total: TokenUsageBreakdownCodec,
+      /** The last model call's tokens. */
+      last: TokenUsageBreakdownCodec,
+    }),
+  },
   'TokenUsageUpdatedParams',
 );
+/** The params of `turn/plan/updated`: the agent's plan changed (a `plan` event). */
 export const TurnPlanUpdatedParamsCodec = t.type(
-  { threadId: t.string, turnId: t.string, plan: t.array(t.type({ step: t.string, status: t.string })) },
+  {
+    /** The thread of the turn. */
+    threadId: t.string,
+    /** The turn whose plan it is. */
+    turnId: t.string,
+    /** The whole plan now. */
+    plan: t.array(
+      t.type({
+        /** What the step does. */
+        step: t.string,
+        /** Where it stands (`pending`, `inProgress`, `completed`). */
+        status: t.string,
+      }),
+    ),
+  },
   'TurnPlanUpdatedParams',
 );
-export const TurnDiffUpdatedParamsCodec = t.type({ threadId: t.string, turnId: t.string, diff: t.string }, 'TurnDiffUpdatedParams');
+/** The params of `turn/diff/updated`: the turn's aggregated diff changed (a `diff` event). */
+export const TurnDiffUpdatedParamsCodec = t.type(
+  {
+    /** The thread of the turn. */
+    threadId: t.string,
+    /** The turn whose diff it is. */
+    turnId: t.string,
+    /** The turn's whole unified diff so far. */
+    diff: t.string,
+  },
+  'TurnDiffUpdatedParams',
+);
+/** The params of `thread/status/changed`: an idle status ends a turn that sent no `turn/completed` (after `idleGraceMs`). */
 export const ThreadStatusChangedParamsCodec = t.type(
-  { threadId: t.string, status: t.type({ type: t.string }) },
+  {
+    /** The thread whose status changed. */
+    threadId: t.string,
+    /** The new status. */
+    status: t.type({
+      /** `idle`, `active`, ... */
+      type: t.string,
+    }),
+  },
   'ThreadStatusChangedParams',
 );
-export const ServerRequestResolvedParamsCodec = t.type({ threadId: t.string, requestId: RequestIdCodec }, 'ServerRequestResolvedParams');
+/** The params of `serverRequest/resolved`: a server request no longer needs an answer. */
+export const ServerRequestResolvedParamsCodec = t.type(
+  {
+    /** The thread it concerned. */
+    threadId: t.string,
+    /** The server request that is settled. */
+    requestId: RequestIdCodec,
+  },
+  'ServerRequestResolvedParams',
+);
 
 const nullableString = t.union([t.string, t.null, t.undefined]);
 const nullableArray = t.union([t.array(t.unknown), t.null, t.undefined]);
 
+/** The params of `item/commandExecution/requestApproval`, as a `CommandApprovalRequest` needs them. */
 export const CommandApprovalParamsCodec = t.intersection(
   [
-    t.type({ threadId: t.string, turnId: t.string, itemId: t.string }),
+    t.type({
+      /** The thread whose turn asks. */
+      threadId: t.string,
+      /** The turn that asks. */
+      turnId: t.string,
+      /** The command item the approval is for. */
+      itemId: t.string,
+    }),
     t.partial({
+      /** Why the agent asks. */
       reason: nullableString,
+      /** The command line as the server will run it. */
       command: nullableString,
+      /** Where it would run. */
       cwd: nullableString,
+      /** The server's parse of the command. */
       commandActions: nullableArray,
+      /** A command prefix the server proposes to allow from now on. */
       proposedExecpolicyAmendment: t.union([t.array(t.string), t.null, t.undefined]),
+      /** The answers the server offers. */
       availableDecisions: nullableArray,
     }),
   ],
   'CommandApprovalParams',
 );
+/** The params of `item/fileChange/requestApproval`, as a `FileChangeApprovalRequest` needs them. */
 export const FileChangeApprovalParamsCodec = t.intersection(
-  [t.type({ threadId: t.string, turnId: t.string, itemId: t.string }), t.partial({ reason: nullableString, grantRoot: nullableString })],
+  [
+    t.type({
+      /** The thread whose turn asks. */
+      threadId: t.string,
+      /** The turn that asks. */
+      turnId: t.string,
+      /** The file change item the approval is for. */
+      itemId: t.string,
+    }),
+    t.partial({
+      /** Why the agent asks. */
+      reason: nullableString,
+      /** A directory the agent asks write access under for the session. */
+      grantRoot: nullableString,
+    }),
+  ],
   'FileChangeApprovalParams',
 );
+/** The params of `item/permissions/requestApproval`, as a `PermissionsApprovalRequest` needs them. */
 export const PermissionsApprovalParamsCodec = t.intersection(
   [
-    t.type({ threadId: t.string, turnId: t.string, itemId: t.string, permissions: t.type({}) }),
-    t.partial({ reason: nullableString, cwd: nullableString, environmentId: nullableString }),
+    t.type({
+      /** The thread whose turn asks. */
+      threadId: t.string,
+      /** The turn that asks. */
+      turnId: t.string,
+      /** The item the approval is for. */
+      itemId: t.string,
+      /** What is asked for (an object; its fields are the protocol's `RequestPermissionProfile`). */
+      permissions: t.type({}),
+    }),
+    t.partial({
+      /** Why the agent asks. */
+      reason: nullableString,
+      /** The directory the permissions would apply from. */
+      cwd: nullableString,
+      /** The server's environment the request is for. */
+      environmentId: nullableString,
+    }),
   ],
   'PermissionsApprovalParams',
 );
 /** The legacy `execCommandApproval` (thread = `conversationId`, item = `callId`). */
 export const ExecCommandApprovalParamsCodec = t.intersection(
   [
-    t.type({ conversationId: t.string, callId: t.string, command: t.array(t.string) }),
-    t.partial({ reason: nullableString, cwd: nullableString, approvalId: nullableString }),
+    t.type({
+      /** The thread that asks (the legacy name). */
+      conversationId: t.string,
+      /** The command call the approval is for (taken as the item id). */
+      callId: t.string,
+      /** The command's argv. */
+      command: t.array(t.string),
+    }),
+    t.partial({
+      /** Why the agent asks. */
+      reason: nullableString,
+      /** Where it would run. */
+      cwd: nullableString,
+      /** The approval's own id, when the server gives one. */
+      approvalId: nullableString,
+    }),
   ],
   'ExecCommandApprovalParams',
 );
 /** The legacy `applyPatchApproval`. */
 export const ApplyPatchApprovalParamsCodec = t.intersection(
-  [t.type({ conversationId: t.string, callId: t.string }), t.partial({ reason: nullableString, grantRoot: nullableString })],
+  [
+    t.type({
+      /** The thread that asks (the legacy name). */
+      conversationId: t.string,
+      /** The patch call the approval is for (taken as the item id). */
+      callId: t.string,
+    }),
+    t.partial({
+      /** Why the agent asks. */
+      reason: nullableString,
+      /** A directory the agent asks write access under for the session. */
+      grantRoot: nullableString,
+    }),
+  ],
   'ApplyPatchApprovalParams',
 );
+/** The params of `item/tool/call`: the model calls a client-side tool (`ThreadConfig.tools`). */
 export const DynamicToolCallParamsCodec = t.intersection(
-  [t.type({ threadId: t.string, turnId: t.string, callId: t.string, tool: t.string }), t.partial({ namespace: nullableString })],
+  [
+    t.type({
+      /** The thread whose turn calls. */
+      threadId: t.string,
+      /** The turn that calls. */
+      turnId: t.string,
+      /** The call's id. */
+      callId: t.string,
+      /** The tool's name, which picks the `ToolDefinition` to execute. */
+      tool: t.string,
+    }),
+    t.partial({
+      /** The tool's namespace, for a namespaced tool. */
+      namespace: nullableString,
+    }),
+  ],
   'DynamicToolCallParams',
 );
-export const UserInputQuestionCodec = t.type({ id: t.string }, 'UserInputQuestion');
+/** A question of `item/tool/requestUserInput`, as far as the client needs it. */
+export const UserInputQuestionCodec = t.type(
+  {
+    /** The key its answers go under. */
+    id: t.string,
+  },
+  'UserInputQuestion',
+);
+/** The params of `item/tool/requestUserInput`, as a `UserInputRequest` needs them. */
 export const ToolRequestUserInputParamsCodec = t.intersection(
-  [t.type({ threadId: t.string, turnId: t.string, questions: t.array(UserInputQuestionCodec) }), t.partial({ itemId: t.string })],
+  [
+    t.type({
+      /** The thread whose turn asks. */
+      threadId: t.string,
+      /** The turn that asks. */
+      turnId: t.string,
+      /** The questions for the user. */
+      questions: t.array(UserInputQuestionCodec),
+    }),
+    t.partial({
+      /** The tool call item that asks. */
+      itemId: t.string,
+    }),
+  ],
   'ToolRequestUserInputParams',
 );
 
@@ -209,12 +562,12 @@ export function firstInvalidField(codec: t.Decoder<unknown, unknown>, value: unk
   return keys.length ? keys.join('.') : '(params)';
 }
 
+const idOk = (id: unknown) => typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint';
+
 /**
  * Classifies a parsed JSON value as a JSON-RPC frame by its keys (cheap), checking only the
  * matching envelope codec. Returns null when the value is no frame.
  */
-const idOk = (id: unknown) => typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint';
-
 export function asFrame(value: unknown): JsonRpcMessage | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const v = value as Record<string, unknown>;

@@ -22,20 +22,39 @@ export type { ServerNotification, ServerRequest };
 export type NotificationMethod = ServerNotification['method'];
 
 /** The params of notification `M`. */
-export type NotificationParams<M extends NotificationMethod> = Extract<ServerNotification, { method: M }>['params'];
+export type NotificationParams<M extends NotificationMethod> = Extract<
+  ServerNotification,
+  {
+    /** Picks the union member of method `M`. */
+    method: M;
+  }
+>['params'];
 
 /** A server-to-client request method of the pinned protocol (`'item/commandExecution/requestApproval'`, ...). */
 export type ServerRequestMethod = ServerRequest['method'];
 
 /** The params of server request `M`. */
-export type ServerRequestParams<M extends ServerRequestMethod> = Extract<ServerRequest, { method: M }>['params'];
+export type ServerRequestParams<M extends ServerRequestMethod> = Extract<
+  ServerRequest,
+  {
+    /** Picks the union member of method `M`. */
+    method: M;
+  }
+>['params'];
 
 /**
  * A server request as it reaches the client: the generated `ServerRequest` of method `M`, with the
  * id as the client decodes it (an id beyond 2^53 is an exact `bigint`).
  */
 export type ServerRequestMessage<M extends ServerRequestMethod = ServerRequestMethod> = M extends ServerRequestMethod
-  ? { readonly id: JsonRpcId; readonly method: M; readonly params: ServerRequestParams<M> }
+  ? {
+      /** The id the answer goes back under. */
+      readonly id: JsonRpcId;
+      /** What the server asks for. */
+      readonly method: M;
+      /** The request's params, typed by the pinned protocol (not decoded: a newer server's extra fields pass). */
+      readonly params: ServerRequestParams<M>;
+    }
   : never;
 
 /** A method of either kind that the server sends: what `ofMethod` accepts. */
@@ -54,15 +73,25 @@ export type ServerMethodParams<M extends ServerMethod> = M extends NotificationM
  * `ServerRequestResult` fails to compile when the pinned `ServerRequest` gains a method the map lacks).
  */
 export interface ServerRequestResultMap {
+  /** The decision on running a command. */
   'item/commandExecution/requestApproval': CommandExecutionRequestApprovalResponse;
+  /** The decision on applying file changes. */
   'item/fileChange/requestApproval': FileChangeRequestApprovalResponse;
+  /** The user's answers, by question id. */
   'item/tool/requestUserInput': ToolRequestUserInputResponse;
+  /** The user's answer to an MCP server's form or URL. */
   'mcpServer/elicitation/request': McpServerElicitationRequestResponse;
+  /** The permissions granted, and for how long. */
   'item/permissions/requestApproval': PermissionsRequestApprovalResponse;
+  /** What a client-side tool returns to the model. */
   'item/tool/call': DynamicToolCallResponse;
+  /** Fresh ChatGPT tokens, for a client that manages the login itself. */
   'account/chatgptAuthTokens/refresh': ChatgptAuthTokensRefreshResponse;
+  /** An attestation, for a connection that opted into `requestAttestation`. */
   'attestation/generate': AttestationGenerateResponse;
+  /** The legacy file-change approval's decision. */
   applyPatchApproval: ApplyPatchApprovalResponse;
+  /** The legacy command approval's decision. */
   execCommandApproval: ExecCommandApprovalResponse;
 }
 

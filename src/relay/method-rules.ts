@@ -15,7 +15,17 @@
 import type { ClientRequestMap } from '../protocol/method-map.generated';
 
 /** One method's rule (see the file's comment). */
-export type RelayMethodRule = 'allow' | 'deny' | 'thread' | 'turn' | 'input' | 'initialize' | { readonly paths: readonly string[] };
+export type RelayMethodRule =
+  | 'allow'
+  | 'deny'
+  | 'thread'
+  | 'turn'
+  | 'input'
+  | 'initialize'
+  | {
+      /** The params fields that hold host paths; each path must lie within the roots. */
+      readonly paths: readonly string[];
+    };
 
 const DENY = 'deny';
 const ALLOW = 'allow';

@@ -44,12 +44,22 @@ export interface RelayFrame {
 
 /** What the policy decided about one frame. */
 export type RelayDecision =
-  /** Send it upstream as parsed. */
-  | { readonly action: 'allow' }
-  /** Send nothing upstream; a request gets a JSON-RPC error (`RELAY_REFUSED_CODE`) saying `reason`. */
-  | { readonly action: 'refuse'; readonly reason: string }
-  /** Send it upstream with these params instead. */
-  | { readonly action: 'rewrite'; readonly params: unknown };
+  | {
+      /** Send it upstream as parsed. */
+      readonly action: 'allow';
+    }
+  | {
+      /** Send nothing upstream; a request gets a JSON-RPC error (`RELAY_REFUSED_CODE`) saying `reason`. */
+      readonly action: 'refuse';
+      /** Why, for the browser's error answer and the relay's `denied` event. */
+      readonly reason: string;
+    }
+  | {
+      /** Send it upstream with `params` instead. */
+      readonly action: 'rewrite';
+      /** The params to send in place of the browser's. */
+      readonly params: unknown;
+    };
 
 /**
  * Decides each browser frame. Synchronous, so frames keep their order; a policy that throws

@@ -78,13 +78,58 @@ export interface RelayOptions {
 
 /** What the relay did, for logs and tests. */
 export type RelayEvent =
-  | { readonly type: 'refused'; readonly status: 401 | 403 | 503; readonly reason: string; readonly origin: string | null }
-  | { readonly type: 'open'; readonly id: number; readonly origin: string | null; readonly user: string }
-  | { readonly type: 'diagnostic'; readonly id: number; readonly diagnostic: Diagnostic }
-  /** The policy refused a frame of connection `id`; nothing of it went upstream. */
-  | { readonly type: 'denied'; readonly id: number; readonly user: string; readonly method: string | null; readonly reason: string }
-  /** The connection is over and its app-server stopped; `answeredByRelay` counts server requests the relay had to answer. */
-  | { readonly type: 'closed'; readonly id: number; readonly code: number; readonly reason: string; readonly answeredByRelay: number };
+  | {
+      /** A browser's connection was refused before any app-server started. */
+      readonly type: 'refused';
+      /** 401: no or a wrong token; 403: an origin not in `allowedOrigins`; 503: the relay is full or closing. */
+      readonly status: 401 | 403 | 503;
+      /** Why, in words (`wrong token`, `origin not allowed`, `too many connections`, ...). */
+      readonly reason: string;
+      /** The browser's `Origin` header, or null when it sent none. */
+      readonly origin: string | null;
+    }
+  | {
+      /** A browser connected and its app-server is starting. */
+      readonly type: 'open';
+      /** The connection's number, which its later events carry. */
+      readonly id: number;
+      /** The browser's `Origin` header, or null when it sent none. */
+      readonly origin: string | null;
+      /** Who connected, as the token identified them (`'default'` for a single shared token). */
+      readonly user: string;
+    }
+  | {
+      /** Something worth knowing about a connection that is not the end of it (e.g. its app-server's stderr). */
+      readonly type: 'diagnostic';
+      /** The connection it concerns. */
+      readonly id: number;
+      /** What happened. */
+      readonly diagnostic: Diagnostic;
+    }
+  | {
+      /** The policy refused a frame of connection `id`; nothing of it went upstream. */
+      readonly type: 'denied';
+      /** The connection whose frame was refused. */
+      readonly id: number;
+      /** Who sent it. */
+      readonly user: string;
+      /** The frame's method, or null for a frame without one (a response). */
+      readonly method: string | null;
+      /** The policy's reason, as the browser's error answer says it. */
+      readonly reason: string;
+    }
+  | {
+      /** The connection is over and its app-server stopped. */
+      readonly type: 'closed';
+      /** The connection that closed. */
+      readonly id: number;
+      /** The WebSocket close code. */
+      readonly code: number;
+      /** The WebSocket close reason. */
+      readonly reason: string;
+      /** Server requests the relay answered because the browser no longer could (approvals declined, the rest refused). */
+      readonly answeredByRelay: number;
+    };
 
 /** A running relay (`startRelay`). */
 export interface Relay {

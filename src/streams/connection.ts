@@ -52,7 +52,9 @@ export class JsonRpcConnection {
   private inbound: Subscription | null = null;
   private closeReason: CodexTransportError | null = null;
 
+  /** Nothing is sent or received until `start()`. */
   constructor(
+    /** The link the connection speaks over; the connection starts and closes it. */
     readonly transport: Transport,
     private readonly options: ConnectionOptions = {},
   ) {
@@ -81,10 +83,12 @@ export class JsonRpcConnection {
     return this.pending.size;
   }
 
+  /** True once `start()` resolved, until `close()` or a transport failure. */
   get isOpen(): boolean {
     return this.state === 'open';
   }
 
+  /** True after `close()` or a transport failure: every request now fails with `CodexTransportError`. */
   get isClosed(): boolean {
     return this.state === 'closed';
   }

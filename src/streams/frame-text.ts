@@ -2,6 +2,7 @@
 
 /** An inbound line that is not JSON. Emitted in place of a value, never as an error. */
 export class InvalidLine {
+  /** Made by the transports' line parsing, for the connection to report as an `invalid-json` diagnostic. */
   constructor(
     /** The line, truncated to 1,000 characters. */
     readonly line: string,

@@ -13,15 +13,21 @@ import { redactUrl } from './redact';
  * parameters are loose so that both classes fit as they are.)
  */
 export interface WebSocketLike {
+  /** The standard ready state: 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** The subprotocol the server selected (the relay's, once open). */
   readonly protocol: string;
+  /** Called once the socket is open. */
   onopen: ((event: any) => void) | null;
   /** `event.data`: a string for text messages. */
   onmessage: ((event: any) => void) | null;
+  /** Called when the socket fails (a `close` follows). */
   onerror: ((event: any) => void) | null;
   /** `event.code`, `event.reason`. */
   onclose: ((event: any) => void) | null;
+  /** Sends one text message. */
   send(data: string): void;
+  /** Starts the closing handshake, with an optional close code and reason. */
   close(code?: number, reason?: string): void;
 }
 
@@ -82,6 +88,7 @@ export class RelayTransport implements Transport {
   private ended = false;
   private onEnded: (() => void) | null = null;
 
+  /** Checks the options without connecting (that is `start()`); throws a `TypeError` for a token of other characters. */
   constructor(private readonly options: RelayTransportOptions) {
     if (!RELAY_TOKEN_PATTERN.test(options.token ?? '')) {
       throw new TypeError('RelayTransport: the token must be letters, digits, ".", "_", "~" or "-" (e.g. base64url)');

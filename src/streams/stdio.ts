@@ -56,11 +56,11 @@ export interface StdioTransportOptions {
 export interface RestartOptions {
   /** Restarts allowed within `windowMs`; one more is a crash loop (`restart-failed`). Default 5. */
   maxRestarts?: number;
-  /** Default 60,000 ms. */
+  /** The window `maxRestarts` counts in. Default 60,000 ms. */
   windowMs?: number;
   /** Wait before a restart that follows another within the window (doubling up to `maxDelayMs`). Default 250 ms. */
   initialDelayMs?: number;
-  /** Default 5,000 ms. */
+  /** Upper bound of the wait before a restart. Default 5,000 ms. */
   maxDelayMs?: number;
 }
 
@@ -93,6 +93,10 @@ export class StdioTransport implements Transport {
   private restartSpawn: Promise<ServerProcess | null> | null = null;
   private lastDeath: CodexTransportError | null = null;
 
+  /**
+   * Settles the launch without spawning anything (that is `start()`): `command`, else the one
+   * `CODEX_APP_SERVER_CMD` names, else the `codex` found beside codex-rx or on the server's `PATH`.
+   */
   constructor(options: StdioTransportOptions = {}) {
     // No command: the one CODEX_APP_SERVER_CMD names, or the codex found beside codex-rx or on the
     // PATH the server would get (none: `start()` says how to get one).

@@ -10,13 +10,25 @@ import type { Diagnostic } from '../models';
  */
 export type LinkEvent =
   | {
+      /** The link dropped; the transport will try again. */
       readonly type: 'down';
+      /** Why it dropped. */
       readonly error: CodexTransportError;
       /** The same server runs on (a reconnect): its running turns can be resumed. False for a new process. */
       readonly resumable: boolean;
     }
-  | { readonly type: 'retrying'; readonly attempt: number; readonly delayMs: number }
-  | { readonly type: 'up' };
+  | {
+      /** An attempt to re-establish the link is due. */
+      readonly type: 'retrying';
+      /** The attempt's number, from 1 (stdio: the restarts within `windowMs` so far). */
+      readonly attempt: number;
+      /** The wait before this attempt, in milliseconds. */
+      readonly delayMs: number;
+    }
+  | {
+      /** A new link is there: a new connection or process. */
+      readonly type: 'up';
+    };
 
 /** A sent text that may still be waiting to go out. */
 export interface OutboundHandle {

@@ -73,6 +73,10 @@ export class WebSocketTransport implements Transport {
   private closing = false;
   private finished = false;
 
+  /**
+   * Settles the dial without connecting (that is `start()`): `url`, else `CODEX_APP_SERVER_WS_URL`,
+   * else `ws://127.0.0.1:8765`; the token (else `CODEX_APP_SERVER_TOKEN`) goes as a bearer header.
+   */
   constructor(options: WebSocketTransportOptions = {}) {
     const url = options.url ?? process.env.CODEX_APP_SERVER_WS_URL ?? DEFAULTS.webSocketUrl;
     const token = options.token ?? process.env.CODEX_APP_SERVER_TOKEN;

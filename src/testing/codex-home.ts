@@ -28,10 +28,13 @@ import { codexFromPackage, CODEX_PREFIX_ENV, type CodexLaunch } from '../streams
 export type { CodexLaunch } from '../streams/codex-binary';
 export { CODEX_PREFIX_ENV } from '../streams/codex-binary';
 
+/** What `createCodexHome` writes into the throwaway home's `config.toml`. */
 export interface CodexHomeOptions {
   /** Base URL of the model, e.g. ScriptedModel.url (http://127.0.0.1:PORT/v1). */
   modelUrl: string;
+  /** The server's `approval_policy`: `on-request` makes escalated commands and patches ask the client. Default `never`. */
   approvalPolicy?: 'never' | 'on-request';
+  /** The server's `sandbox_mode`. Default `read-only`. */
   sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access';
   /**
    * Inserted after the top-level keys and before the `[model_providers.mock]` / `[features]` tables,
@@ -47,10 +50,13 @@ export interface CodexHomeOptions {
   features?: Record<string, boolean>;
 }
 
+/** A throwaway `CODEX_HOME` made by `createCodexHome`. */
 export interface CodexHome {
+  /** The directory (under the OS's temporary directory) that holds `config.toml`. */
   dir: string;
   /** CODEX_HOME plus variables that keep the server offline and quiet. */
   env: Record<string, string>;
+  /** Removes the directory and everything the server wrote in it. */
   cleanup(): Promise<void>;
 }
 
@@ -58,9 +64,10 @@ export interface CodexHome {
  * Where to start the server for the offline harness: the `@openai/codex` package under `prefix`
  * (default: `CODEX_RX_CODEX_PREFIX`, else the one beside codex-rx), its native binary when installed.
  */
-export function resolveCodexLaunch(
-  prefix: string | undefined = process.env[CODEX_PREFIX_ENV] || undefined,
-): CodexLaunch & { version: string } {
+export function resolveCodexLaunch(prefix: string | undefined = process.env[CODEX_PREFIX_ENV] || undefined): CodexLaunch & {
+  /** The version of the `@openai/codex` found (e.g. `0.171.0`). */
+  version: string;
+} {
   const launch = codexFromPackage(prefix);
   if (!launch) {
     const where = prefix ? ` under ${prefix} (${CODEX_PREFIX_ENV})` : ' beside codex-rx';
@@ -105,6 +112,10 @@ export function mockModelCatalog(slug = 'mock-model'): object {
   };
 }
 
+/**
+ * The `config.toml` text `createCodexHome` writes: the scripted model as the only provider (no
+ * retries, no web search), the approval policy and sandbox of `options`, then `extraToml` and `features`.
+ */
 export function codexConfigToml(options: CodexHomeOptions, catalogPath?: string): string {
   return [
     'model = "mock-model"',

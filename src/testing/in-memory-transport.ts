@@ -68,6 +68,11 @@ export class InMemoryTransport implements Transport {
   private startCount = 0;
   private endReason: CodexTransportError | null = null;
 
+  /**
+   * A transport that delivers nothing until `start()` (frames fed before are queued).
+   * @param inbound$ The inbound traffic (see `InMemoryTransportOptions.inbound$`), or the options.
+   * @param options The options, when the first argument is the inbound traffic.
+   */
   constructor(inbound$?: Observable<unknown> | InMemoryTransportOptions, options: InMemoryTransportOptions = {}) {
     this.options = isObservable(inbound$) ? { ...options, inbound$ } : { ...(inbound$ ?? {}), ...options };
     this.messages$ = this.messages.observable;

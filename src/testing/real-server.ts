@@ -10,6 +10,7 @@ import type { StdioOptions } from '../options';
 import { createCodexHome, CodexHome, CodexHomeOptions, resolveCodexLaunch } from './codex-home';
 import { defaultScript, ModelScript, ScriptedModel, startScriptedModel } from './scripted-model';
 
+/** Options of `startOfflineCodex`: the throwaway home's settings and the model's script. */
 export interface OfflineCodexOptions extends Omit<CodexHomeOptions, 'modelUrl'> {
   /** The model's script. Default: `defaultScript` (directives in the user's text). */
   script?: ModelScript;
@@ -17,12 +18,15 @@ export interface OfflineCodexOptions extends Omit<CodexHomeOptions, 'modelUrl'> 
 
 /** A scripted model plus a throwaway CODEX_HOME and workspace, ready to launch servers against. */
 export interface OfflineCodex {
+  /** The scripted model the server talks to: its requests, and its URL. */
   readonly model: ScriptedModel;
+  /** The throwaway `CODEX_HOME` the server runs with. */
   readonly home: CodexHome;
   /** A fresh empty directory to use as the threads' cwd. */
   readonly workspace: string;
   /** argv and environment that start the real app-server against this model. */
   readonly command: string[];
+  /** The environment to start it with: the binary's own variables and `CODEX_HOME`. */
   readonly env: Record<string, string>;
   /** The version of the `@openai/codex` it runs (see `resolveCodexLaunch`; `CODEX_RX_CODEX_PREFIX` picks another). */
   readonly serverVersion: string;

@@ -17,37 +17,84 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** One output item of a scripted model reply: what the model "says" or which tool it calls. */
 export type ReplyItem =
-  | { type: 'message'; text: string }
-  | { type: 'reasoning'; summary: string }
   | {
+      /** An assistant message (the turn's `agentMessage`). */
+      type: 'message';
+      /** The message's text. */
+      text: string;
+    }
+  | {
+      /** A reasoning item. */
+      type: 'reasoning';
+      /** The reasoning summary's text. */
+      summary: string;
+    }
+  | {
+      /** A call of the `exec_command` tool: the server runs a shell command. */
       type: 'exec';
       /** The shell command line, sent as `cmd`. */
       command: string;
       /** Adds `sandbox_permissions: 'require_escalated'` (asks for approval under on-request). */
       escalated?: boolean;
+      /** Why the model asks to run it, as the approval request's `reason` shows it. */
       justification?: string;
+      /** The call's id, to match its output in the next request. Default: a fresh id. */
       callId?: string;
       /** Sent as exec_command's `login` when set; codex defaults to a login shell (`bash -lc`), the slower one. */
       login?: boolean;
     }
-  | { type: 'patch'; patch: string; callId?: string }
-  /** A call of any function tool by name (a client-side tool, say), with these JSON arguments. */
-  | { type: 'call'; name: string; arguments: unknown; callId?: string; namespace?: string };
+  | {
+      /** A call of the `apply_patch` tool: the server applies a patch. */
+      type: 'patch';
+      /** The raw patch text, `*** Begin Patch` ... `*** End Patch` (see `addFilePatch`). */
+      patch: string;
+      /** The call's id, to match its output in the next request. Default: a fresh id. */
+      callId?: string;
+    }
+  | {
+      /** A call of any function tool by name (a client-side tool, say), with these JSON arguments. */
+      type: 'call';
+      /** The tool's name. */
+      name: string;
+      /** The call's arguments, sent JSON-encoded. */
+      arguments: unknown;
+      /** The call's id, to match its output in the next request. Default: a fresh id. */
+      callId?: string;
+      /** The tool's namespace, for a namespaced tool. */
+      namespace?: string;
+    };
 
+/** What the scripted model answers one request with: a streamed response, an HTTP error, or nothing at all. */
 export type ModelReply =
   | {
+      /** The response's output items, streamed in order. */
       items: ReplyItem[];
       /** Stream each message (and reasoning summary) as this many deltas before its done event. */
       deltaChunks?: number;
       /** Pause between deltas (a visibly live stream for demos). */
       deltaDelayMs?: number;
+      /** Wait before answering at all, in ms (before the response's headers). */
       delayMs?: number;
+      /** Wait after `response.created` before the items, in ms: a model that stalls mid-response. */
       stallAfterCreatedMs?: number;
     }
-  | { httpError: { status: number; message: string } }
-  | { hang: true };
+  | {
+      /** Answer with an HTTP error instead: the server's model call fails (without retries under `createCodexHome`'s config). */
+      httpError: {
+        /** The HTTP status, e.g. 400 or 500. */
+        status: number;
+        /** The error's message, as the failed turn reports it. */
+        message: string;
+      };
+    }
+  | {
+      /** Send `response.created`, then nothing until `close()`: a model that never answers. */
+      hang: true;
+    };
 
+/** One request of the server to the scripted model, parsed for scripts. */
 export interface ModelRequest {
   /** The parsed JSON request body as sent by codex. */
   body: any;
@@ -57,14 +104,22 @@ export interface ModelRequest {
    * Set when the last input item (trailing developer messages aside) is a tool output:
    * `function_call_output` (exec_command) or `custom_tool_call_output` (apply_patch, a custom tool in 0.169).
    */
-  lastFunctionCallOutput: { call_id: string; output: string } | null;
+  lastFunctionCallOutput: {
+    /** The id of the tool call this output answers (a `ReplyItem`'s `callId`). */
+    call_id: string;
+    /** The tool's output text, as the server sent it back (exec output comes wrapped in "Chunk ID", "Wall time", ...). */
+    output: string;
+  } | null;
 }
 
+/** Decides the scripted model's reply to each request (see `defaultScript`). */
 export type ModelScript = (req: ModelRequest) => ModelReply | Promise<ModelReply>;
 
+/** A running scripted model (`startScriptedModel`): an HTTP server speaking the Responses API's streaming. */
 export interface ScriptedModel {
   /** Base URL for `[model_providers.X] base_url`, e.g. http://127.0.0.1:PORT/v1 */
   url: string;
+  /** The port it listens on (on 127.0.0.1). */
   port: number;
   /** Every request body seen, parsed, in arrival order. */
   requests: ModelRequest[];
@@ -189,6 +244,7 @@ function textOf(content: unknown): string {
   return content.map((c: any) => (typeof c?.text === 'string' ? c.text : '')).join('');
 }
 
+/** Parses a Responses API request body into what scripts look at: the user's text and the last tool output. */
 export function parseModelRequest(body: any): ModelRequest {
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
   let userText: string | null = null;
@@ -277,6 +333,10 @@ function splitChunks(text: string, n: number): string[] {
   return chunks.filter((c, i) => c !== '' || i === 0);
 }
 
+/**
+ * Starts a scripted model on 127.0.0.1 (`port`, default any free one) that answers `POST …/responses`
+ * with `script`'s replies (default `defaultScript`) as a Responses API event stream.
+ */
 export async function startScriptedModel(options: { script?: ModelScript; port?: number } = {}): Promise<ScriptedModel> {
   const script = options.script ?? defaultScript;
   const requests: ModelRequest[] = [];

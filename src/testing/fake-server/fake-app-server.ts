@@ -25,7 +25,9 @@ import {
 export interface FakeRequestContext {
   /** The request's id. */
   readonly id: JsonRpcId;
+  /** The request's method. */
   readonly method: string;
+  /** The server answering: to send notifications or server requests around the answer. */
   readonly server: FakeAppServer;
   /** Resolves after `ms` on the server's scheduler (to answer late, or out of order). */
   wait(ms: number): Promise<void>;
@@ -95,6 +97,7 @@ export class FakeAppServer {
   private turnCount = 0;
   private itemCount = 0;
 
+  /** A server with its transport, not yet connected: `client()` makes a client over it. */
   constructor(options: FakeAppServerOptions = {}) {
     this.options = options;
     const routine = options.routineFrames ?? true;

@@ -54,6 +54,7 @@ export class TurnLifecycle {
   private held = false;
   private keptOpen = false;
   private usageSent = false;
+  /** True once the turn ended (completed, failed, interrupted, or its connection closed): helpers then throw `FakeTurnEndedError`. */
   protected ended = false;
   /** Server requests of this turn awaiting their answer. */
   protected readonly pending = new Set<JsonRpcId>();
@@ -61,8 +62,11 @@ export class TurnLifecycle {
 
   /** @internal Made by the server for each `turn/start`. */
   constructor(
+    /** The server that delivers the turn's frames and answers (for `FakeTurn`'s helpers). */
     protected readonly host: TurnHost,
+    /** The turn as the server stores it (what `thread/read` shows), updated as frames go out. */
     protected readonly record: StoredTurn,
+    /** The thread the turn runs on. */
     readonly threadId: string,
     /** The id of the client's `turn/start` request. */
     readonly requestId: JsonRpcId,
@@ -74,6 +78,7 @@ export class TurnLifecycle {
     this.response = response(requestId, { turn: turnObject(record.id) });
   }
 
+  /** The turn's id, as `turn/start`'s response and `turn/started` carry it. */
   get turnId(): string {
     return this.record.id;
   }
@@ -247,6 +252,7 @@ export class TurnLifecycle {
     this.aborts.clear();
   }
 
+  /** Delivers a frame of the turn to the client, in order, and updates the turn's state by it. */
   protected emit(value: InboundValue): void {
     this.observe(value);
     this.host.deliver(value);

@@ -69,6 +69,7 @@ export interface CommandApprovalSpec {
 
 /** A file change approval to ask for (`item/fileChange/requestApproval`). */
 export interface FileChangeApprovalSpec {
+  /** Asks to approve a file change (`item/fileChange/requestApproval`). */
   kind: 'fileChange';
   /** The file change item the approval is about. Default: a fresh item id. */
   itemId?: string;

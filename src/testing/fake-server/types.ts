@@ -23,24 +23,51 @@ export interface RoutineFrames {
 
 /** A request the client sent, as received. */
 export interface ReceivedRequest<M extends string = string> {
+  /** The request's id, as the client chose it. */
   id: JsonRpcId;
+  /** The request's method. */
   method: M;
+  /** The request's params, typed by the pinned protocol for a known method. */
   params: M extends KnownClientRequestMethod ? ParamsOf<M> : unknown;
 }
 
 /** A notification the client sent (`initialized`, ...). */
 export interface ReceivedNotification {
+  /** The notification's method. */
   method: string;
+  /** The notification's params, as sent. */
   params: unknown;
 }
 
 /** The client's answer to a server request: a result or a JSON-RPC error. */
-export type ClientAnswer = { id: JsonRpcId; result: unknown } | { id: JsonRpcId; error: { code: number; message: string; data?: unknown } };
+export type ClientAnswer =
+  | {
+      /** The id of the server request answered. */
+      id: JsonRpcId;
+      /** The client's result. */
+      result: unknown;
+    }
+  | {
+      /** The id of the server request answered. */
+      id: JsonRpcId;
+      /** The client's error. */
+      error: {
+        /** The JSON-RPC error code. */
+        code: number;
+        /** The error's message. */
+        message: string;
+        /** The error's further details, if any. */
+        data?: unknown;
+      };
+    };
 
 /** A request the server sent to the client, and the client's answer once it came. */
 export interface SentServerRequest {
+  /** The id the server gave the request. */
   id: JsonRpcId;
+  /** The request's method (e.g. `item/commandExecution/requestApproval`). */
   method: string;
+  /** The request's params, as sent. */
   params: unknown;
   /** Absent until the client answered (and forever when the server dropped the request first). */
   answer?: ClientAnswer;
@@ -48,9 +75,12 @@ export interface SentServerRequest {
 
 /** Thrown by a method handler (`server.handle()`): the request is answered with this JSON-RPC error. */
 export class FakeRpcError extends Error {
+  /** Throw it from a method handler to answer the request with this error. */
   constructor(
+    /** The JSON-RPC error code of the answer (e.g. `-32001` to test overload retries). */
     readonly code: number,
     message: string,
+    /** The answer's error `data`, if any. */
     readonly data?: unknown,
   ) {
     super(message);
@@ -64,8 +94,11 @@ export class FakeRpcError extends Error {
  * ends the script quietly on it.
  */
 export class FakeTurnEndedError extends Error {
+  /** Made by the fake server when a turn ends under a script. */
   constructor(
+    /** The turn that ended. */
     readonly turnId: string,
+    /** How it ended: the turn's final status, or `closed` when the connection ended. */
     readonly reason: TurnStatus | 'closed',
   ) {
     super(`turn ${turnId} ended (${reason})`);

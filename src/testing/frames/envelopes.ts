@@ -4,7 +4,9 @@ import type { JsonRpcId } from '../../protocol/messages';
 
 /** A server notification as sent on the wire. */
 export interface NotificationFrame<P = unknown, M extends string = string> {
+  /** What happened, e.g. `item/completed`. */
   method: M;
+  /** The event's data. */
   params: P;
   /** Server-side emission time (not in the schema; the real server always sends it). */
   emittedAtMs: number;
@@ -12,21 +14,35 @@ export interface NotificationFrame<P = unknown, M extends string = string> {
 
 /** A server → client request as sent on the wire. */
 export interface ServerRequestFrame<P = unknown, M extends string = string> {
+  /** The id the client's answer must carry. */
   id: JsonRpcId;
+  /** What the server asks, e.g. `item/commandExecution/requestApproval`. */
   method: M;
+  /** The request's arguments. */
   params: P;
 }
 
 /** A successful response to a client request. */
 export interface ResponseFrame<R = unknown> {
+  /** The id of the client's request it answers. */
   id: JsonRpcId;
+  /** The method's result. */
   result: R;
 }
 
 /** A JSON-RPC error response. */
 export interface ErrorResponseFrame {
+  /** The id of the client's request it answers; null when the request's id could not be read. */
   id: JsonRpcId | null;
-  error: { code: number; message: string; data?: unknown };
+  /** Why the request failed. */
+  error: {
+    /** The JSON-RPC error code. */
+    code: number;
+    /** A human-readable account of the failure. */
+    message: string;
+    /** Further details, if any. */
+    data?: unknown;
+  };
 }
 
 /** A successful response `{id, result}` to the client's request `id`. */

@@ -8,10 +8,15 @@ import type { PatchChangeKind } from '../../protocol/generated/v2/PatchChangeKin
 import type { ThreadItem } from '../../protocol/generated/v2/ThreadItem';
 
 type ItemOf<T extends string> = Extract<ThreadItem, { type: T }>;
+/** The pinned protocol's `agentMessage` item: the model's answer text (what `agentMessageItem` builds). */
 export type AgentMessageItem = ItemOf<'agentMessage'>;
+/** The pinned protocol's `reasoning` item: summary and content parts (what `reasoningItem` builds). */
 export type ReasoningItem = ItemOf<'reasoning'>;
+/** The pinned protocol's `commandExecution` item: a command, its status, output and exit code (what `commandExecutionItem` builds). */
 export type CommandExecutionItem = ItemOf<'commandExecution'>;
+/** The pinned protocol's `fileChange` item: a patch's changes and status (what `fileChangeItem` builds). */
 export type FileChangeItem = ItemOf<'fileChange'>;
+/** The pinned protocol's `userMessage` item: the user's input as the server stores it (what `userMessageItem` builds). */
 export type UserMessageItem = ItemOf<'userMessage'>;
 
 /** `item/started {item, threadId, turnId, startedAtMs}`. */
@@ -84,8 +89,11 @@ export function commandExecutionItem(id: string, command: string, extra: Partial
 
 /** A change of a `fileChange` item: `kind` as a word or the wire object; `diff` defaults to ''. */
 export interface FileChangeSpec {
+  /** The file changed. */
   path: string;
+  /** What happens to it: added, deleted, or (the default) updated; or the protocol's `PatchChangeKind` as is. */
   kind?: 'add' | 'delete' | 'update' | PatchChangeKind;
+  /** The change's diff. Default empty. */
   diff?: string;
 }
 

@@ -17,7 +17,10 @@ export function serverRequestResolved(args: {
 }
 
 /** Wire params of a command approval: the schema's fields plus `availableDecisions`, which the server sends. */
-export type CommandApprovalParams = CommandExecutionRequestApprovalParams & { availableDecisions?: unknown[] | null };
+export type CommandApprovalParams = CommandExecutionRequestApprovalParams & {
+  /** The answers the server offers for this request (`accept`, `decline`, ...); absent unless given. */
+  availableDecisions?: unknown[] | null;
+};
 
 /**
  * `item/commandExecution/requestApproval` (a server request, id `id`) with `kind:'command'`.
@@ -75,7 +78,10 @@ export function fileChangeApprovalRequest(args: {
 }
 
 /** A question of `userInputRequest`: only `id` is required; the rest defaults to a free-text question. */
-export type UserInputQuestionSpec = Partial<ToolRequestUserInputQuestion> & { id: string };
+export type UserInputQuestionSpec = Partial<ToolRequestUserInputQuestion> & {
+  /** The key the client's answers to this question come back under. */
+  id: string;
+};
 
 /** `item/tool/requestUserInput {threadId, turnId, itemId, questions, isBlocking, autoResolutionMs}` (a server request). */
 export function userInputRequest(args: {
