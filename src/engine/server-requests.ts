@@ -63,11 +63,6 @@ export class ServerRequestDesk {
     return this.pending.size;
   }
 
-  /** The approval requests waiting for an answer, oldest first. */
-  pendingRequests(): ApprovalRequest[] {
-    return this.pending.requests();
-  }
-
   /** True while an approval request of `turnId` waits for an answer. */
   hasPendingFor(turnId: string): boolean {
     return this.pending.hasTurn(turnId);

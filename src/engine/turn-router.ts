@@ -42,10 +42,6 @@ export class TurnRouter {
     return this.waiting.size;
   }
 
-  sessions(): IterableIterator<TurnSession> {
-    return this.byTurn.values();
-  }
-
   get(turnId: string): TurnSession | undefined {
     return this.byTurn.get(turnId);
   }

@@ -94,11 +94,6 @@ export class TurnSession {
     return { threadId: this.threadId, turnId: this.turnId, cursor: this.delivered, mode: this.mode };
   }
 
-  /** The last completed agent message, if any. */
-  get lastAgentMessage(): { itemId: string | null; text: string } | null {
-    return this.collected.lastAgentMessage;
-  }
-
   /** The turn's result so far, from its last completed agent message (no read fallback). */
   result(): ChatResult {
     return this.collected.result(this.threadId, this.turnId, this.buffer.droppedDeltas);

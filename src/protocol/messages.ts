@@ -52,8 +52,6 @@ export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcRespo
 
 export const isRequest = (m: JsonRpcMessage): m is JsonRpcRequest => 'method' in m && (m as JsonRpcRequest).id !== undefined;
 export const isNotification = (m: JsonRpcMessage): m is JsonRpcNotification => 'method' in m && (m as JsonRpcRequest).id === undefined;
-export const isResponse = (m: JsonRpcMessage): m is JsonRpcResponse => !('method' in m) && 'result' in m;
-export const isErrorResponse = (m: JsonRpcMessage): m is JsonRpcErrorResponse => !('method' in m) && 'error' in m;
 
 /** Standard and codex-specific JSON-RPC error codes. */
 export const ErrorCodes = {

@@ -22,10 +22,6 @@ export function unixSocketUrl(): string {
   return nodeOnly('CodexClient.connectUnix()');
 }
 
-export function defaultControlSocket(): string {
-  return nodeOnly('defaultControlSocket()');
-}
-
 export const WebSocketTransport = class {
   constructor() {
     nodeOnly('CodexClient.connectWebSocket()');

@@ -5,4 +5,4 @@
  */
 export { StdioTransport } from './stdio';
 export { WebSocketTransport } from './websocket';
-export { defaultControlSocket, unixSocketUrl } from './unix';
+export { unixSocketUrl } from './unix';

@@ -180,11 +180,6 @@ export class ServerProcess {
     return this.child.pid;
   }
 
-  /** Bytes waiting for a server that reads slower than the client writes. */
-  get waitingBytes(): number {
-    return this.queue.waitingBytes;
-  }
-
   /** Sends one line; the handle takes it back while it still waits in the queue. */
   write(line: string): OutboundHandle {
     if (this.ended || !this.child.stdin.writable) {
