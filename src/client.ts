@@ -62,6 +62,11 @@ export class CodexClient extends ThreadMethods {
   /** Every inbound frame, decoded. Hot; completes on close, errors when the transport fails. */
   readonly frames$: Observable<JsonRpcMessage>;
   /**
+   * Every outbound frame as it goes out (requests with their ids, notifications, answers to server
+   * requests): the tap beside `frames$` for logs, recordings and browser devtools. Hot; completes on close.
+   */
+  readonly framesOut$: Observable<JsonRpcMessage>;
+  /**
    * Every inbound notification, typed by the pinned protocol's `ServerNotification` union: narrow
    * on `method`, or pick one method's params with `ofMethod`. A newer server's notifications of
    * other methods come through too, as they came.
@@ -92,6 +97,7 @@ export class CodexClient extends ThreadMethods {
     this.connection = new JsonRpcConnection(transport, options);
     this.engine = new CodexEngine(this.connection, engineSettings(options));
     this.frames$ = this.connection.frames$;
+    this.framesOut$ = this.connection.framesOut$;
     this.notifications$ = this.frames$.pipe(
       // Typed by the pinned protocol (params are not decoded): see the field's doc.
       filter((f): f is ServerNotification => 'method' in f && (f as JsonRpcRequest).id === undefined),
@@ -153,6 +159,11 @@ export class CodexClient extends ThreadMethods {
   /** `await using client = CodexClient.connectStdio()`: `close()` when the scope ends. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The server's version from the handshake's `userAgent` (null before it, or when it holds none). */
+  get serverVersion(): string | null {
+    return this.engine.handshake.serverVersion;
   }
 
   /** Live routing state, for leak checks: turns, threads awaiting a turn id, pending requests and approvals. */

@@ -6,7 +6,7 @@ import type { ConnectionOptions, RequestOptions } from '../options';
 import { asFrame } from '../protocol/codecs';
 import { describeValue } from '../protocol/describe';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
-import { frameText, InvalidLine, OversizedFrame } from './frame-text';
+import { frameText, InvalidLine, OversizedFrame, parseFrameText } from './frame-text';
 import { HotSource } from './hot-source';
 import { LinkGate } from './link-gate';
 import { asTransportError, PendingRequest, PendingRequests } from './pending-requests';
@@ -25,6 +25,11 @@ export class JsonRpcConnection {
   readonly frames$: Observable<JsonRpcMessage>;
   /** Transport diagnostics and undecodable or unmatched input. */
   readonly diagnostics$: Observable<Diagnostic>;
+  /**
+   * Every outbound frame, as sent (requests with their ids, notifications, answers to server
+   * requests). Parsed from the sent text only while someone listens. Ends with `frames$`.
+   */
+  readonly framesOut$: Observable<JsonRpcMessage>;
 
   /** Notification sink of the owner (the client's router); runs after `frames$` observers. */
   onNotification: ((n: JsonRpcNotification) => void) | null = null;
@@ -37,6 +42,7 @@ export class JsonRpcConnection {
   onRelink: (() => Promise<void>) | null = null;
 
   private readonly frames = new HotSource<JsonRpcMessage>();
+  private readonly framesOut = new HotSource<JsonRpcMessage>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private readonly pending: PendingRequests;
   private readonly closeListeners: Array<(err: CodexTransportError) => void> = [];
@@ -65,6 +71,7 @@ export class JsonRpcConnection {
     );
     this.gate = new LinkGate(transport);
     this.frames$ = this.frames.observable;
+    this.framesOut$ = this.framesOut.observable;
     this.diagnostics$ = merge(transport.diagnostics$, this.diagnostics);
   }
 
@@ -284,6 +291,8 @@ export class JsonRpcConnection {
   private writeText(text: string): OutboundHandle | void {
     if (this.state === 'closed') throw this.closedError();
     if (this.state === 'new') throw new CodexTransportError('connection is not started', { code: 'not-started' });
+    // Before the send: a transport that answers inside send() must not put the answer first.
+    if (this.framesOut.observed) this.framesOut.next(parseFrameText(text) as JsonRpcMessage);
     return this.transport.send(text);
   }
 
@@ -373,6 +382,7 @@ export class JsonRpcConnection {
     for (const listener of this.closeListeners.splice(0)) listener(reason);
     if (graceful) this.frames.complete();
     else this.frames.error(reason);
+    this.framesOut.complete();
     this.diagnostics.complete();
   }
 
