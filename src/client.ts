@@ -42,6 +42,8 @@ import type { Transport } from './streams/transport';
 import { ThreadHandle, ThreadHost } from './thread-handle';
 import { ThreadMethods } from './thread-methods';
 import { eventsIterable, stepsIterable } from './turn-iterables';
+import type { ThreadView } from './view/thread-view';
+import { threadView$ } from './view/thread-view-stream';
 
 declare global {
   interface SymbolConstructor {
@@ -122,6 +124,7 @@ export class CodexClient extends ThreadMethods {
       rollbackThread: (threadId, o) => this.rollbackThread(threadId, o),
       startReview: (args) => this.startReview(args),
       setThreadDefaults: (threadId, overrides) => this.setThreadDefaults(threadId, overrides),
+      threadView$: (threadId) => this.threadView$(threadId),
     };
   }
 
@@ -248,6 +251,20 @@ export class CodexClient extends ThreadMethods {
   /** Adds input (the protocol's `UserInput` items) to a running turn. */
   steerTurn(args: SteerTurnArgs): Promise<ResultOf<'turn/steer'>> {
     return this.request('turn/steer', { threadId: args.threadId, expectedTurnId: args.expectedTurnId, input: [...args.inputItems] });
+  }
+
+  /**
+   * The live view of a thread for UIs: its status, turns with their items (text growing with the
+   * deltas), each turn's status, error, usage, plan and diff, and the pending approvals. Cold:
+   * each subscription reads the stored turns, then follows the thread's frames, and reads again
+   * after a reconnect. Unchanged turns and items keep their objects from one view to the next.
+   */
+  threadView$(threadId: string): Observable<ThreadView> {
+    return threadView$(threadId, {
+      frames$: this.frames$,
+      connectionState$: this.connectionState$,
+      request: (method, params) => this.request(method as ClientRequestMethod, params as never),
+    });
   }
 
   // ---- approvals and user input ---------------------------------------------------------------

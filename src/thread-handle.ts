@@ -11,6 +11,7 @@ import type {
 import type { ChatInput } from './protocol/input';
 import type { ResultOf } from './protocol/methods';
 import { eventsIterable, stepsIterable } from './turn-iterables';
+import type { ThreadView } from './view/thread-view';
 
 /**
  * What a `ThreadHandle` needs from the client: turns bound to one thread and the thread methods.
@@ -30,6 +31,8 @@ export interface ThreadHost {
   rollbackThread(threadId: string, opts: { numTurns: number }): Promise<ResultOf<'thread/revert'>>;
   startReview(args: { threadId: string; target: object } & ThreadReviewOptions): Promise<ResultOf<'review/start'>>;
   setThreadDefaults(threadId: string, overrides: ThreadConfig): Promise<ResultOf<'thread/resume'>>;
+  /** The live view of a thread (see `CodexClient.threadView$`). */
+  threadView$(threadId: string): Observable<ThreadView>;
 }
 
 /** One thread's API, bound to its id. */
@@ -42,6 +45,14 @@ export class ThreadHandle {
     defaults: ThreadConfig = {},
   ) {
     this.snapshot = Object.freeze({ ...defaults });
+  }
+
+  /**
+   * The live view of this thread for UIs (see `CodexClient.threadView$`): cold, seeded from the
+   * stored turns, kept by the thread's frames, exact again after a reconnect.
+   */
+  get view$(): Observable<ThreadView> {
+    return this.host.threadView$(this.threadId);
   }
 
   /** The thread settings this handle last applied. */

@@ -125,6 +125,7 @@ describe('the installed package', () => {
       'responseTo',
       'takeUntilTurnEnd',
       'toSteps',
+      'toThreadView',
       'toTurnEvents',
     ]);
     expect(r.testing).toEqual(Array(6).fill('function'));
