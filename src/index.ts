@@ -44,3 +44,4 @@ export { emptyThreadView } from './view/thread-view';
 export { reduceThreadView } from './view/reduce-thread-view';
 export { reconcileThreadView } from './view/reconcile-thread-view';
 export type { StoredThread } from './view/reconcile-thread-view';
+export type { TraceContext } from './streams/probe';

@@ -12,7 +12,7 @@ import { startRecording, type Recording } from '../../src/testing/recording';
 import { replayFrames } from '../../src/testing/replay-frames';
 import { ReplayTransport } from '../../src/testing/replay-transport';
 import { UNRECORDED_REQUEST_CODE } from '../../src/testing/replay-errors';
-import { scrubSecrets } from '../../src/testing/scrub-secrets';
+import { scrubSecrets } from '../../src/streams/scrub-secrets';
 
 async function recordSession(): Promise<Recording> {
   const server = new FakeAppServer({

@@ -252,7 +252,7 @@ export class TurnEngine implements TurnCallHost {
       if (options.turnOverrides) Object.assign(params, turnOverrideParams(options.turnOverrides));
       if (options.user !== undefined) params.user = options.user;
       if (options.metadata !== undefined) params.metadata = options.metadata;
-      const result = await connection.request('turn/start', params);
+      const result = await connection.request('turn/start', params, options.trace ? { trace: options.trace } : undefined);
       if (!isTurnStartResult(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
       turnId = result.turn.id;
       // The server joined this turn/start into a turn of this client that runs on the thread (one

@@ -11,7 +11,10 @@ import { HotSource } from './hot-source';
 import { LinkGate } from './link-gate';
 import { asTransportError, PendingRequest, PendingRequests } from './pending-requests';
 import { isSafeToRetry, RetryPlan, retryPlan } from './retry-policy';
+import type { TraceEnd } from './probe';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
+// Node: diagnostics_channel and NODE_DEBUG; elsewhere null (package.json `imports`, see scripts/build.js).
+import { probe } from '#node-transports';
 
 type State = 'new' | 'starting' | 'open' | 'closed';
 
@@ -119,6 +122,7 @@ export class JsonRpcConnection {
     }
     if ((this.state as State) === 'closed') throw this.closedError();
     this.state = 'open';
+    probe?.lifecycle('connected', this);
   }
 
   /** True while the link is down (requests wait for the new one). */
@@ -151,6 +155,11 @@ export class JsonRpcConnection {
    */
   private onLinkEvent(event: LinkEvent): void {
     if (event.type !== 'retrying') this.linkNo++;
+    probe?.lifecycle(
+      `link ${event.type}`,
+      this,
+      event.type === 'down' ? { code: event.error.code, resumable: event.resumable } : undefined,
+    );
     if (event.type === 'down') {
       this.gate.down();
       const retry = this.options.retry;
@@ -195,12 +204,18 @@ export class JsonRpcConnection {
    * now, and goes out once `ready` resolves.
    */
   request(method: string, params?: unknown, opts: RequestOptions = {}, ready?: Promise<unknown>): Promise<unknown> {
-    return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, false, ready));
+    const trace = probe?.request(method, params, this) ?? null;
+    if (trace === null) return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, false, ready));
+    return new Promise(
+      (resolve, reject) => void this.send(method, params, opts, traced(trace, resolve), failed(trace, reject), false, ready),
+    );
   }
 
   /** A request past the link gate: for the owner's handshake and resumes on a new link (`onRelink`). */
   requestNow(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
-    return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, true));
+    const trace = probe?.request(method, params, this) ?? null;
+    if (trace === null) return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, true));
+    return new Promise((resolve, reject) => void this.send(method, params, opts, traced(trace, resolve), failed(trace, reject), true));
   }
 
   /**
@@ -209,20 +224,25 @@ export class JsonRpcConnection {
    * ignored. `ready`: as for `request`.
    */
   request$(method: string, params?: unknown, opts: RequestOptions = {}, ready?: Promise<unknown>): Observable<unknown> {
-    return new Observable<unknown>((subscriber) =>
-      this.send(
+    return new Observable<unknown>((subscriber) => {
+      const trace = probe?.request(method, params, this) ?? null;
+      return this.send(
         method,
         params,
         opts,
         (result) => {
+          trace?.done(result);
           subscriber.next(result);
           subscriber.complete();
         },
-        (err) => subscriber.error(err),
+        (err) => {
+          trace?.fail(err);
+          subscriber.error(err);
+        },
         false,
         ready,
-      ),
-    );
+      );
+    });
   }
 
   /**
@@ -248,7 +268,10 @@ export class JsonRpcConnection {
     }
     let body: string;
     try {
-      body = JSON.stringify(params === undefined ? { method } : { method, params });
+      const frame: Record<string, unknown> = params === undefined ? { method } : { method, params };
+      // W3C trace context rides on the request envelope (the server's `JSONRPCRequest.trace`).
+      if (opts.trace) frame.trace = opts.trace;
+      body = JSON.stringify(frame);
     } catch (err) {
       // A BigInt, a cycle, a throwing toJSON: the caller's value, not the connection's fault.
       onError(new TypeError(`${method}: params cannot be sent as JSON: ${(err as Error)?.message ?? describeValue(err)}`, { cause: err }));
@@ -293,6 +316,7 @@ export class JsonRpcConnection {
     if (this.state === 'new') throw new CodexTransportError('connection is not started', { code: 'not-started' });
     // Before the send: a transport that answers inside send() must not put the answer first.
     if (this.framesOut.observed) this.framesOut.next(parseFrameText(text) as JsonRpcMessage);
+    if (probe !== null) probe.outbound(text, this);
     return this.transport.send(text);
   }
 
@@ -330,6 +354,7 @@ export class JsonRpcConnection {
     }
     // Nobody watching frames$ (the usual case) costs nothing per frame.
     if (this.frames.observed) this.frames.next(frame);
+    if (probe !== null) probe.inbound(frame, this);
     if ('method' in frame) {
       if ((frame as JsonRpcRequest).id !== undefined) this.handleServerRequest(frame as JsonRpcRequest);
       else this.onNotification?.(frame);
@@ -379,6 +404,10 @@ export class JsonRpcConnection {
     this.links = null;
     this.gate.clear();
     this.pending.failAll(reason);
+    if (probe !== null) {
+      probe.lifecycle('closed', this, { code: reason.code, message: reason.message });
+      probe.closed(this, reason);
+    }
     for (const listener of this.closeListeners.splice(0)) listener(reason);
     if (graceful) this.frames.complete();
     else this.frames.error(reason);
@@ -394,3 +423,19 @@ export class JsonRpcConnection {
 }
 
 function ignore(): void {}
+
+/** A result callback that reports to the request's trace first. */
+function traced(trace: TraceEnd, resolve: (result: unknown) => void): (result: unknown) => void {
+  return (result) => {
+    trace.done(result);
+    resolve(result);
+  };
+}
+
+/** An error callback that reports to the request's trace first. */
+function failed(trace: TraceEnd, reject: (err: Error) => void): (err: Error) => void {
+  return (err) => {
+    trace.fail(err);
+    reject(err);
+  };
+}

@@ -9,5 +9,5 @@ export * from './fake-server';
 export * from './recording';
 export * from './replay-transport';
 export { UNRECORDED_REQUEST_CODE } from './replay-errors';
-export { scrubSecrets } from './scrub-secrets';
+export { scrubSecrets } from '../streams/scrub-secrets';
 export * from './replay-frames';

@@ -1,7 +1,7 @@
 import { Observable, Subscription } from 'rxjs';
 import type { JsonRpcMessage } from '../protocol/messages';
 import { parseServerVersion } from '../protocol/server-version';
-import { scrubSecrets } from './scrub-secrets';
+import { scrubSecrets } from '../streams/scrub-secrets';
 
 /** Which way a recorded frame went: `in` from the server, `out` from the client. */
 export type FrameDirection = 'in' | 'out';

@@ -4,7 +4,7 @@
  * them; some values are secrets whatever their key (API-key prefixes, JWTs, bearer credentials,
  * credentials inside URLs).
  */
-import { redactUrl } from '../streams/redact';
+import { redactUrl } from './redact';
 
 /** Keys whose string value is a secret. Narrower than error redaction: replay needs `keyPath`, `sessionId`, ... intact. */
 const SECRET_KEY =
