@@ -106,7 +106,9 @@ describeInBrowser('the Angular example in headless Chromium', () => {
     await page.locator('[data-test=connection]', { hasText: /^(connected|not connected)/ }).waitFor();
     expect(await text(page, 'connection')).toMatch(/^connected: codex-rx\/\S+/);
     expect(await text(page, 'rxjs')).toMatch(/: true$/);
-    expect(events.filter((e) => e.type === 'open')).toEqual([{ type: 'open', id: 1, origin: backend.url.replace(/\/$/, '') }]);
+    expect(events.filter((e) => e.type === 'open')).toEqual([
+      { type: 'open', id: 1, origin: backend.url.replace(/\/$/, ''), user: 'default' },
+    ]);
   });
 
   it('shows the answer as it streams, delta by delta', async () => {
