@@ -204,18 +204,21 @@ export class JsonRpcConnection {
    * now, and goes out once `ready` resolves.
    */
   request(method: string, params?: unknown, opts: RequestOptions = {}, ready?: Promise<unknown>): Promise<unknown> {
-    const trace = probe?.request(method, params, this) ?? null;
-    if (trace === null) return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, false, ready));
-    return new Promise(
-      (resolve, reject) => void this.send(method, params, opts, traced(trace, resolve), failed(trace, reject), false, ready),
-    );
+    return this.promised(method, params, opts, false, ready);
   }
 
   /** A request past the link gate: for the owner's handshake and resumes on a new link (`onRelink`). */
   requestNow(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
+    return this.promised(method, params, opts, true);
+  }
+
+  private promised(method: string, params: unknown, opts: RequestOptions, now: boolean, ready?: Promise<unknown>): Promise<unknown> {
+    // Traced only while someone subscribes to the request tracing channel (Node).
     const trace = probe?.request(method, params, this) ?? null;
-    if (trace === null) return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, true));
-    return new Promise((resolve, reject) => void this.send(method, params, opts, traced(trace, resolve), failed(trace, reject), true));
+    return new Promise((resolve, reject) => {
+      if (trace === null) this.send(method, params, opts, resolve, reject, now, ready);
+      else this.send(method, params, opts, traced(trace, resolve), traced(trace, reject, true), now, ready);
+    });
   }
 
   /**
@@ -226,22 +229,12 @@ export class JsonRpcConnection {
   request$(method: string, params?: unknown, opts: RequestOptions = {}, ready?: Promise<unknown>): Observable<unknown> {
     return new Observable<unknown>((subscriber) => {
       const trace = probe?.request(method, params, this) ?? null;
-      return this.send(
-        method,
-        params,
-        opts,
-        (result) => {
-          trace?.done(result);
-          subscriber.next(result);
-          subscriber.complete();
-        },
-        (err) => {
-          trace?.fail(err);
-          subscriber.error(err);
-        },
-        false,
-        ready,
-      );
+      const next = (result: unknown) => {
+        subscriber.next(result);
+        subscriber.complete();
+      };
+      const fail = (err: Error) => subscriber.error(err);
+      return this.send(method, params, opts, trace ? traced(trace, next) : next, trace ? traced(trace, fail, true) : fail, false, ready);
     });
   }
 
@@ -404,10 +397,7 @@ export class JsonRpcConnection {
     this.links = null;
     this.gate.clear();
     this.pending.failAll(reason);
-    if (probe !== null) {
-      probe.lifecycle('closed', this, { code: reason.code, message: reason.message });
-      probe.closed(this, reason);
-    }
+    probe?.closed(this, reason);
     for (const listener of this.closeListeners.splice(0)) listener(reason);
     if (graceful) this.frames.complete();
     else this.frames.error(reason);
@@ -424,18 +414,11 @@ export class JsonRpcConnection {
 
 function ignore(): void {}
 
-/** A result callback that reports to the request's trace first. */
-function traced(trace: TraceEnd, resolve: (result: unknown) => void): (result: unknown) => void {
-  return (result) => {
-    trace.done(result);
-    resolve(result);
-  };
-}
-
-/** An error callback that reports to the request's trace first. */
-function failed(trace: TraceEnd, reject: (err: Error) => void): (err: Error) => void {
-  return (err) => {
-    trace.fail(err);
-    reject(err);
+/** A result (or, `failed`, error) callback that reports to the request's trace first. */
+function traced<T>(trace: TraceEnd, settle: (value: T) => void, failed = false): (value: T) => void {
+  return (value) => {
+    if (failed) trace.fail(value);
+    else trace.done(value);
+    settle(value);
   };
 }

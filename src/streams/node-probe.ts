@@ -102,6 +102,8 @@ export const nodeProbe: Probe = {
     if (log.enabled) log('%s%s', event, detail === undefined ? '' : ` ${show(detail)}`);
   },
   closed(connection, error) {
+    const e = error as { code?: string; message?: string };
+    if (log.enabled) log('closed %s', show({ code: e?.code, message: e?.message }));
     const open = openTurns.get(connection);
     if (!open) return;
     openTurns.delete(connection);

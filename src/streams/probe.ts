@@ -26,6 +26,6 @@ export interface Probe {
   request(method: string, params: unknown, connection: object): TraceEnd | null;
   /** A lifecycle event of the connection (opened, link down/up, closed), for the debug log. */
   lifecycle(event: string, connection: object, detail?: unknown): void;
-  /** The connection ended: turns still traced end with this error. */
+  /** The connection ended (logged): turns still traced end with this error. */
   closed(connection: object, error: unknown): void;
 }
