@@ -7,6 +7,7 @@ import { FakeAppServer } from '../../src/testing/fake-server';
 import {
   agentDelta,
   agentMessageItem,
+  approvalRequest,
   itemStarted,
   response,
   threadObject,
@@ -124,6 +125,31 @@ describe('across a reconnect', () => {
     expect(texts(views.at(-1))).toEqual([['completed', ['userMessage', 'Hallo']]]);
     expect(views.at(-1)!.turns[0]!.items[0]).toBe(user);
     expect(transport.sent.filter((s) => s.frame.method === 'thread/turns/list').map((s) => s.link)).toEqual([1, 2]);
+    await client.close();
+  });
+
+  it("drops the old link's pending approvals of a turn that runs on", async () => {
+    const T = 'thr-1';
+    const ids = { threadId: T, turnId: 'turn-1' };
+    const stored = { ...turnObject('turn-1', { status: 'inProgress' }), items: [] as object[] };
+    const transport = new LinkedTransport((f) => {
+      const id = f.id as number;
+      if (f.method === 'initialize') return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+      if (f.method === 'thread/turns/list') return response(id, { data: [stored], nextCursor: null });
+      if (f.method === 'thread/read') return response(id, { thread: threadObject(T) });
+      return undefined;
+    });
+    const client = new CodexClient(transport, { approvalMode: 'manual' });
+    const views: ThreadView[] = [];
+    client.threadView$(T).subscribe((v) => views.push(v));
+    await settle();
+    transport.push(turnStarted(ids), approvalRequest({ id: 0, ...ids, itemId: 'c', command: 'ls' }));
+    expect(views.at(-1)!.pendingApprovals.map((a) => a.itemId)).toEqual(['c']);
+    transport.drop(true);
+    transport.restore();
+    await settle();
+    expect(views.at(-1)!.turns.map((t) => t.status)).toEqual(['inProgress']);
+    expect(views.at(-1)!.pendingApprovals).toEqual([]);
     await client.close();
   });
 });

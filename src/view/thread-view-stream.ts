@@ -76,6 +76,12 @@ export function threadView$(threadId: string, source: ThreadViewSource): Observa
         if (state === 'reconnecting') reconnecting = true;
         else if (state === 'connected' && reconnecting) {
           reconnecting = false;
+          // The server keeps server requests per connection: the old link's are gone (a request
+          // still pending is asked again on the new one).
+          if (view.pendingApprovals.length > 0 && seeded) {
+            view = { ...view, pendingApprovals: [] };
+            subscriber.next(view);
+          }
           seed();
         }
       }),
