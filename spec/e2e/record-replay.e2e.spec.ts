@@ -58,7 +58,9 @@ describe('record a real session, replay it offline', () => {
     expect(fs.readFileSync(path.join(off.workspace, 'replay.txt'), 'utf8')).toBe('recorded\n');
     expect(recording.serverVersion).toBe(off.serverVersion);
     const methods = recording.frames.map((f) => `${f.dir} ${(f.frame as { method?: string }).method ?? 'answer'}`);
-    expect(methods.slice(0, 3)).toEqual(['out initialize', 'in answer', 'out initialized']);
+    // The server's unsolicited notices (configWarning, ...) may come before `initialized` goes out.
+    expect(methods.slice(0, 2)).toEqual(['out initialize', 'in answer']);
+    expect(methods.filter((m) => m.startsWith('out ')).slice(0, 2)).toEqual(['out initialize', 'out initialized']);
     expect(methods).toContain('in item/commandExecution/requestApproval');
     const approval = recording.frames.find((f) => (f.frame as { method?: string }).method === 'item/commandExecution/requestApproval')!;
     const answer = recording.frames.find((f) => f.dir === 'out' && (f.frame as { id?: unknown; method?: string }).method === undefined);
