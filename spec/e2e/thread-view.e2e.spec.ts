@@ -61,4 +61,24 @@ describe('thread.view$ against the real server', () => {
     expect(live.turns[2]!.usage).not.toBeNull();
     await client.close();
   });
+
+  it('a thread before its first turn, and an ephemeral thread: no stored turns, then the live ones', async () => {
+    const client = off.client();
+    for (const ephemeral of [false, true]) {
+      const thread = await client.startThread({ cwd: off.workspace, ephemeral });
+      const views: ThreadView[] = [];
+      const errors: unknown[] = [];
+      const sub = thread.view$.subscribe({ next: (v) => views.push(v), error: (e) => errors.push(e) });
+      await firstValueFrom(thread.view$);
+      expect(views[0]?.turns).toEqual([]);
+      await thread.chatOnce('ECHO live only');
+      const last = () => views.at(-1)!;
+      await firstValueFrom(thread.view$.pipe(filter(() => last().turns[0]?.status === 'completed')));
+      expect(errors).toEqual([]);
+      const answer = last().turns[0]!.items.find((i) => i.type === 'agentMessage');
+      expect(answer).toMatchObject({ text: 'Echo: live only' });
+      sub.unsubscribe();
+    }
+    await client.close();
+  });
 });

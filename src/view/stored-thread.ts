@@ -13,7 +13,8 @@ const MAX_PAGES = 40;
 /**
  * A thread's stored turns with every item (oldest first) and its status: `thread/turns/list`
  * pages plus `thread/read` (without turns, which would draw a `deprecationNotice`); a server
- * without `thread/turns/list` is read with `thread/read` and `includeTurns`.
+ * without `thread/turns/list` is read with `thread/read` and `includeTurns`. A thread not
+ * materialized yet (no turn so far) and an ephemeral thread have none.
  */
 export async function readStoredThread(request: ViewRequest, threadId: string): Promise<StoredThread> {
   const [turns, read] = await Promise.all([listTurns(request, threadId), request('thread/read', { threadId })]);
@@ -32,6 +33,8 @@ async function listTurns(request: ViewRequest, threadId: string): Promise<Turn[]
       listed = ((await request('thread/turns/list', params)) ?? {}) as typeof listed;
     } catch (err) {
       if (lacksMethod(err)) return readAll(request, threadId);
+      // A thread before its first turn, or an ephemeral one, has no stored turns: the view is live only.
+      if (storesNoTurns(err)) return [];
       throw err;
     }
     newestFirst.push(...(Array.isArray(listed.data) ? listed.data : []));
@@ -44,6 +47,15 @@ async function listTurns(request: ViewRequest, threadId: string): Promise<Turn[]
 async function readAll(request: ViewRequest, threadId: string): Promise<Turn[]> {
   const read = (await request('thread/read', { threadId, includeTurns: true })) as { thread?: { turns?: Turn[] } } | null;
   return Array.isArray(read?.thread?.turns) ? read.thread.turns : [];
+}
+
+/** The server's answers for a thread that has no stored turns to list (0.171.0's wording). */
+function storesNoTurns(err: unknown): boolean {
+  return (
+    err instanceof CodexProtocolError &&
+    err.code === ErrorCodes.InvalidRequest &&
+    /not materialized yet|ephemeral threads do not support/.test(err.message)
+  );
 }
 
 function lacksMethod(err: unknown): boolean {
