@@ -22,8 +22,9 @@ const dist = path.join(root, 'dist');
 const src = path.join(root, 'src');
 
 /**
- * `#node-transports` (imported by client.ts): the Node transports under the `node` condition; in
- * browsers (any other condition) stand-ins that throw, so `ws`, `cross-spawn` and `node:*` stay out.
+ * `#node-transports` (imported by client.ts and streams/connection.ts): the Node transports and the
+ * `diagnostics_channel`/`NODE_DEBUG` probe under the `node` condition; in browsers (any other
+ * condition) stand-ins that throw, and no probe, so `ws`, `cross-spawn` and `node:*` stay out.
  */
 const NODE_TRANSPORTS = {
   '#node-transports': { node: './streams/node-transports.js', default: './streams/browser-transports.js' },
