@@ -8,6 +8,7 @@ import {
   agentDelta,
   agentMessageItem,
   approvalRequest,
+  errorResponse,
   itemStarted,
   response,
   threadObject,
@@ -150,6 +151,40 @@ describe('across a reconnect', () => {
     await settle();
     expect(views.at(-1)!.turns.map((t) => t.status)).toEqual(['inProgress']);
     expect(views.at(-1)!.pendingApprovals).toEqual([]);
+    await client.close();
+  });
+
+  it('a read that fails after a reconnect leaves the view live; one that fails at the start fails it', async () => {
+    const T = 'thr-1';
+    const ids = { threadId: T, turnId: 'turn-1' };
+    const transport = new LinkedTransport((f, link) => {
+      const id = f.id as number;
+      if (f.method === 'initialize') return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+      if (f.method === 'thread/turns/list' && link > 1) return errorResponse(id, -32603, 'store unavailable');
+      if (f.method === 'thread/turns/list') return response(id, { data: [], nextCursor: null });
+      if (f.method === 'thread/read') return response(id, { thread: threadObject(T) });
+      return undefined;
+    });
+    const client = new CodexClient(transport);
+    const views: ThreadView[] = [];
+    const errors: unknown[] = [];
+    client.threadView$(T).subscribe({ next: (v) => views.push(v), error: (e) => errors.push(e) });
+    await settle();
+    transport.drop(true);
+    transport.restore();
+    await settle();
+    transport.push(
+      turnStarted(ids),
+      itemStarted({ ...ids, item: agentMessageItem('m', '') }),
+      agentDelta({ ...ids, itemId: 'm', delta: 'still live' }),
+    );
+    expect(errors).toEqual([]);
+    expect(texts(views.at(-1))).toEqual([['inProgress', ['still live']]]);
+
+    const failing: unknown[] = [];
+    client.threadView$(T).subscribe({ error: (e) => failing.push(e) });
+    await settle();
+    expect(String((failing[0] as Error)?.message)).toContain('store unavailable');
     await client.close();
   });
 });

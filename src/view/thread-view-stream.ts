@@ -47,7 +47,16 @@ export function threadView$(threadId: string, source: ThreadViewSource): Observa
             subscriber.next(view);
           }
         },
-        (err: unknown) => subscriber.error(err),
+        (err: unknown) => {
+          if (read !== reads || subscriber.closed) return;
+          // A thread that cannot be read at all fails the view; a failed read again (after a
+          // reconnect) leaves it live on the frames, to be read at the next occasion.
+          if (!seeded) return subscriber.error(err);
+          let next = view;
+          for (const frame of held ?? []) next = reduceThreadView(next, frame);
+          held = null;
+          if (next !== view) subscriber.next((view = next));
+        },
       );
     };
 
