@@ -17,6 +17,8 @@ const { root, ensureBuilt, installPacked } = require('./lib/packed');
 
 /** The largest minified bundle of the minimal app allowed (issue 15). */
 const LIMIT_BYTES = 160 * 1024;
+/** The most codex-rx/angular may add to an Angular app that uses it (issue 24). */
+const ANGULAR_LIMIT_BYTES = 15 * 1024;
 
 const FLAVOURS = {
   esbuild: {},
@@ -24,9 +26,9 @@ const FLAVOURS = {
   angular: { conditions: ['es2020', 'es2015', 'module'], mainFields: ['es2020', 'es2015', 'browser', 'module', 'main'], target: 'es2022' },
 };
 
-async function bundle(consumer, flavour) {
+async function bundle(consumer, flavour, entry = 'app.ts') {
   const result = await esbuild.build({
-    entryPoints: [path.join(consumer, 'app.ts')],
+    entryPoints: [path.join(consumer, entry)],
     absWorkingDir: consumer,
     bundle: true,
     minify: true,
@@ -83,13 +85,34 @@ async function checkBundles() {
       const b = await bundle(consumer, flavour);
       results.push({ ...b, facts: await run(b.code), code: undefined });
     }
+    results.angular = await angularAddition(consumer);
     return results;
   } finally {
     fs.rmSync(consumer, { recursive: true, force: true });
   }
 }
 
-module.exports = { checkBundles, LIMIT_BYTES };
+/**
+ * What codex-rx/angular adds to an Angular app that uses it: the same app bundled (Angular's
+ * resolution) with and without it (spec/package/fixtures/angular-*-app.ts), and the bytes of its
+ * own modules in the larger one.
+ */
+async function angularAddition(consumer) {
+  for (const f of ['angular-base-app.ts', 'angular-codex-app.ts']) {
+    fs.copyFileSync(path.join(root, 'spec/package/fixtures', f), path.join(consumer, f));
+  }
+  const base = await bundle(consumer, 'angular', 'angular-base-app.ts');
+  const withIt = await bundle(consumer, 'angular', 'angular-codex-app.ts');
+  return {
+    baseBytes: base.bytes,
+    withBytes: withIt.bytes,
+    addedBytes: withIt.bytes - base.bytes,
+    nodeOnlyInputs: withIt.nodeOnlyInputs,
+    rxjsBuilds: withIt.rxjsBuilds,
+  };
+}
+
+module.exports = { checkBundles, LIMIT_BYTES, ANGULAR_LIMIT_BYTES };
 
 if (require.main === module) {
   checkBundles().then(
@@ -111,6 +134,13 @@ if (require.main === module) {
               .join(', '),
         );
       }
+      const a = results.angular;
+      const good = a.addedBytes <= ANGULAR_LIMIT_BYTES && a.nodeOnlyInputs.length === 0;
+      ok &&= good;
+      console.log(
+        `${good ? 'ok  ' : 'FAIL'} codex-rx/angular adds ${(a.addedBytes / 1024).toFixed(1)} KB minified to an Angular app ` +
+          `(${(a.baseBytes / 1024).toFixed(1)} -> ${(a.withBytes / 1024).toFixed(1)} KB; limit ${ANGULAR_LIMIT_BYTES / 1024} KB)`,
+      );
       process.exitCode = ok ? 0 : 1;
     },
     (err) => {

@@ -43,6 +43,8 @@ import type { Transport } from './streams/transport';
 import { ThreadHandle, ThreadHost } from './thread-handle';
 import { ThreadMethods } from './thread-methods';
 import { eventsIterable, stepsIterable } from './turn-iterables';
+import type { ThreadView } from './view/thread-view';
+import { threadView$ } from './view/thread-view-stream';
 
 declare global {
   interface SymbolConstructor {
@@ -62,6 +64,11 @@ ensureAsyncDispose();
 export class CodexClient extends ThreadMethods {
   /** Every inbound frame, decoded. Hot; completes on close, errors when the transport fails. */
   readonly frames$: Observable<JsonRpcMessage>;
+  /**
+   * Every outbound frame as it goes out (requests with their ids, notifications, answers to server
+   * requests): the tap beside `frames$` for logs, recordings and browser devtools. Hot; completes on close.
+   */
+  readonly framesOut$: Observable<JsonRpcMessage>;
   /**
    * Every inbound notification, typed by the pinned protocol's `ServerNotification` union: narrow
    * on `method`, or pick one method's params with `ofMethod`. A newer server's notifications of
@@ -97,6 +104,7 @@ export class CodexClient extends ThreadMethods {
     this.connection = new JsonRpcConnection(transport, options);
     this.engine = new CodexEngine(this.connection, engineSettings(options));
     this.frames$ = this.connection.frames$;
+    this.framesOut$ = this.connection.framesOut$;
     this.notifications$ = this.frames$.pipe(
       // Typed by the pinned protocol (params are not decoded): see the field's doc.
       filter((f): f is ServerNotification => 'method' in f && (f as JsonRpcRequest).id === undefined),
@@ -121,6 +129,7 @@ export class CodexClient extends ThreadMethods {
       rollbackThread: (threadId, o) => this.rollbackThread(threadId, o),
       startReview: (args) => this.startReview(args),
       setThreadDefaults: (threadId, overrides) => this.setThreadDefaults(threadId, overrides),
+      threadView$: (threadId) => this.threadView$(threadId),
     };
   }
 
@@ -158,6 +167,11 @@ export class CodexClient extends ThreadMethods {
   /** `await using client = CodexClient.connectStdio()`: `close()` when the scope ends. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The server's version from the handshake's `userAgent` (null before it, or when it holds none). */
+  get serverVersion(): string | null {
+    return this.engine.handshake.serverVersion;
   }
 
   /** Live routing state, for leak checks: turns, threads awaiting a turn id, pending requests and approvals. */
@@ -249,6 +263,20 @@ export class CodexClient extends ThreadMethods {
     const problem = inputTextProblem(args.inputItems, 'inputItems');
     if (problem) return Promise.reject(new TypeError(problem));
     return this.request('turn/steer', { threadId: args.threadId, expectedTurnId: args.expectedTurnId, input: [...args.inputItems] });
+  }
+
+  /**
+   * The live view of a thread for UIs: its status, turns with their items (text growing with the
+   * deltas), each turn's status, error, usage, plan and diff, and the pending approvals. Cold:
+   * each subscription reads the stored turns, then follows the thread's frames, and reads again
+   * after a reconnect. Unchanged turns and items keep their objects from one view to the next.
+   */
+  threadView$(threadId: string): Observable<ThreadView> {
+    return threadView$(threadId, {
+      frames$: this.frames$,
+      connectionState$: this.connectionState$,
+      request: (method, params) => this.request(method as ClientRequestMethod, params as never),
+    });
   }
 
   // ---- approvals and user input ---------------------------------------------------------------

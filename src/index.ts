@@ -46,3 +46,9 @@ export type {
 } from './protocol/server-messages';
 export * as codecs from './protocol/codecs';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+export type { ThreadView, TurnView, TurnPlanView } from './view/thread-view';
+export { emptyThreadView } from './view/thread-view';
+export { reduceThreadView } from './view/reduce-thread-view';
+export { reconcileThreadView } from './view/reconcile-thread-view';
+export type { StoredThread } from './view/reconcile-thread-view';
+export type { TraceContext } from './streams/probe';

@@ -2,6 +2,7 @@
  * Every option interface of the public API. Defaults are in `DEFAULTS` (src/defaults.ts); the doc
  * of each field names its default.
  */
+import type { TraceContext } from './streams/probe';
 import type { SchedulerLike } from 'rxjs';
 import type { ChatContinuation, ThreadConfig, TurnOverrides } from './models';
 import type { InitializeCapabilities } from './protocol/generated/InitializeCapabilities';
@@ -110,6 +111,11 @@ export interface RequestOptions {
   timeoutMs?: number | null;
   /** Aborting rejects the request at once with `CodexAbortError` (a late answer is dropped), also during a retry's backoff. */
   signal?: AbortSignal;
+  /**
+   * W3C trace context (`traceparent`, `tracestate`) sent on the request envelope as `trace`, which
+   * the pinned server reads to parent its own spans: e.g. from OpenTelemetry's `propagation.inject`.
+   */
+  trace?: TraceContext;
 }
 
 /** Options of `initialize`. */
@@ -122,6 +128,8 @@ export interface InitializeOptions {
 export interface ChatOptions {
   /** Run the turn on this thread; without it a new thread is started. */
   threadId?: string;
+  /** W3C trace context sent with the turn's `turn/start` (see `RequestOptions.trace`). */
+  trace?: TraceContext;
   /** Forwarded on turn/start as `user`. */
   user?: string;
   /** Forwarded on turn/start as `metadata`. */

@@ -11,6 +11,7 @@ import type {
 import type { ChatInput } from './protocol/input';
 import type { ResultOf } from './protocol/methods';
 import { eventsIterable, stepsIterable } from './turn-iterables';
+import type { ThreadView } from './view/thread-view';
 
 /**
  * What a `ThreadHandle` needs from the client: turns bound to one thread and the thread methods.
@@ -41,6 +42,8 @@ export interface ThreadHost {
   startReview(args: { threadId: string; target: object } & ThreadReviewOptions): Promise<ResultOf<'review/start'>>;
   /** Backs `ThreadHandle.updateDefaults` (see `CodexClient.setThreadDefaults`). */
   setThreadDefaults(threadId: string, overrides: ThreadConfig): Promise<ResultOf<'thread/resume'>>;
+  /** The live view of a thread (see `CodexClient.threadView$`). */
+  threadView$(threadId: string): Observable<ThreadView>;
 }
 
 /** One thread's API, bound to its id. */
@@ -59,6 +62,14 @@ export class ThreadHandle {
     defaults: ThreadConfig = {},
   ) {
     this.snapshot = Object.freeze({ ...defaults });
+  }
+
+  /**
+   * The live view of this thread for UIs (see `CodexClient.threadView$`): cold, seeded from the
+   * stored turns, kept by the thread's frames, exact again after a reconnect.
+   */
+  get view$(): Observable<ThreadView> {
+    return this.host.threadView$(this.threadId);
   }
 
   /** The thread settings this handle last applied. */

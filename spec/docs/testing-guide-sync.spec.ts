@@ -9,4 +9,12 @@ describe('docs/testing.md', () => {
     const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks).toContain(spec);
   });
+
+  it('shows spec/docs/replay-guide.spec.ts verbatim', () => {
+    const root = path.resolve(__dirname, '../..');
+    const doc = fs.readFileSync(path.join(root, 'docs/testing.md'), 'utf8');
+    const spec = fs.readFileSync(path.join(root, 'spec/docs/replay-guide.spec.ts'), 'utf8');
+    const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks).toContain(spec);
+  });
 });

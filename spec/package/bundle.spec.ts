@@ -5,10 +5,19 @@
  * the conditions Angular's application builder uses.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { checkBundles, LIMIT_BYTES } = require('../../scripts/bundle-check.js') as {
-  checkBundles(): Promise<BundleResult[]>;
+const { checkBundles, LIMIT_BYTES, ANGULAR_LIMIT_BYTES } = require('../../scripts/bundle-check.js') as {
+  checkBundles(): Promise<BundleResult[] & { angular: AngularAddition }>;
   LIMIT_BYTES: number;
+  ANGULAR_LIMIT_BYTES: number;
 };
+
+interface AngularAddition {
+  baseBytes: number;
+  withBytes: number;
+  addedBytes: number;
+  nodeOnlyInputs: string[];
+  rxjsBuilds: string[];
+}
 
 interface BundleResult {
   flavour: string;
@@ -20,7 +29,7 @@ interface BundleResult {
   facts: { sameObservable: boolean; errorsShareBase: boolean; stdio: string; finalText: string };
 }
 
-let results: BundleResult[];
+let results: BundleResult[] & { angular: AngularAddition };
 
 beforeAll(async () => {
   results = await checkBundles();
@@ -51,5 +60,15 @@ describe.each(['esbuild', 'angular'])('the minimal browser app bundled (%s resol
 
   it(`stays within ${LIMIT_BYTES / 1024} KB minified`, () => {
     expect(result().bytes).toBeLessThanOrEqual(LIMIT_BYTES);
+  });
+});
+
+describe('codex-rx/angular in an Angular app', () => {
+  it(`adds at most ${ANGULAR_LIMIT_BYTES / 1024} KB minified, and nothing Node-only`, () => {
+    const a = results.angular;
+    expect(a.addedBytes).toBeGreaterThan(0);
+    expect(a.addedBytes).toBeLessThanOrEqual(ANGULAR_LIMIT_BYTES);
+    expect(a.nodeOnlyInputs).toEqual([]);
+    expect(a.rxjsBuilds).toHaveLength(1);
   });
 });

@@ -155,6 +155,7 @@ describe('the installed package', () => {
       'responseTo',
       'takeUntilTurnEnd',
       'toSteps',
+      'toThreadView',
       'toTurnEvents',
     ]);
     expect(r.testing).toEqual(Array(6).fill('function'));
@@ -189,6 +190,48 @@ describe('the installed package', () => {
     const esm = fs.readFileSync(path.join(consumer, 'node_modules/codex-rx/dist/esm/client.mjs'), 'utf8');
     expect(esm).toMatch(/^export class CodexClient /m);
     expect(esm).not.toMatch(/\brequire\(/);
+  });
+
+  it('codex-rx/angular loads as an ES module beside @angular/core, and type-checks under bundler resolution', () => {
+    const r = runNode([
+      '--input-type=module',
+      '-e',
+      `const ng = await import('codex-rx/angular');
+       console.log(JSON.stringify({
+         url: import.meta.resolve('codex-rx/angular').split('node_modules/codex-rx')[1],
+         kinds: ['provideCodex', 'injectCodex', 'threadSignals', 'threadViewResource', 'chatTurn'].map((k) => typeof ng[k]),
+         token: String(ng.CODEX_CLIENT),
+       }));`,
+    ]);
+    expect(r).toEqual({
+      url: '/dist/esm/angular/index.js',
+      kinds: Array(5).fill('function'),
+      token: 'InjectionToken codex-rx CODEX_CLIENT',
+    });
+    const file = path.join(consumer, 'angular-types.ts');
+    fs.writeFileSync(
+      file,
+      `import { provideCodex, chatTurn, type ChatTurn, type ThreadSignals } from 'codex-rx/angular';
+       import type { EnvironmentProviders } from '@angular/core';
+       const providers: EnvironmentProviders = provideCodex({ relay: { url: '/codex', token: 't' } });
+       export type Both = [ChatTurn, ThreadSignals];
+       export { providers, chatTurn };\n`,
+    );
+    const program = ts.createProgram([file], {
+      noEmit: true,
+      strict: true,
+      skipLibCheck: true,
+      types: [],
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      target: ts.ScriptTarget.ES2022,
+      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    });
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => !d.file || !d.file.fileName.includes('/node_modules/') || d.file.fileName.includes('/codex-rx/'))
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(problems).toEqual([]);
   });
 
   it('loaded both ways, gives two copies whose errors match by name and whose Observables are the one rxjs', () => {

@@ -36,6 +36,11 @@ export class Handshake {
     connection.explainErrorsWith((err, method) => explainUnknownMethod(err, method, this.version) as Error);
   }
 
+  /** The server's version once the handshake answered (null: not yet, or not parsable). */
+  get serverVersion(): string | null {
+    return this.version;
+  }
+
   initialize(params: Record<string, unknown> = {}, opts: InitializeOptions = {}): Promise<InitializeResult> {
     const next = this.next;
     if (next) {

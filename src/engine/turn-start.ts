@@ -1,5 +1,6 @@
 import { CodexProtocolError, CodexTransportError } from '../errors';
 import { isTurnStartResult } from '../protocol/codecs';
+import type { RequestOptions } from '../options';
 import type { JsonRpcMessage } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { Handshake } from './handshake';
@@ -50,8 +51,11 @@ export class TurnStarter {
     });
   }
 
-  /** Sends `turn/start` with `params` (made for it: it gains the `clientUserMessageId`) on a thread whose expectation the caller holds. */
-  async start(threadId: string, params: Record<string, unknown>): Promise<StartedTurn> {
+  /**
+   * Sends `turn/start` with `params` (made for it: it gains the `clientUserMessageId`) on a thread
+   * whose expectation the caller holds; `opts` go with each send (W3C trace context).
+   */
+  async start(threadId: string, params: Record<string, unknown>, opts?: RequestOptions): Promise<StartedTurn> {
     const { connection } = this.parts;
     const clientId = `${this.prefix}-${++this.sent}`;
     // Set, not spread into a copy: V8 makes that a slow runtime copy, on every turn.
@@ -60,7 +64,7 @@ export class TurnStarter {
     for (;;) {
       const link = connection.link;
       try {
-        const result = await connection.request('turn/start', params);
+        const result = await connection.request('turn/start', params, opts);
         if (!isTurnStartResult(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
         return { turnId: result.turn.id, answer: result, adopted: null };
       } catch (err) {

@@ -275,7 +275,7 @@ export class TurnEngine implements TurnCallHost {
       if (options.user !== undefined) params.user = options.user;
       if (options.metadata !== undefined) params.metadata = options.metadata;
       // Its thread stays held (slot and expectation) until the chat knows which turn it owns.
-      started = await starter.start(threadId, params);
+      started = await starter.start(threadId, params, options.trace ? { trace: options.trace } : undefined);
       // The server joined this turn/start into a turn of this client that runs on the thread (one
       // started outside the thread queue, say by a raw request): that turn has its consumer.
       if (router.get(started.turnId))

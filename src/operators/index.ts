@@ -14,3 +14,4 @@ export type { ApprovalReply, InterceptApprovalsConfig } from './intercept-approv
 export { eachValue } from './each-value';
 export type { EachValueConfig } from './each-value';
 export { coalesceTurnEvents } from './coalesce-turn-events';
+export { toThreadView } from './to-thread-view';

@@ -27,3 +27,6 @@ export const WebSocketTransport = class {
     nodeOnly('CodexClient.connectWebSocket()');
   }
 } as unknown as typeof NodeWebSocketTransport;
+
+/** No `diagnostics_channel` outside Node: frames are observed with `frames$` and `framesOut$` there. */
+export const probe: import('./probe').Probe | null = null;

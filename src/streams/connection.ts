@@ -6,12 +6,15 @@ import type { ConnectionOptions, RequestOptions } from '../options';
 import { asFrame } from '../protocol/codecs';
 import { describeValue } from '../protocol/describe';
 import { ErrorCodes, JsonRpcErrorObject, JsonRpcId, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
-import { frameText, InvalidLine, OversizedFrame } from './frame-text';
+import { frameText, InvalidLine, OversizedFrame, parseFrameText } from './frame-text';
 import { HotSource } from './hot-source';
 import { LinkGate } from './link-gate';
 import { asTransportError, PendingRequest, PendingRequests } from './pending-requests';
 import { isSafeToRetry, RetryPlan, retryPlan } from './retry-policy';
+import type { TraceEnd } from './probe';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
+// Node: diagnostics_channel and NODE_DEBUG; elsewhere null (package.json `imports`, see scripts/build.js).
+import { probe } from '#node-transports';
 
 type State = 'new' | 'starting' | 'open' | 'closed';
 
@@ -25,6 +28,11 @@ export class JsonRpcConnection {
   readonly frames$: Observable<JsonRpcMessage>;
   /** Transport diagnostics and undecodable or unmatched input. */
   readonly diagnostics$: Observable<Diagnostic>;
+  /**
+   * Every outbound frame, as sent (requests with their ids, notifications, answers to server
+   * requests). Parsed from the sent text only while someone listens. Ends with `frames$`.
+   */
+  readonly framesOut$: Observable<JsonRpcMessage>;
 
   /** Notification sink of the owner (the client's router); runs after `frames$` observers. */
   onNotification: ((n: JsonRpcNotification) => void) | null = null;
@@ -37,6 +45,7 @@ export class JsonRpcConnection {
   onRelink: (() => Promise<void>) | null = null;
 
   private readonly frames = new HotSource<JsonRpcMessage>();
+  private readonly framesOut = new HotSource<JsonRpcMessage>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private readonly pending: PendingRequests;
   private readonly closeListeners: Array<(err: CodexTransportError) => void> = [];
@@ -67,6 +76,7 @@ export class JsonRpcConnection {
     );
     this.gate = new LinkGate(transport);
     this.frames$ = this.frames.observable;
+    this.framesOut$ = this.framesOut.observable;
     this.diagnostics$ = merge(transport.diagnostics$, this.diagnostics);
   }
 
@@ -116,6 +126,7 @@ export class JsonRpcConnection {
     }
     if ((this.state as State) === 'closed') throw this.closedError();
     this.state = 'open';
+    probe?.lifecycle('connected', this);
   }
 
   /** True while the link is down (requests wait for the new one). */
@@ -148,6 +159,11 @@ export class JsonRpcConnection {
    */
   private onLinkEvent(event: LinkEvent): void {
     if (event.type !== 'retrying') this.linkNo++;
+    probe?.lifecycle(
+      `link ${event.type}`,
+      this,
+      event.type === 'down' ? { code: event.error.code, resumable: event.resumable } : undefined,
+    );
     if (event.type === 'down') {
       this.gate.down();
       const retry = this.options.retry;
@@ -192,12 +208,21 @@ export class JsonRpcConnection {
    * now, and goes out once `ready` resolves.
    */
   request(method: string, params?: unknown, opts: RequestOptions = {}, ready?: Promise<unknown>): Promise<unknown> {
-    return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, false, ready));
+    return this.promised(method, params, opts, false, ready);
   }
 
   /** A request past the link gate: for the owner's handshake and resumes on a new link (`onRelink`). */
   requestNow(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
-    return new Promise((resolve, reject) => void this.send(method, params, opts, resolve, reject, true));
+    return this.promised(method, params, opts, true);
+  }
+
+  private promised(method: string, params: unknown, opts: RequestOptions, now: boolean, ready?: Promise<unknown>): Promise<unknown> {
+    // Traced only while someone subscribes to the request tracing channel (Node).
+    const trace = probe?.request(method, params, this) ?? null;
+    return new Promise((resolve, reject) => {
+      if (trace === null) this.send(method, params, opts, resolve, reject, now, ready);
+      else this.send(method, params, opts, traced(trace, resolve), traced(trace, reject, true), now, ready);
+    });
   }
 
   /**
@@ -206,20 +231,15 @@ export class JsonRpcConnection {
    * ignored. `ready`: as for `request`.
    */
   request$(method: string, params?: unknown, opts: RequestOptions = {}, ready?: Promise<unknown>): Observable<unknown> {
-    return new Observable<unknown>((subscriber) =>
-      this.send(
-        method,
-        params,
-        opts,
-        (result) => {
-          subscriber.next(result);
-          subscriber.complete();
-        },
-        (err) => subscriber.error(err),
-        false,
-        ready,
-      ),
-    );
+    return new Observable<unknown>((subscriber) => {
+      const trace = probe?.request(method, params, this) ?? null;
+      const next = (result: unknown) => {
+        subscriber.next(result);
+        subscriber.complete();
+      };
+      const fail = (err: Error) => subscriber.error(err);
+      return this.send(method, params, opts, trace ? traced(trace, next) : next, trace ? traced(trace, fail, true) : fail, false, ready);
+    });
   }
 
   /**
@@ -245,7 +265,10 @@ export class JsonRpcConnection {
     }
     let body: string;
     try {
-      body = JSON.stringify(params === undefined ? { method } : { method, params });
+      const frame: Record<string, unknown> = params === undefined ? { method } : { method, params };
+      // W3C trace context rides on the request envelope (the server's `JSONRPCRequest.trace`).
+      if (opts.trace) frame.trace = opts.trace;
+      body = JSON.stringify(frame);
     } catch (err) {
       // A BigInt, a cycle, a throwing toJSON: the caller's value, not the connection's fault.
       onError(new TypeError(`${method}: params cannot be sent as JSON: ${(err as Error)?.message ?? describeValue(err)}`, { cause: err }));
@@ -288,6 +311,9 @@ export class JsonRpcConnection {
   private writeText(text: string): OutboundHandle | void {
     if (this.state === 'closed') throw this.closedError();
     if (this.state === 'new') throw new CodexTransportError('connection is not started', { code: 'not-started' });
+    // Before the send: a transport that answers inside send() must not put the answer first.
+    if (this.framesOut.observed) this.framesOut.next(parseFrameText(text) as JsonRpcMessage);
+    if (probe !== null) probe.outbound(text, this);
     return this.transport.send(text);
   }
 
@@ -325,6 +351,7 @@ export class JsonRpcConnection {
     }
     // Nobody watching frames$ (the usual case) costs nothing per frame.
     if (this.frames.observed) this.frames.next(frame);
+    if (probe !== null) probe.inbound(frame, this);
     if ('method' in frame) {
       if ((frame as JsonRpcRequest).id !== undefined) this.handleServerRequest(frame as JsonRpcRequest);
       else this.onNotification?.(frame);
@@ -374,9 +401,11 @@ export class JsonRpcConnection {
     this.links = null;
     this.gate.clear();
     this.pending.failAll(reason);
+    probe?.closed(this, reason);
     for (const listener of this.closeListeners.splice(0)) listener(reason);
     if (graceful) this.frames.complete();
     else this.frames.error(reason);
+    this.framesOut.complete();
     this.diagnostics.complete();
   }
 
@@ -388,3 +417,12 @@ export class JsonRpcConnection {
 }
 
 function ignore(): void {}
+
+/** A result (or, `failed`, error) callback that reports to the request's trace first. */
+function traced<T>(trace: TraceEnd, settle: (value: T) => void, failed = false): (value: T) => void {
+  return (value) => {
+    if (failed) trace.fail(value);
+    else trace.done(value);
+    settle(value);
+  };
+}

@@ -6,3 +6,5 @@
 export { StdioTransport } from './stdio';
 export { WebSocketTransport } from './websocket';
 export { unixSocketUrl } from './unix';
+// Not a transport, but Node-only like them: diagnostics_channel and NODE_DEBUG (see node-probe.ts).
+export { nodeProbe as probe } from './node-probe';

@@ -6,3 +6,8 @@ export * from './in-memory-transport';
 export * from './frames';
 export * from './virtual-time';
 export * from './fake-server';
+export * from './recording';
+export * from './replay-transport';
+export { UNRECORDED_REQUEST_CODE } from './replay-errors';
+export { scrubSecrets } from '../streams/scrub-secrets';
+export * from './replay-frames';

@@ -1,12 +1,11 @@
 /**
  * The example app: the page's own backend (../server.ts) says where its codex-rx relay is and hands
- * the page a token; the chat service talks through a `RelayTransport`.
+ * the page a token; `provideCodex` makes the app's client on a `RelayTransport` to it.
  */
 import { provideZonelessChangeDetection } from '@angular/core';
 import { bootstrapApplication } from '@angular/platform-browser';
-import { RelayTransport } from 'codex-rx';
+import { provideCodex } from 'codex-rx/angular';
 import { AppComponent } from './app/app.component';
-import { CODEX_TRANSPORT } from './app/codex-chat.service';
 
 interface RelayConfig {
   /** The relay's URL or path (`/codex`). */
@@ -19,9 +18,13 @@ fetch('/codex-relay.json', { cache: 'no-store' })
     if (!res.ok) throw new Error(`/codex-relay.json: HTTP ${res.status}`);
     return res.json() as Promise<RelayConfig>;
   })
-  .then((config) =>
+  .then((relay) =>
     bootstrapApplication(AppComponent, {
-      providers: [provideZonelessChangeDetection(), { provide: CODEX_TRANSPORT, useFactory: () => new RelayTransport(config) }],
+      providers: [
+        provideZonelessChangeDetection(),
+        // Manual approvals: the page asks the user (Approve / Decline) instead of a handler.
+        provideCodex({ relay, options: { requestTimeoutMs: 30_000, approvalMode: 'manual' } }),
+      ],
     }),
   )
   .catch((err: unknown) => {

@@ -1,11 +1,12 @@
 /**
- * One chat turn at a time: the answer streams in delta by delta, a command that needs approval
- * shows Approve / Decline buttons, and the commands the turn ran (or was refused) are listed.
+ * One chat turn at a time, on `codex-rx/angular`: `chatTurn()` gives the turn as signals (status,
+ * the answer streaming in delta by delta, the approvals waiting for Approve / Decline) and its
+ * thread's live view (the commands the turn ran, or was refused).
  */
-import { ChangeDetectionStrategy, Component, DestroyRef, inject, signal } from '@angular/core';
-import { Observable, type Subscription } from 'rxjs';
+import { ChangeDetectionStrategy, Component, computed, signal } from '@angular/core';
+import { Observable } from 'rxjs';
 import { isTransportError, type ApprovalRequest } from 'codex-rx';
-import { CodexChatService, type ChatView } from './codex-chat.service';
+import { chatTurn, injectCodex } from 'codex-rx/angular';
 
 @Component({
   selector: 'app-root',
@@ -47,32 +48,32 @@ import { CodexChatService, type ChatView } from './codex-chat.service';
     <p class="muted" data-test="connection">{{ connection() }}</p>
     <form (submit)="send($event, prompt)">
       <input #prompt name="prompt" data-test="prompt" placeholder="Ask Codex" autocomplete="off" />
-      <button type="submit" data-test="send" [disabled]="busy()">Send</button>
+      <button type="submit" data-test="send" [disabled]="turn.status() === 'running'">Send</button>
     </form>
-    @if (view(); as v) {
+    @if (turn.status() !== 'idle') {
       <section data-test="turn">
         <p class="muted">
-          turn: <span data-test="status">{{ v.status }}</span> · deltas: <span data-test="deltas">{{ v.deltas }}</span> · steps:
-          {{ v.steps }}
+          turn: <span data-test="status">{{ turn.status() }}</span> · deltas: <span data-test="deltas">{{ turn.deltas() }}</span> · items:
+          {{ turn.turn()?.items?.length ?? 0 }}
         </p>
-        <p class="answer" data-test="answer">{{ v.text }}</p>
-        @for (a of v.approvals; track a.requestId) {
+        <p class="answer" data-test="answer">{{ turn.text() }}</p>
+        @for (a of turn.pendingApprovals(); track a.requestId) {
           <div class="approval" data-test="approval">
             <p>
               Codex asks to {{ a.kind === 'command' ? 'run' : 'change files' }}: <code data-test="approval-command">{{ describe(a) }}</code>
             </p>
             <p class="muted">{{ a.reason }}</p>
-            <button data-test="approve" (click)="answer(a, true)">Approve</button>
-            <button data-test="decline" (click)="answer(a, false)">Decline</button>
+            <button data-test="approve" (click)="turn.answer(a, 'accept')">Approve</button>
+            <button data-test="decline" (click)="turn.answer(a, 'decline')">Decline</button>
           </div>
         }
-        @for (c of v.commands; track c.itemId) {
+        @for (c of commands(); track c.id) {
           <p data-test="command">
             <code>{{ c.command }}</code> → <span data-test="command-status">{{ c.status }}</span>
           </p>
         }
-        @if (v.error) {
-          <p data-test="error">{{ v.error }}</p>
+        @if (error(); as e) {
+          <p data-test="error">{{ e }}</p>
         }
       </section>
     }
@@ -80,17 +81,25 @@ import { CodexChatService, type ChatView } from './codex-chat.service';
   `,
 })
 export class AppComponent {
-  private readonly chat = inject(CodexChatService);
+  private readonly client = injectCodex();
+  /** The current turn as signals; destroyed with the component. */
+  readonly turn = chatTurn();
   readonly connection = signal('connecting…');
-  readonly view = signal<ChatView | null>(null);
-  readonly busy = signal(false);
-  /** One rxjs in the bundle: the service's streams are instances of the app's `Observable`. */
-  readonly sameRxjs = this.chat.chatEvents('(not sent)') instanceof Observable;
-  private turn: Subscription | null = null;
+  /** The commands of the turn, from its items in the thread's live view (running, completed, declined, ...). */
+  readonly commands = computed(() =>
+    (this.turn.turn()?.items ?? []).flatMap((i) =>
+      i.type === 'commandExecution' ? [{ id: i.id, command: i.command, status: i.status }] : [],
+    ),
+  );
+  readonly error = computed(() => {
+    const err = this.turn.error() as Error | null;
+    return err ? `${err.name}${isTransportError(err) ? ` (${err.code})` : ''}: ${err.message}` : null;
+  });
+  /** One rxjs in the bundle: codex-rx's streams are instances of the app's `Observable`. */
+  readonly sameRxjs = this.client.chatEvents('(not sent)') instanceof Observable;
 
   constructor() {
-    inject(DestroyRef).onDestroy(() => this.turn?.unsubscribe());
-    this.chat.connect().then(
+    this.client.initialize().then(
       (info) => this.connection.set(`connected: ${String(info.serverInfo?.['userAgent'] ?? 'codex app-server')}`),
       (err: Error) => this.connection.set(`not connected: ${err.name}${isTransportError(err) ? ` (${err.code})` : ''}: ${err.message}`),
     );
@@ -99,18 +108,9 @@ export class AppComponent {
   send(event: Event, input: HTMLInputElement): void {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text || this.busy()) return;
+    if (!text || this.turn.status() === 'running') return;
     input.value = '';
-    this.busy.set(true);
-    this.turn?.unsubscribe();
-    this.turn = this.chat.view$(text).subscribe({
-      next: (v) => this.view.set(v),
-      complete: () => this.busy.set(false),
-    });
-  }
-
-  answer(request: ApprovalRequest, approve: boolean): void {
-    void this.chat.answer(request, approve);
+    this.turn.send(text);
   }
 
   describe(request: ApprovalRequest): string {
