@@ -12,8 +12,11 @@ export type ChatTurnStatus = 'idle' | 'running' | 'done' | 'failed';
 
 /** One turn at a time as signals (see `chatTurn`). */
 export interface ChatTurn {
+  /** `idle` before the first `send()`, `running` while the turn runs, then `done` or `failed`. */
   readonly status: Signal<ChatTurnStatus>;
+  /** The thread the turn runs on, once it is known. */
   readonly threadId: Signal<string | null>;
+  /** The server's id of the turn, once it started. */
   readonly turnId: Signal<string | null>;
   /** The turn in its thread's live view: its items (commands, messages, ...), usage, plan, diff. */
   readonly turn: Signal<TurnView | null>;
@@ -23,6 +26,7 @@ export interface ChatTurn {
   readonly deltas: Signal<number>;
   /** Approval requests of this turn waiting for an answer (`answer()`). */
   readonly pendingApprovals: Signal<readonly ApprovalRequest[]>;
+  /** The turn's result once it completed. */
   readonly result: Signal<ChatResult | null>;
   /** The error that ended the turn, if it failed. */
   readonly error: Signal<unknown>;

@@ -15,9 +15,22 @@ export const CODEX_CLIENT = new InjectionToken<CodexClient>('codex-rx CODEX_CLIE
  * - `transport`: any other `Transport` (an `InMemoryTransport` in tests).
  */
 export type CodexProviderConfig =
-  | { readonly client: () => CodexClient }
-  | { readonly relay: RelayTransportOptions | (() => RelayTransportOptions); readonly options?: ClientOptions }
-  | { readonly transport: () => Transport; readonly options?: ClientOptions };
+  | {
+      /** Makes the client (in an injection context). */
+      readonly client: () => CodexClient;
+    }
+  | {
+      /** Where the relay is and the token (or a function that reads them, in an injection context). */
+      readonly relay: RelayTransportOptions | (() => RelayTransportOptions);
+      /** The client's options. */
+      readonly options?: ClientOptions;
+    }
+  | {
+      /** Makes the transport (in an injection context). */
+      readonly transport: () => Transport;
+      /** The client's options. */
+      readonly options?: ClientOptions;
+    };
 
 /**
  * Provides the app's `CodexClient` (`bootstrapApplication(App, { providers: [provideCodex(...)] })`):

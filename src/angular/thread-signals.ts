@@ -9,6 +9,7 @@ import { lastAgentText } from './view-text';
 
 /** Options of the signal helpers: where the client comes from (default: `injectCodex()` in the current injection context). */
 export interface CodexSignalOptions {
+  /** The client to follow the thread on, instead of `injectCodex()`'s. */
   readonly client?: CodexClient;
   /** For calls outside an injection context. */
   readonly injector?: Injector;
@@ -18,11 +19,15 @@ export interface CodexSignalOptions {
 export interface ThreadSignals {
   /** The whole view; null until the stored turns were read (or without a thread id). */
   readonly view: Signal<ThreadView | null>;
+  /** The thread's status (`idle`, `active`, ...); null until the server said. */
   readonly status: Signal<ThreadView['status']>;
+  /** Its turns, oldest first. */
   readonly turns: Signal<readonly TurnView[]>;
+  /** Its newest turn, null before the first. */
   readonly lastTurn: Signal<TurnView | null>;
   /** The last turn's agent message text, growing while it streams. */
   readonly text: Signal<string>;
+  /** The thread's approval requests waiting for an answer. */
   readonly pendingApprovals: Signal<readonly ApprovalRequest[]>;
   /** Why the view stopped (a failed read, a closed client); null while it runs. */
   readonly error: Signal<unknown>;

@@ -6,7 +6,9 @@
 
 /** The W3C trace context of a request (`traceparent`, `tracestate`), sent as the request envelope's `trace`. */
 export interface TraceContext {
+  /** The W3C `traceparent` header value: version, trace id, parent span id, flags. */
   readonly traceparent?: string;
+  /** The W3C `tracestate` header value: vendor-specific trace data, passed on as is. */
   readonly tracestate?: string;
 }
 

@@ -8,6 +8,7 @@ export type FrameDirection = 'in' | 'out';
 
 /** One frame of a recording. */
 export interface RecordedFrame {
+  /** `in`: the server sent it; `out`: the client did. */
   readonly dir: FrameDirection;
   /** Milliseconds since the recording started. */
   readonly atMs: number;
@@ -27,13 +28,17 @@ export interface Recording {
   readonly serverVersion: string | null;
   /** Wall-clock time the recording started (ms since the epoch). */
   readonly startedAt: number;
+  /** Every frame in and out, in the order they passed. */
   readonly frames: readonly RecordedFrame[];
 }
 
 /** The client side a recorder needs: its frame taps (a `CodexClient` has them). */
 export interface RecordableClient {
+  /** Every inbound frame, decoded. */
   readonly frames$: Observable<JsonRpcMessage>;
+  /** Every outbound frame, as sent. */
   readonly framesOut$: Observable<JsonRpcMessage>;
+  /** The server's version, when the client already knows it (the recording then starts with it). */
   readonly serverVersion?: string | null;
 }
 

@@ -44,7 +44,9 @@ export class ReplayTransport implements Transport {
   private busy = false;
   private state: 'new' | 'open' | 'closed' = 'new';
 
+  /** A transport that plays `recording` back to the client it is given to (see `ReplayOptions`). */
   constructor(
+    /** The session played back. */
     readonly recording: Recording,
     options: ReplayOptions = {},
   ) {
@@ -66,7 +68,12 @@ export class ReplayTransport implements Transport {
   }
 
   /** What the replay still waits for: the recorded client frames not sent again yet, and the server frames not played. */
-  get remaining(): { readonly awaiting: readonly JsonRpcMessage[]; readonly unplayed: number } {
+  get remaining(): {
+    /** The recorded client frames the replay waits to see sent again, in order. */
+    readonly awaiting: readonly JsonRpcMessage[];
+    /** How many recorded server frames are still to play. */
+    readonly unplayed: number;
+  } {
     return this.script.remaining();
   }
 

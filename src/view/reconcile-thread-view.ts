@@ -5,7 +5,9 @@ import type { ThreadView, TurnView } from './thread-view';
 
 /** What the server stored for a thread: its turns (oldest first) and, when read, its status. */
 export interface StoredThread {
+  /** The stored turns with their full items, oldest first. */
   readonly turns: readonly Turn[];
+  /** The thread's status as read (`thread/read`), when it was read. */
   readonly status?: ThreadView['status'];
 }
 

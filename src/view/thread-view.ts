@@ -8,7 +8,9 @@ import type { TurnStatus } from '../protocol/generated/v2/TurnStatus';
 
 /** A turn's latest plan (`turn/plan/updated`). */
 export interface TurnPlanView {
+  /** The agent's note on why the plan is what it is, when it gave one. */
   readonly explanation: string | null;
+  /** The steps, each with its status (`pending`, `inProgress`, `completed`). */
   readonly plan: readonly TurnPlanStep[];
 }
 
@@ -17,6 +19,7 @@ export interface TurnPlanView {
  * while what did not change keeps its object, so memoised and `OnPush` views re-render only that.
  */
 export interface TurnView {
+  /** The server's turn id. */
   readonly id: string;
   /** `inProgress` until the turn ends (`completed`, `interrupted`, `failed`). */
   readonly status: TurnStatus;
@@ -29,6 +32,7 @@ export interface TurnView {
   readonly items: readonly ThreadItem[];
   /** Token usage after the turn's last model call. */
   readonly usage: ThreadTokenUsage | null;
+  /** The agent's latest plan for the turn, null until it made one. */
   readonly plan: TurnPlanView | null;
   /** The turn's aggregated unified diff. */
   readonly diff: string | null;
@@ -36,6 +40,7 @@ export interface TurnView {
 
 /** A thread as a UI shows it: `thread.view$` / `client.threadView$(threadId)`. Immutable, like `TurnView`. */
 export interface ThreadView {
+  /** The thread this view is of. */
   readonly threadId: string;
   /** `idle`, `active` (with flags), ...: null until the server said. */
   readonly status: ThreadStatus | null;
