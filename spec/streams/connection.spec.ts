@@ -91,10 +91,10 @@ describe('JsonRpcConnection over InMemoryTransport', () => {
     expect(e.message).toContain('Invalid params');
   });
 
-  it('routes server requests with id 0 and with a string id to onServerRequest', async () => {
+  it('routes server requests with id 0 and with a string id to the registered handler', async () => {
     const { transport, conn, frames } = await open();
     const seen: JsonRpcRequest[] = [];
-    conn.onServerRequest = (r) => seen.push(r);
+    conn.handleServerRequests((r) => seen.push(r));
     transport.receive(serverRequest(0, 'item/commandExecution/requestApproval', { threadId: 't' }));
     transport.receive(serverRequest('req-7', 'item/fileChange/requestApproval', { threadId: 't' }));
     expect(seen.map((r) => [r.id, r.method])).toEqual([
@@ -115,10 +115,29 @@ describe('JsonRpcConnection over InMemoryTransport', () => {
     ]);
   });
 
-  it('delivers notifications to onNotification and frames$, not to pending requests', async () => {
+  it('takes one handler of each kind at a time, by registration: unsubscribing gives the slot back (and -32601 again)', async () => {
+    const { transport, conn } = await open();
+    const seen: unknown[] = [];
+    const first = conn.handleServerRequests((r) => seen.push(r.id));
+    expect(() => conn.handleServerRequests(() => undefined)).toThrow(/already has a server-request handler/);
+    const notes = conn.handleNotifications((n) => seen.push(n.method));
+    expect(() => conn.handleNotifications(() => undefined)).toThrow(TypeError);
+    transport.receive(serverRequest(1, 'x/y', {}));
+    transport.receive(notification('thread/started', { thread: { id: 't' } }));
+    first.unsubscribe();
+    notes.unsubscribe();
+    transport.receive(serverRequest(2, 'x/y', {}));
+    transport.receive(notification('thread/started', { thread: { id: 't' } }));
+    expect(seen).toEqual([1, 'thread/started']);
+    expect(transport.sent).toEqual([{ id: 2, error: { code: -32601, message: "unhandled server request 'x/y'" } }]);
+    const again = conn.handleServerRequests(() => undefined); // the slot is free again
+    again.unsubscribe();
+  });
+
+  it('delivers notifications to the registered handler and frames$, not to pending requests', async () => {
     const { transport, conn, frames } = await open();
     const seen: string[] = [];
-    conn.onNotification = (n) => seen.push(n.method);
+    conn.handleNotifications((n) => seen.push(n.method));
     const p = conn.request('thread/start', {});
     transport.receive(notification('thread/started', { thread: { id: 't' } }));
     expect(conn.pendingCount).toBe(1);

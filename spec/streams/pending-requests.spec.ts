@@ -158,7 +158,7 @@ describe('params that are no JSON', () => {
 
   it('a server request id beyond 2^53 is still answered exactly (only the caller’s params are checked)', async () => {
     const { transport, conn } = await overloaded();
-    conn.onServerRequest = (r) => conn.respond(r.id, { ok: 1 });
+    conn.handleServerRequests((r) => conn.respond(r.id, { ok: 1 }));
     transport.receiveLine(JSON.stringify(serverRequest(1, 'x/y', {})).replace('"id":1', '"id":9007199254740993'));
     expect(transport.sentLines.at(-1)).toBe('{"id":9007199254740993,"result":{"ok":1}}');
   });

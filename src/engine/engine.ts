@@ -1,4 +1,4 @@
-import type { Observable, Subscription } from 'rxjs';
+import { type Observable, Subscription } from 'rxjs';
 import { CodexProtocolError } from '../errors';
 import type { ApprovalDecision, ApprovalHandler, ApprovalRequest } from '../models';
 import type { InterruptOptions } from '../options';
@@ -121,9 +121,12 @@ export class CodexEngine {
       recovery: this.recovery,
     });
     this.connectionState$ = links.state$;
-    connection.onNotification = (n) => this.onNotification(n);
-    connection.onServerRequest = (r) => this.onRequestFrame(r);
+    // The connection publishes; the engine subscribes, and lets go when the connection ends.
+    const registrations = new Subscription();
+    registrations.add(connection.handleNotifications((n) => this.onNotification(n)));
+    registrations.add(connection.handleServerRequests((r) => this.onRequestFrame(r)));
     connection.onClose((err) => {
+      registrations.unsubscribe();
       this.router.failAll(err);
       this.recovery.dispose();
       this.desk.dispose();

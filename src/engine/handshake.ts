@@ -1,3 +1,4 @@
+import { Subscription } from 'rxjs';
 import type { InitializeResult } from '../models';
 import type { InitializeOptions, RequestOptions } from '../options';
 import { PROTOCOL_SERVER_VERSION } from '../protocol/methods';
@@ -20,8 +21,8 @@ export class Handshake {
   private next: { promise: Promise<InitializeResult>; resolve(r: InitializeResult): void; reject(e: unknown): void } | null = null;
   /** Someone waits for the next link's handshake (so a link made on demand is due). */
   awaited = false;
-  /** Called after each successful handshake (the first, and each on a new link). */
-  onDone: (() => void) | null = null;
+  /** Run after each successful handshake (`afterInitialized`). */
+  private readonly doneListeners: Array<() => void> = [];
   private version: string | null = null;
   /** Versions already reported as differing from the pinned protocol's (one diagnostic each). */
   private readonly reportedVersions = new Set<string>();
@@ -34,6 +35,15 @@ export class Handshake {
   ) {
     // Every request's error answer, the engine's own included: a method the server lacks says so.
     connection.explainErrorsWith((err, method) => explainUnknownMethod(err, method, this.version) as Error);
+  }
+
+  /** Registers a callback run after each successful handshake (the first, and each on a new link). */
+  afterInitialized(listener: () => void): Subscription {
+    this.doneListeners.push(listener);
+    return new Subscription(() => {
+      const i = this.doneListeners.indexOf(listener);
+      if (i >= 0) this.doneListeners.splice(i, 1);
+    });
   }
 
   /** The server's version once the handshake answered (null: not yet, or not parsable). */
@@ -118,7 +128,7 @@ export class Handshake {
     const result = initializeResult(raw);
     this.version = result.serverVersion;
     this.checkVersion(result.serverVersion);
-    this.onDone?.();
+    for (const listener of this.doneListeners) listener();
     return result;
   }
 

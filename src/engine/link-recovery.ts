@@ -1,4 +1,4 @@
-import { Observable, ReplaySubject } from 'rxjs';
+import { Observable, ReplaySubject, Subscription } from 'rxjs';
 import type { JsonRpcConnection } from '../streams/connection';
 import type { LinkEvent } from '../streams/transport';
 import type { Handshake } from './handshake';
@@ -46,12 +46,16 @@ export class LinkRecovery {
     const { connection, handshake } = parts;
     this.state$ = this.state.asObservable();
     this.state.next(this.current);
-    handshake.onDone = () => {
-      if (this.current === 'connecting') this.enter('connected');
-    };
-    connection.onLink((event) => this.onLink(event));
-    connection.onRelink = () => this.relinked();
+    const registrations = new Subscription();
+    registrations.add(
+      handshake.afterInitialized(() => {
+        if (this.current === 'connecting') this.enter('connected');
+      }),
+    );
+    registrations.add(connection.onLink((event) => this.onLink(event)));
+    registrations.add(connection.beforeRelease(() => this.relinked()));
     connection.onClose((err) => {
+      registrations.unsubscribe();
       handshake.fail(err);
       this.enter('closed');
       this.state.complete();

@@ -34,15 +34,12 @@ export class JsonRpcConnection {
    */
   readonly framesOut$: Observable<JsonRpcMessage>;
 
-  /** Notification sink of the owner (the client's router); runs after `frames$` observers. */
-  onNotification: ((n: JsonRpcNotification) => void) | null = null;
-  /** Server-request sink; without one every server request is answered with -32601. */
-  onServerRequest: ((r: JsonRpcRequest) => void) | null = null;
-  /**
-   * What the owner does on a new link before the requests held meanwhile go out: initialize again,
-   * resume turns (through `requestNow`). A rejection closes the connection (`restart-failed`).
-   */
-  onRelink: (() => Promise<void>) | null = null;
+  /** The owner's notification handler (`handleNotifications`). */
+  private notificationHandler: ((n: JsonRpcNotification) => void) | null = null;
+  /** The owner's server-request handler (`handleServerRequests`); without one, -32601. */
+  private serverRequestHandler: ((r: JsonRpcRequest) => void) | null = null;
+  /** The owner's steps on a new link (`beforeRelease`). */
+  private relinkSteps: Array<() => Promise<void>> = [];
 
   private readonly frames = new HotSource<JsonRpcMessage>();
   private readonly framesOut = new HotSource<JsonRpcMessage>();
@@ -84,8 +81,57 @@ export class JsonRpcConnection {
    * How the server's error answers are explained to callers (the handshake names a method the
    * server lacks): applied where the error is made, so a request costs no wrapping promise for it.
    */
-  explainErrorsWith(explain: (err: CodexProtocolError, method: string) => Error): void {
+  explainErrorsWith(explain: (err: CodexProtocolError, method: string) => Error): Subscription {
     this.pending.explain = explain;
+    return new Subscription(() => {
+      if (this.pending.explain === explain) this.pending.explain = null;
+    });
+  }
+
+  /**
+   * Registers the owner's handler of inbound notifications (the engine's router); it runs after
+   * `frames$` observers, on the frame path (one call per notification). One at a time: the
+   * returned `Subscription` unregisters it.
+   */
+  handleNotifications(handler: (n: JsonRpcNotification) => void): Subscription {
+    return this.own(
+      'notification',
+      () => this.notificationHandler,
+      (h) => (this.notificationHandler = h),
+      handler,
+    );
+  }
+
+  /**
+   * Registers the owner's handler of server requests, which must answer each exactly once (the
+   * engine's desk). One at a time; without one, every server request is answered -32601.
+   */
+  handleServerRequests(handler: (r: JsonRpcRequest) => void): Subscription {
+    return this.own(
+      'server-request',
+      () => this.serverRequestHandler,
+      (h) => (this.serverRequestHandler = h),
+      handler,
+    );
+  }
+
+  /**
+   * Registers a step the owner runs on a new link before the requests held meanwhile go out
+   * (initialize again, resume turns, through `requestNow`). Steps run in the order registered; a
+   * rejection closes the connection (`restart-failed`).
+   */
+  beforeRelease(step: () => Promise<void>): Subscription {
+    this.relinkSteps = [...this.relinkSteps, step];
+    return new Subscription(() => (this.relinkSteps = this.relinkSteps.filter((s) => s !== step)));
+  }
+
+  /** A single-owner slot: taken by one handler at a time, given back by its `Subscription`. */
+  private own<H>(what: string, get: () => H | null, set: (h: H | null) => void, handler: H): Subscription {
+    if (get() !== null) throw new TypeError(`the connection already has a ${what} handler: unsubscribe it first`);
+    set(handler);
+    return new Subscription(() => {
+      if (get() === handler) set(null);
+    });
   }
 
   /** Number of requests awaiting an answer. */
@@ -143,8 +189,12 @@ export class JsonRpcConnection {
   }
 
   /** Registers a callback run on every link event of the transport (after the connection's own handling). */
-  onLink(listener: (event: LinkEvent) => void): void {
+  onLink(listener: (event: LinkEvent) => void): Subscription {
     this.linkListeners.push(listener);
+    return new Subscription(() => {
+      const i = this.linkListeners.indexOf(listener);
+      if (i >= 0) this.linkListeners.splice(i, 1);
+    });
   }
 
   /** Asks a transport that makes links on demand (stdio restart) for one now, if it is down. */
@@ -155,7 +205,7 @@ export class JsonRpcConnection {
   /**
    * A dropped link: requests sent on it fail (`CodexTransportError` with the link's code), except
    * reads when the server runs on (`resumable`), which are sent again on the new link. A new link:
-   * the owner's `onRelink`, then what waited goes out.
+   * the owner's `beforeRelease` steps, then what waited goes out.
    */
   private onLinkEvent(event: LinkEvent): void {
     if (event.type !== 'retrying') this.linkNo++;
@@ -181,7 +231,7 @@ export class JsonRpcConnection {
     // and the next link gets its own turn.
     const moot = () => this.state === 'closed' || this.linkNo !== link;
     try {
-      await this.onRelink?.();
+      for (const step of this.relinkSteps) await step();
     } catch (err) {
       if (moot()) return;
       const reason = new CodexTransportError(`the server refused the new link: ${(err as Error)?.message ?? describeValue(err)}`, {
@@ -195,10 +245,17 @@ export class JsonRpcConnection {
     if (!moot()) this.gate.release();
   }
 
-  /** Registers a callback run once when the connection ends, with the reason. */
-  onClose(listener: (err: CodexTransportError) => void): void {
-    if (this.closeReason) listener(this.closeReason);
-    else this.closeListeners.push(listener);
+  /** Registers a callback run once when the connection ends, with the reason (at once if it has ended). */
+  onClose(listener: (err: CodexTransportError) => void): Subscription {
+    if (this.closeReason) {
+      listener(this.closeReason);
+      return Subscription.EMPTY;
+    }
+    this.closeListeners.push(listener);
+    return new Subscription(() => {
+      const i = this.closeListeners.indexOf(listener);
+      if (i >= 0) this.closeListeners.splice(i, 1);
+    });
   }
 
   /**
@@ -211,7 +268,7 @@ export class JsonRpcConnection {
     return this.promised(method, params, opts, false, ready);
   }
 
-  /** A request past the link gate: for the owner's handshake and resumes on a new link (`onRelink`). */
+  /** A request past the link gate: for the owner's handshake and resumes on a new link (`beforeRelease`). */
   requestNow(method: string, params?: unknown, opts: RequestOptions = {}): Promise<unknown> {
     return this.promised(method, params, opts, true);
   }
@@ -354,7 +411,7 @@ export class JsonRpcConnection {
     if (probe !== null) probe.inbound(frame, this);
     if ('method' in frame) {
       if ((frame as JsonRpcRequest).id !== undefined) this.handleServerRequest(frame as JsonRpcRequest);
-      else this.onNotification?.(frame);
+      else this.notificationHandler?.(frame);
       return;
     }
     if (!this.pending.settle(frame)) {
@@ -377,8 +434,8 @@ export class JsonRpcConnection {
   }
 
   private handleServerRequest(request: JsonRpcRequest): void {
-    if (this.onServerRequest) {
-      this.onServerRequest(request);
+    if (this.serverRequestHandler) {
+      this.serverRequestHandler(request);
       return;
     }
     this.respondError(request.id, { code: ErrorCodes.MethodNotFound, message: `unhandled server request '${request.method}'` });
