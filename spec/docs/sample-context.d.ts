@@ -5,6 +5,7 @@
  */
 import type * as http from 'node:http';
 import type { ApprovalRequest, ChatResult, CodexClient, ConversationStep, TurnEvent } from '../../src';
+import type { TurnStatus } from '../../src/protocol/generated/v2/TurnStatus';
 import type { Transport } from '../../src/streams/transport';
 
 declare global {
@@ -19,6 +20,7 @@ declare global {
   function showWarning(text: string): void;
   function done(finalText: string, usage: ChatResult['usage']): void;
   function render(event: TurnEvent): void;
+  function showTurn(status: TurnStatus | null, text: string, approvals: readonly ApprovalRequest[]): void;
   const ui: {
     ask(request: ApprovalRequest): Promise<boolean>;
     form(title: string, schema: unknown): Promise<{ [field: string]: string | number | boolean } | null>;

@@ -55,7 +55,7 @@ describe('README and docs samples', () => {
         target: ts.ScriptTarget.ES2022,
         module: ts.ModuleKind.ESNext,
         moduleResolution: ts.ModuleResolutionKind.Bundler,
-        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.esnext.disposable.d.ts'],
+        lib: ['lib.es2023.d.ts', 'lib.dom.d.ts', 'lib.esnext.disposable.d.ts'], // Node 20 has ES2023
         types: ['node', 'jest'], // docs/testing.md's samples are jest specs
         skipLibCheck: true,
         esModuleInterop: true,

@@ -204,7 +204,7 @@ describe('the installed package', () => {
        }));`,
     ]);
     expect(r).toEqual({
-      url: '/dist/esm/angular/index.js',
+      url: '/dist/esm/angular/index.mjs',
       kinds: Array(5).fill('function'),
       token: 'InjectionToken codex-rx CODEX_CLIENT',
     });
