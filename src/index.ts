@@ -19,7 +19,6 @@ export { RelayTransport } from './streams/relay-transport';
 export type { RelayTransportOptions, WebSocketConstructor, WebSocketLike } from './streams/relay-transport';
 export { InvalidLine, ndjson } from './streams/ndjson';
 export type { NdjsonConfig } from './streams/ndjson';
-export { JsonRpcConnection } from './streams/connection';
 export { isSafeToRetry } from './streams/retry-policy';
 export type {
   JsonRpcErrorObject,
@@ -44,7 +43,6 @@ export type {
   ServerRequestResult,
   ServerRequestResultMap,
 } from './protocol/server-messages';
-export * as codecs from './protocol/codecs';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 export type { ThreadView, TurnView, TurnPlanView } from './view/thread-view';
 export { emptyThreadView } from './view/thread-view';
