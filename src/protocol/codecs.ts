@@ -372,17 +372,22 @@ export const ServerRequestResolvedParamsCodec = t.type(
 const nullableString = t.union([t.string, t.null, t.undefined]);
 const nullableArray = t.union([t.array(t.unknown), t.null, t.undefined]);
 
+/** What every approval request of a turn names: its thread, its turn and the item it is about. */
+export const ApprovalTargetCodec = t.type(
+  {
+    /** The thread whose turn asks. */
+    threadId: t.string,
+    /** The turn that asks. */
+    turnId: t.string,
+    /** The item the approval is for (a command, a file change, a permissions request). */
+    itemId: t.string,
+  },
+  'ApprovalTarget',
+);
 /** The params of `item/commandExecution/requestApproval`, as a `CommandApprovalRequest` needs them. */
 export const CommandApprovalParamsCodec = t.intersection(
   [
-    t.type({
-      /** The thread whose turn asks. */
-      threadId: t.string,
-      /** The turn that asks. */
-      turnId: t.string,
-      /** The command item the approval is for. */
-      itemId: t.string,
-    }),
+    ApprovalTargetCodec,
     t.partial({
       /** Why the agent asks. */
       reason: nullableString,
@@ -403,14 +408,7 @@ export const CommandApprovalParamsCodec = t.intersection(
 /** The params of `item/fileChange/requestApproval`, as a `FileChangeApprovalRequest` needs them. */
 export const FileChangeApprovalParamsCodec = t.intersection(
   [
-    t.type({
-      /** The thread whose turn asks. */
-      threadId: t.string,
-      /** The turn that asks. */
-      turnId: t.string,
-      /** The file change item the approval is for. */
-      itemId: t.string,
-    }),
+    ApprovalTargetCodec,
     t.partial({
       /** Why the agent asks. */
       reason: nullableString,
@@ -423,13 +421,8 @@ export const FileChangeApprovalParamsCodec = t.intersection(
 /** The params of `item/permissions/requestApproval`, as a `PermissionsApprovalRequest` needs them. */
 export const PermissionsApprovalParamsCodec = t.intersection(
   [
+    ApprovalTargetCodec,
     t.type({
-      /** The thread whose turn asks. */
-      threadId: t.string,
-      /** The turn that asks. */
-      turnId: t.string,
-      /** The item the approval is for. */
-      itemId: t.string,
       /** What is asked for (an object; its fields are the protocol's `RequestPermissionProfile`). */
       permissions: t.type({}),
     }),
