@@ -1,10 +1,11 @@
-import { Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { InitializeResult } from '../models';
 import type { InitializeOptions, RequestOptions } from '../options';
 import { PROTOCOL_SERVER_VERSION } from '../protocol/methods';
 import { parseServerVersion, versionMismatchMessage } from '../protocol/server-version';
 import { explainUnknownMethod } from '../protocol/unknown-method';
 import type { JsonRpcConnection } from '../streams/connection';
+import { addListener } from '../streams/listeners';
 
 /**
  * The `initialize` handshake of one connection: run once (later calls get the cached result), then
@@ -39,11 +40,7 @@ export class Handshake {
 
   /** Registers a callback run after each successful handshake (the first, and each on a new link). */
   afterInitialized(listener: () => void): Subscription {
-    this.doneListeners.push(listener);
-    return new Subscription(() => {
-      const i = this.doneListeners.indexOf(listener);
-      if (i >= 0) this.doneListeners.splice(i, 1);
-    });
+    return addListener(this.doneListeners, listener);
   }
 
   /** The server's version once the handshake answered (null: not yet, or not parsable). */

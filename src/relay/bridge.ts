@@ -125,7 +125,7 @@ export class Bridge {
     }
     const frame = value as { id?: JsonRpcId; method?: unknown };
     const id = frame?.id;
-    const isRequest = typeof frame?.method === 'string' && (typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint');
+    const isRequest = typeof frame?.method === 'string' && isId(id);
     if (isRequest) this.pending.set(id!, frame.method as string);
     if (this.ws.readyState !== WebSocket.OPEN) {
       if (isRequest) this.answerForBrowser(id!);

@@ -15,6 +15,7 @@ import type { TraceEnd } from './probe';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
 // Node: diagnostics_channel and NODE_DEBUG; elsewhere null (package.json `imports`, see scripts/build.js).
 import { probe } from '#node-transports';
+import { addListener } from './listeners';
 
 type State = 'new' | 'starting' | 'open' | 'closed';
 
@@ -190,11 +191,7 @@ export class JsonRpcConnection {
 
   /** Registers a callback run on every link event of the transport (after the connection's own handling). */
   onLink(listener: (event: LinkEvent) => void): Subscription {
-    this.linkListeners.push(listener);
-    return new Subscription(() => {
-      const i = this.linkListeners.indexOf(listener);
-      if (i >= 0) this.linkListeners.splice(i, 1);
-    });
+    return addListener(this.linkListeners, listener);
   }
 
   /** Asks a transport that makes links on demand (stdio restart) for one now, if it is down. */
@@ -251,11 +248,7 @@ export class JsonRpcConnection {
       listener(this.closeReason);
       return Subscription.EMPTY;
     }
-    this.closeListeners.push(listener);
-    return new Subscription(() => {
-      const i = this.closeListeners.indexOf(listener);
-      if (i >= 0) this.closeListeners.splice(i, 1);
-    });
+    return addListener(this.closeListeners, listener);
   }
 
   /**

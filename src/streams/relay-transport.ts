@@ -79,6 +79,8 @@ export class RelayTransport implements Transport {
   readonly url: string;
   /** The URL dialed. */
   private readonly target: string;
+  /** The clock of the connect deadline and the close wait. */
+  private readonly scheduler: SchedulerLike;
   private readonly messages = new HotSource<unknown>();
   private readonly diagnostics = new Subject<Diagnostic>();
   private socket: WebSocketLike | null = null;
@@ -95,6 +97,7 @@ export class RelayTransport implements Transport {
     }
     this.target = relayUrl(options.url);
     this.url = redactUrl(this.target);
+    this.scheduler = options.scheduler ?? asyncScheduler;
     this.messages$ = this.messages.observable;
     this.diagnostics$ = this.diagnostics.asObservable();
   }
@@ -113,7 +116,7 @@ export class RelayTransport implements Transport {
       return Promise.reject(err);
     }
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-    const scheduler = this.options.scheduler ?? asyncScheduler;
+    const { scheduler } = this;
     const maxFrameBytes = this.options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -231,7 +234,7 @@ export class RelayTransport implements Transport {
     }
     await new Promise<void>((resolve) => {
       // A peer that never completes the closing handshake must not hold us.
-      const timer = (this.options.scheduler ?? asyncScheduler).schedule(() => {
+      const timer = this.scheduler.schedule(() => {
         this.messages.complete();
         this.diagnostics.complete();
         resolve();
