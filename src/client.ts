@@ -40,7 +40,7 @@ import { JsonRpcConnection } from './streams/connection';
 // Resolved by package.json `imports`: the Node transports under `node`, stand-ins that throw in browsers.
 import { StdioTransport, unixSocketUrl, WebSocketTransport } from '#node-transports';
 import type { Transport } from './streams/transport';
-import { ThreadHandle, ThreadHost } from './thread-handle';
+import { ThreadHandle } from './thread-handle';
 import { ThreadMethods } from './thread-methods';
 import { eventsIterable, stepsIterable } from './turn-iterables';
 import type { ThreadView } from './view/thread-view';
@@ -92,8 +92,6 @@ export class CodexClient extends ThreadMethods {
 
   private readonly connection: JsonRpcConnection;
   private readonly engine: CodexEngine;
-  /** The view of this client that its thread handles use. */
-  private readonly threadHost: ThreadHost;
 
   /**
    * A client over any `Transport` (the `connect*` factories build one of the shipped transports).
@@ -115,22 +113,6 @@ export class CodexClient extends ThreadMethods {
     this.diagnostics$ = this.connection.diagnostics$;
     this.approvalRequests$ = this.engine.approvalRequests$;
     this.connectionState$ = this.engine.connectionState$;
-    const turns = this.engine.turns;
-    this.threadHost = {
-      chat: (threadId, text, o) => turns.steps$(text, o, threadId),
-      chatEvents: (threadId, text, o) => turns.events$(text, o, threadId),
-      chatOnce: (threadId, text, o) => this.once(text, o, threadId),
-      readThread: (threadId, o) => this.readThread(threadId, o),
-      forkThread: (threadId, o) => this.forkThread(threadId, o),
-      archiveThread: (threadId) => this.archiveThread(threadId),
-      unarchiveThread: (threadId) => this.unarchiveThread(threadId),
-      setThreadName: (threadId, name) => this.setThreadName(threadId, name),
-      compactThread: (threadId) => this.compactThread(threadId),
-      rollbackThread: (threadId, o) => this.rollbackThread(threadId, o),
-      startReview: (args) => this.startReview(args),
-      setThreadDefaults: (threadId, overrides) => this.setThreadDefaults(threadId, overrides),
-      threadView$: (threadId) => this.threadView$(threadId),
-    };
   }
 
   /** A client that runs the app-server as a child process (unstarted). */
@@ -241,11 +223,7 @@ export class CodexClient extends ThreadMethods {
 
   /** One turn's result (final text = the last completed agent message). */
   chatOnce(text?: ChatInput, options: ChatOptions = {}): Promise<ChatResult> {
-    return this.once(text, options);
-  }
-
-  private once(text: ChatInput | undefined, options: ChatOptions, threadId?: string): Promise<ChatResult> {
-    return this.engine.turns.result(text, options, threadId);
+    return this.engine.turns.result(text, options);
   }
 
   /** Stops a timed-out turn (interrupting it unless it already ended) and returns what was unread. */
@@ -346,6 +324,6 @@ export class CodexClient extends ThreadMethods {
 
   /** The handle of an opened thread, bound to this client (a subclass may return its own). */
   protected handle(threadId: string, defaults: ThreadConfig = {}): ThreadHandle {
-    return new ThreadHandle(this.threadHost, threadId, defaults);
+    return new ThreadHandle(this, threadId, defaults);
   }
 }

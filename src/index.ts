@@ -1,6 +1,6 @@
 export { CodexClient } from './client';
 export { ThreadHandle } from './thread-handle';
-export type { ThreadHost } from './thread-handle';
+export type { ThreadClient } from './thread-handle';
 export type { EngineStats } from './engine/engine';
 export type { ConnectionState } from './engine/link-recovery';
 export type { LinkEvent, OutboundHandle } from './streams/transport';

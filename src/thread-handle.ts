@@ -1,8 +1,9 @@
-import type { Observable } from 'rxjs';
+import { type Observable, throwError } from 'rxjs';
 import type { ChatResult, ConversationStep, ThreadConfig, TurnEvent } from './models';
 import type {
   ChatOptions,
   ReadThreadOptions,
+  StartReviewArgs,
   ThreadChatIterableOptions,
   ThreadChatOptions,
   ThreadOpenOptions,
@@ -14,35 +15,36 @@ import { eventsIterable, stepsIterable } from './turn-iterables';
 import type { ThreadView } from './view/thread-view';
 
 /**
- * What a `ThreadHandle` needs from the client: turns bound to one thread and the thread methods.
- * A narrow view, so the handle depends on no client class (and the client on no handle internals).
+ * What a `ThreadHandle` needs: the client's own turn and thread methods, which it calls with its
+ * thread's id. `CodexClient` is one; anything with the same methods (a pool of clients, a test
+ * double) can hand out handles too.
  */
-export interface ThreadHost {
-  /** A turn on `threadId`; a continuation must belong to that thread. */
-  chat(threadId: string, text: ChatInput | undefined, options: ChatOptions): Observable<ConversationStep>;
-  /** `chatEvents` on `threadId` (see `CodexClient.chatEvents`). */
-  chatEvents(threadId: string, text: ChatInput | undefined, options: ChatOptions): Observable<TurnEvent>;
-  /** `chatOnce` on `threadId` (see `CodexClient.chatOnce`). */
-  chatOnce(threadId: string, text: ChatInput | undefined, options: ChatOptions): Promise<ChatResult>;
-  /** Backs `ThreadHandle.read` (see `CodexClient.readThread`). */
+export interface ThreadClient {
+  /** See `CodexClient.chat`. */
+  chat(text: ChatInput | undefined, options: ChatOptions): Observable<ConversationStep>;
+  /** See `CodexClient.chatEvents`. */
+  chatEvents(text: ChatInput | undefined, options: ChatOptions): Observable<TurnEvent>;
+  /** See `CodexClient.chatOnce`. */
+  chatOnce(text: ChatInput | undefined, options: ChatOptions): Promise<ChatResult>;
+  /** See `CodexClient.readThread`. */
   readThread(threadId: string, opts: ReadThreadOptions): Promise<ResultOf<'thread/read'>>;
-  /** Backs `ThreadHandle.fork` (see `CodexClient.forkThread`). */
+  /** See `CodexClient.forkThread`. */
   forkThread(threadId: string, opts: ThreadOpenOptions): Promise<ThreadHandle>;
-  /** Backs `ThreadHandle.archive` (see `CodexClient.archiveThread`). */
+  /** See `CodexClient.archiveThread`. */
   archiveThread(threadId: string): Promise<ResultOf<'thread/archive'>>;
-  /** Backs `ThreadHandle.unarchive` (see `CodexClient.unarchiveThread`). */
+  /** See `CodexClient.unarchiveThread`. */
   unarchiveThread(threadId: string): Promise<ResultOf<'thread/unarchive'>>;
-  /** Backs `ThreadHandle.setName` (see `CodexClient.setThreadName`). */
+  /** See `CodexClient.setThreadName`. */
   setThreadName(threadId: string, name: string): Promise<ResultOf<'thread/name/set'>>;
-  /** Backs `ThreadHandle.compact` (see `CodexClient.compactThread`). */
+  /** See `CodexClient.compactThread`. */
   compactThread(threadId: string): Promise<ResultOf<'thread/compact/start'>>;
-  /** Backs `ThreadHandle.rollback` (see `CodexClient.rollbackThread`). */
+  /** See `CodexClient.rollbackThread`. */
   rollbackThread(threadId: string, opts: { numTurns: number }): Promise<ResultOf<'thread/revert'>>;
-  /** Backs `ThreadHandle.startReview` (see `CodexClient.startReview`). */
-  startReview(args: { threadId: string; target: object } & ThreadReviewOptions): Promise<ResultOf<'review/start'>>;
-  /** Backs `ThreadHandle.updateDefaults` (see `CodexClient.setThreadDefaults`). */
+  /** See `CodexClient.startReview`. */
+  startReview(args: StartReviewArgs): Promise<ResultOf<'review/start'>>;
+  /** See `CodexClient.setThreadDefaults`. */
   setThreadDefaults(threadId: string, overrides: ThreadConfig): Promise<ResultOf<'thread/resume'>>;
-  /** The live view of a thread (see `CodexClient.threadView$`). */
+  /** See `CodexClient.threadView$`. */
   threadView$(threadId: string): Observable<ThreadView>;
 }
 
@@ -52,11 +54,11 @@ export class ThreadHandle {
 
   /**
    * Made by the client (`startThread`, `resumeThread`, `forkThread`); built by hand only
-   * over a `ThreadHost` of one's own, e.g. in tests.
+   * over a `ThreadClient` of one's own, e.g. in tests.
    * @param defaults The thread settings the thread was opened with, as `defaults` reports them.
    */
   constructor(
-    private readonly host: ThreadHost,
+    private readonly client: ThreadClient,
     /** The server's id of the thread every call of this handle acts on. */
     readonly threadId: string,
     defaults: ThreadConfig = {},
@@ -69,7 +71,7 @@ export class ThreadHandle {
    * stored turns, kept by the thread's frames, exact again after a reconnect.
    */
   get view$(): Observable<ThreadView> {
-    return this.host.threadView$(this.threadId);
+    return this.client.threadView$(this.threadId);
   }
 
   /** The thread settings this handle last applied. */
@@ -77,24 +79,33 @@ export class ThreadHandle {
     return this.snapshot;
   }
 
-  private opts(options: ThreadChatOptions): ChatOptions {
-    // With a continuation the thread comes from the token; it must be this handle's thread.
-    return options.continuation ? { ...options } : { ...options, threadId: this.threadId };
+  /**
+   * The call's options on this thread. A continuation carries its thread (the call may name no
+   * other): it must be this handle's, else the call fails with a `TypeError`.
+   */
+  private opts(options: ThreadChatOptions): ChatOptions | TypeError {
+    const c = options.continuation;
+    if (!c) return { ...options, threadId: this.threadId };
+    if (c.threadId === this.threadId) return { ...options };
+    return new TypeError(`continuation of thread ${c.threadId} does not belong to thread ${this.threadId}`);
   }
 
   /** The completed steps of one turn on this thread, as they complete (see `CodexClient.chat`). Cold. */
   chat(text?: ChatInput, options: ThreadChatOptions = {}): Observable<ConversationStep> {
-    return this.host.chat(this.threadId, text, this.opts(options));
+    const o = this.opts(options);
+    return o instanceof TypeError ? throwError(() => o) : this.client.chat(text, o);
   }
 
   /** One turn on this thread as events for live UIs (see `CodexClient.chatEvents`). Cold. */
   chatEvents(text?: ChatInput, options: ThreadChatOptions = {}): Observable<TurnEvent> {
-    return this.host.chatEvents(this.threadId, text, this.opts(options));
+    const o = this.opts(options);
+    return o instanceof TypeError ? throwError(() => o) : this.client.chatEvents(text, o);
   }
 
   /** One turn on this thread, resolved with its result (see `CodexClient.chatOnce`). */
   chatOnce(text?: ChatInput, options: ThreadChatOptions = {}): Promise<ChatResult> {
-    return this.host.chatOnce(this.threadId, text, this.opts(options));
+    const o = this.opts(options);
+    return o instanceof TypeError ? Promise.reject(o) : this.client.chatOnce(text, o);
   }
 
   /** `chat` for `for await` (see `CodexClient.chatIterable`). */
@@ -109,32 +120,32 @@ export class ThreadHandle {
 
   /** The stored thread, with its turns unless `includeTurns: false` (`thread/read`). */
   read(opts: ReadThreadOptions = {}) {
-    return this.host.readThread(this.threadId, opts);
+    return this.client.readThread(this.threadId, opts);
   }
 
   /** Copies this thread's history into a new thread and returns the new thread's handle (`thread/fork`). */
   fork(opts: ThreadOpenOptions = {}): Promise<ThreadHandle> {
-    return this.host.forkThread(this.threadId, opts);
+    return this.client.forkThread(this.threadId, opts);
   }
 
   /** Archives the thread: `listThreads` leaves it out unless asked for archived threads. */
   archive() {
-    return this.host.archiveThread(this.threadId);
+    return this.client.archiveThread(this.threadId);
   }
 
   /** Brings an archived thread back into `listThreads`. */
   unarchive() {
-    return this.host.unarchiveThread(this.threadId);
+    return this.client.unarchiveThread(this.threadId);
   }
 
   /** Sets the thread's display name (`thread/name/set`). */
   setName(name: string) {
-    return this.host.setThreadName(this.threadId, name);
+    return this.client.setThreadName(this.threadId, name);
   }
 
   /** Starts compacting the thread's history into a summary, to free the model's context window (`thread/compact/start`). */
   compact() {
-    return this.host.compactThread(this.threadId);
+    return this.client.compactThread(this.threadId);
   }
 
   /**
@@ -143,17 +154,17 @@ export class ThreadHandle {
    * the thread has fewer turns.
    */
   rollback(numTurns: number) {
-    return this.host.rollbackThread(this.threadId, { numTurns });
+    return this.client.rollbackThread(this.threadId, { numTurns });
   }
 
   /** Starts a code review on this thread (`review/start`); `target` is the protocol's `ReviewTarget` (e.g. `{ type: 'uncommittedChanges' }`). */
   startReview(target: object, opts: ThreadReviewOptions = {}) {
-    return this.host.startReview({ threadId: this.threadId, target, ...opts });
+    return this.client.startReview({ threadId: this.threadId, target, ...opts });
   }
 
   /** Applies settings to the thread (thread/resume) and merges them into `defaults`. */
   async updateDefaults(overrides: ThreadConfig): Promise<ResultOf<'thread/resume'>> {
-    const result = await this.host.setThreadDefaults(this.threadId, overrides);
+    const result = await this.client.setThreadDefaults(this.threadId, overrides);
     this.snapshot = Object.freeze({ ...this.snapshot, ...overrides });
     return result;
   }
