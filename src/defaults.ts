@@ -110,4 +110,6 @@ export const DEFAULTS = {
   },
   /** WebSocket: the URL when neither `url` nor `CODEX_APP_SERVER_WS_URL` is given. */
   webSocketUrl: 'ws://127.0.0.1:8765',
+  /** `PoolOptions.maxRoutedThreads`: thread ids a `CodexPool` remembers the member of; the least recently used are forgotten (and found again by asking). */
+  poolRoutedThreads: 100_000,
 } as const;

@@ -1,5 +1,9 @@
 export { CodexClient } from './client';
 export { ThreadHandle } from './thread-handle';
+export { CodexPool } from './pool/pool';
+export type { PlacementOptions, PoolChatIterableOptions, PoolChatOptions, PoolOptions } from './pool/pool';
+export type { PoolMember, PoolMemberInit, PoolMemberSource } from './pool/members';
+export { CodexPoolError } from './pool/pool-error';
 export type { ThreadClient } from './thread-handle';
 export type { EngineStats } from './engine/engine';
 export type { ConnectionState } from './engine/link-recovery';
