@@ -1,7 +1,7 @@
 export { CodexClient } from './client';
 export { ThreadHandle } from './thread-handle';
 export { CodexPool } from './pool/pool';
-export type { PlacementOptions, PoolChatIterableOptions, PoolChatOptions, PoolOptions } from './pool/pool';
+export type { PlacementOptions, PoolChatIterableOptions, PoolChatOptions, PoolOptions } from './pool/options';
 export type { PoolMember, PoolMemberInit, PoolMemberSource } from './pool/members';
 export { CodexPoolError } from './pool/pool-error';
 export type { ThreadClient } from './thread-handle';

@@ -1,17 +1,4 @@
-import {
-  catchError,
-  combineLatest,
-  defer,
-  distinctUntilChanged,
-  finalize,
-  map,
-  merge,
-  mergeMap,
-  Observable,
-  Subscription,
-  tap,
-  throwError,
-} from 'rxjs';
+import { catchError, combineLatest, defer, distinctUntilChanged, map, merge, mergeMap, Observable, Subscription } from 'rxjs';
 import type { CodexClient } from '../client';
 import { DEFAULTS } from '../defaults';
 import type { EngineStats } from '../engine/engine';
@@ -35,8 +22,6 @@ import type {
   ApproveOptions,
   BatchWriteConfigOptions,
   CancelOptions,
-  ChatIterableOptions,
-  ChatOptions,
   ExecCommandOptions,
   InitializeOptions,
   InterruptOptions,
@@ -58,37 +43,11 @@ import { ThreadHandle, type ThreadClient } from '../thread-handle';
 import { eventsIterable, stepsIterable } from '../turn-iterables';
 import type { ThreadView } from '../view/thread-view';
 import { listAcross } from './list-threads';
-import { byKey, candidates, leastBusy, makeMembers, type Member, type PoolMember, type PoolMemberSource } from './members';
+import { makeMembers, type Member, type PoolMember } from './members';
+import type { PlacementOptions, PoolChatIterableOptions, PoolChatOptions, PoolOptions } from './options';
 import { poolFailure } from './pool-error';
+import { failure$, PoolRouter } from './router';
 import { ThreadRoutes } from './thread-routes';
-
-/** Options of a `CodexPool`. */
-export interface PoolOptions {
-  /** The app-servers behind the pool: clients (unstarted or started) or factories of them, optionally with ids. */
-  members: readonly PoolMemberSource[];
-  /**
-   * Picks the member of a new thread that has a placement `key`, from the members that take new
-   * threads (those up, else those reconnecting); returns its id. Default: rendezvous hashing of the
-   * key over those members' ids (stable while they stay up).
-   */
-  place?: (key: string, members: readonly PoolMember[]) => string;
-  /** Thread ids whose member the pool remembers; the least recently used are forgotten and found again by asking the members. Default 100,000 (`DEFAULTS.poolRoutedThreads`). */
-  maxRoutedThreads?: number;
-}
-
-/** Where a new thread goes: without a `key`, to the least busy member. */
-export interface PlacementOptions {
-  /** Places the new thread by this key (a tenant, a user, a repository): `PoolOptions.place`, or a stable hash. */
-  key?: string;
-}
-
-/** `ChatOptions` of a pool: a chat that starts a thread may say where (`key`). */
-export type PoolChatOptions = ChatOptions & PlacementOptions;
-
-/** `ChatIterableOptions` of a pool, with the placement `key`. */
-export type PoolChatIterableOptions = ChatIterableOptions & PlacementOptions;
-
-type WithThread = { readonly threadId: string };
 
 /**
  * Several app-servers behind one client. Each member is a `CodexClient` (stdio, WebSocket or Unix);
@@ -122,15 +81,14 @@ export class CodexPool implements ThreadClient {
   readonly connectionState$: Observable<ConnectionState>;
 
   private readonly all: Member[];
-  private readonly routes: ThreadRoutes;
-  private readonly place?: PoolOptions['place'];
+  private readonly router: PoolRouter;
 
   /** A pool over `options.members`; nothing is started until `start()` or the first call. */
   constructor(options: PoolOptions) {
     this.all = makeMembers(options.members);
     this.members = this.all;
-    this.place = options.place;
-    this.routes = new ThreadRoutes(this.all, options.maxRoutedThreads ?? DEFAULTS.poolRoutedThreads);
+    const routes = new ThreadRoutes(this.all, options.maxRoutedThreads ?? DEFAULTS.poolRoutedThreads);
+    this.router = new PoolRouter(this.all, routes, options.place);
     const clients = this.all.map((m) => m.client);
     this.frames$ = merge(...clients.map((c) => c.frames$));
     this.framesOut$ = merge(...clients.map((c) => c.framesOut$));
@@ -167,7 +125,7 @@ export class CodexPool implements ThreadClient {
   /** The handshake with every member that is not closed; resolves with the first one's result (see `CodexClient.initialize`). */
   async initialize(params: Record<string, unknown> = {}, opts: InitializeOptions = {}): Promise<InitializeResult> {
     const up = this.all.filter((m) => m.state !== 'closed');
-    const results = await Promise.all(up.map((m) => m.client.initialize(params, opts).catch(this.failure(m))));
+    const results = await Promise.all(up.map((m) => this.router.on(m, (c) => c.initialize(params, opts))));
     return results[0]!;
   }
 
@@ -185,32 +143,30 @@ export class CodexPool implements ThreadClient {
    */
   request<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Promise<ResultOf<M>> {
     if (method === 'thread/list') return this.listThreads(params as ListThreadsOptions) as Promise<ResultOf<M>>;
+    const send = (c: CodexClient) => c.request(method, params, opts);
+    const opened = (result: unknown) => (result as { thread: { id: string } }).thread.id;
+    if (method === 'thread/start') return this.router.onNew({}, send, opened).then((r) => r.value);
     const threadId = (params as { threadId?: unknown } | undefined)?.threadId;
-    const member =
-      method === 'thread/start'
-        ? Promise.resolve(this.placed())
-        : typeof threadId === 'string'
-          ? this.owner(threadId)
-          : Promise.resolve(this.primary());
-    return member.then((m) =>
-      m.client.request(method, params, opts).then((result) => {
-        const opened = (result as { thread?: { id?: unknown } } | null)?.thread?.id;
-        if (typeof opened === 'string') this.routes.learn(opened, m);
-        return result;
-      }, this.failure(m)),
-    );
+    if (typeof threadId !== 'string') return this.router.onPrimary(send);
+    return this.router.owner(threadId).then(async (m) => {
+      const result = await this.router.on(m, send);
+      // thread/fork (and resume) open a thread on the same member
+      const id = (result as { thread?: { id?: unknown } } | null)?.thread?.id;
+      if (typeof id === 'string') this.router.routes.learn(id, m);
+      return result;
+    });
   }
 
   // ---- turns ----------------------------------------------------------------------------------
 
   /** `CodexClient.chat` on the thread's member; without a thread, on a placed member (see `PlacementOptions`). Cold. */
   chat(text?: ChatInput, options: PoolChatOptions = {}): Observable<ConversationStep> {
-    return this.routed$(options, (c, o) => c.chat(text, o));
+    return this.router.chat$(options, (c, o) => c.chat(text, o));
   }
 
   /** `CodexClient.chatEvents`, routed like `chat`. Cold. */
   chatEvents(text?: ChatInput, options: PoolChatOptions = {}): Observable<TurnEvent> {
-    return this.routed$(options, (c, o) => c.chatEvents(text, o));
+    return this.router.chat$(options, (c, o) => c.chatEvents(text, o));
   }
 
   /** `chat` for `for await` (see `CodexClient.chatIterable`). */
@@ -227,24 +183,19 @@ export class CodexPool implements ThreadClient {
   async chatOnce(text?: ChatInput, options: PoolChatOptions = {}): Promise<ChatResult> {
     const { key, ...rest } = options;
     const threadId = rest.continuation?.threadId ?? rest.threadId;
-    if (threadId !== undefined) {
-      const m = await this.owner(threadId);
-      return m.client.chatOnce(text, rest).catch(this.failure(m));
-    }
-    const m = this.placed(key);
-    m.opening++;
-    try {
-      const result = await m.client.chatOnce(text, rest).catch(this.failure(m));
-      this.routes.learn(result.threadId, m);
-      return result;
-    } finally {
-      m.opening--;
-    }
+    if (threadId !== undefined) return this.router.onThread(threadId, (c) => c.chatOnce(text, rest));
+    return (
+      await this.router.onNew(
+        { key },
+        (c) => c.chatOnce(text, rest),
+        (r) => r.threadId,
+      )
+    ).value;
   }
 
   /** `CodexClient.cancel` on the continuation's thread's member. */
   async cancel(continuation: ChatContinuation, opts: CancelOptions = {}): Promise<CancelResult> {
-    return this.onThread(continuation.threadId, (c) => c.cancel(continuation, opts));
+    return this.router.onThread(continuation.threadId, (c) => c.cancel(continuation, opts));
   }
 
   /**
@@ -252,7 +203,7 @@ export class CodexPool implements ThreadClient {
    * member whose client runs the turn (a `TypeError` when none does).
    */
   async interruptTurn(turnId: string, opts: InterruptOptions = {}): Promise<void> {
-    if (opts.threadId !== undefined) return this.onThread(opts.threadId, (c) => c.interruptTurn(turnId, opts));
+    if (opts.threadId !== undefined) return this.router.onThread(opts.threadId, (c) => c.interruptTurn(turnId, opts));
     let unknown: unknown;
     for (const m of this.all) {
       // A member that does not run the turn refuses at once with a TypeError, sending nothing.
@@ -268,14 +219,12 @@ export class CodexPool implements ThreadClient {
 
   /** `CodexClient.steerTurn` on the thread's member. */
   steerTurn(args: SteerTurnArgs): Promise<ResultOf<'turn/steer'>> {
-    return this.onThread(args.threadId, (c) => c.steerTurn(args));
+    return this.router.onThread(args.threadId, (c) => c.steerTurn(args));
   }
 
   /** `CodexClient.threadView$` on the thread's member. Cold. */
   threadView$(threadId: string): Observable<ThreadView> {
-    return defer(() => this.owner(threadId)).pipe(
-      mergeMap((m) => m.client.threadView$(threadId).pipe(catchError((e: unknown) => throwError(() => poolFailure(e, m.id))))),
-    );
+    return defer(() => this.router.owner(threadId)).pipe(mergeMap((m) => m.client.threadView$(threadId).pipe(catchError(failure$(m)))));
   }
 
   // ---- approvals, user input, server requests -------------------------------------------------
@@ -299,53 +248,51 @@ export class CodexPool implements ThreadClient {
 
   /** Answers a pending approval request on the member of its thread (see `CodexClient.respondApproval`). */
   respondApproval(request: ApprovalRequest, decision: ApprovalDecision): Promise<void> {
-    return this.onThread(request.threadId, (c) => c.respondApproval(request, decision));
+    return this.router.onThread(request.threadId, (c) => c.respondApproval(request, decision));
   }
 
   /** Accepts a pending approval request on the member of its thread (see `CodexClient.approveApproval`). */
   approveApproval(request: ApprovalRequest, opts: ApproveOptions = {}): Promise<void> {
-    return this.onThread(request.threadId, (c) => c.approveApproval(request, opts));
+    return this.router.onThread(request.threadId, (c) => c.approveApproval(request, opts));
   }
 
   /** Declines a pending approval request on the member of its thread. */
   declineApproval(request: ApprovalRequest): Promise<void> {
-    return this.onThread(request.threadId, (c) => c.declineApproval(request));
+    return this.router.onThread(request.threadId, (c) => c.declineApproval(request));
   }
 
   /** Answers a pending approval request `cancel` on the member of its thread. */
   cancelApproval(request: ApprovalRequest): Promise<void> {
-    return this.onThread(request.threadId, (c) => c.cancelApproval(request));
+    return this.router.onThread(request.threadId, (c) => c.cancelApproval(request));
   }
 
   // ---- threads ----------------------------------------------------------------------------------
 
   /** Starts a thread on a placed member (see `PlacementOptions`) and returns its handle over the pool. */
   async startThread(config: ThreadConfig = {}, placement: PlacementOptions = {}): Promise<ThreadHandle> {
-    const m = this.placed(placement.key);
-    m.opening++;
-    try {
-      const h = await m.client.startThread(config).catch(this.failure(m));
-      return this.adopt(h, m);
-    } finally {
-      m.opening--;
-    }
+    const { value, member } = await this.router.onNew(
+      placement,
+      (c) => c.startThread(config),
+      (h) => h.threadId,
+    );
+    return this.adopt(value, member);
   }
 
   /** Loads a thread on its member (see `CodexClient.resumeThread`); a thread the pool does not know is looked for on every member. */
   async resumeThread(threadId: string, opts: ThreadOpenOptions = {}): Promise<ThreadHandle> {
-    const m = await this.owner(threadId);
-    return this.adopt(await m.client.resumeThread(threadId, opts).catch(this.failure(m)), m);
+    const m = await this.router.owner(threadId);
+    return this.adopt(await this.router.on(m, (c) => c.resumeThread(threadId, opts)), m);
   }
 
   /** Forks a thread on its member (the history lives there); the new thread stays on that member. */
   async forkThread(threadId: string, opts: ThreadOpenOptions = {}): Promise<ThreadHandle> {
-    const m = await this.owner(threadId);
-    return this.adopt(await m.client.forkThread(threadId, opts).catch(this.failure(m)), m);
+    const m = await this.router.owner(threadId);
+    return this.adopt(await this.router.on(m, (c) => c.forkThread(threadId, opts)), m);
   }
 
   /** `CodexClient.readThread` on the thread's member. */
   readThread(threadId: string, opts: ReadThreadOptions = {}): Promise<ResultOf<'thread/read'>> {
-    return this.onThread(threadId, (c) => c.readThread(threadId, opts));
+    return this.router.onThread(threadId, (c) => c.readThread(threadId, opts));
   }
 
   /**
@@ -354,149 +301,84 @@ export class CodexPool implements ThreadClient {
    * next page: it holds each member's position. `backwardsCursor` is null.
    */
   listThreads(opts: ListThreadsOptions = {}): Promise<ResultOf<'thread/list'>> {
-    return listAcross(this.all, opts, (id, m) => this.routes.learnIfNew(id, m));
+    return listAcross(this.all, opts, (id, m) => this.router.routes.learnIfNew(id, m));
   }
 
   /** `CodexClient.archiveThread` on the thread's member. */
   archiveThread(threadId: string): Promise<ResultOf<'thread/archive'>> {
-    return this.onThread(threadId, (c) => c.archiveThread(threadId));
+    return this.router.onThread(threadId, (c) => c.archiveThread(threadId));
   }
 
   /** `CodexClient.unarchiveThread` on the thread's member. */
   unarchiveThread(threadId: string): Promise<ResultOf<'thread/unarchive'>> {
-    return this.onThread(threadId, (c) => c.unarchiveThread(threadId));
+    return this.router.onThread(threadId, (c) => c.unarchiveThread(threadId));
   }
 
   /** `CodexClient.setThreadName` on the thread's member. */
   setThreadName(threadId: string, name: string): Promise<ResultOf<'thread/name/set'>> {
-    return this.onThread(threadId, (c) => c.setThreadName(threadId, name));
+    return this.router.onThread(threadId, (c) => c.setThreadName(threadId, name));
   }
 
   /** `CodexClient.compactThread` on the thread's member. */
   compactThread(threadId: string): Promise<ResultOf<'thread/compact/start'>> {
-    return this.onThread(threadId, (c) => c.compactThread(threadId));
+    return this.router.onThread(threadId, (c) => c.compactThread(threadId));
   }
 
   /** `CodexClient.rollbackThread` on the thread's member. */
   rollbackThread(threadId: string, opts: { numTurns: number }): Promise<ResultOf<'thread/revert'>> {
-    return this.onThread(threadId, (c) => c.rollbackThread(threadId, opts));
+    return this.router.onThread(threadId, (c) => c.rollbackThread(threadId, opts));
   }
 
   /** `CodexClient.setThreadDefaults` on the thread's member. */
   setThreadDefaults(threadId: string, overrides: ThreadConfig): Promise<ResultOf<'thread/resume'>> {
-    return this.onThread(threadId, (c) => c.setThreadDefaults(threadId, overrides));
+    return this.router.onThread(threadId, (c) => c.setThreadDefaults(threadId, overrides));
   }
 
   /** `CodexClient.startReview` on the thread's member. */
   startReview(args: StartReviewArgs): Promise<ResultOf<'review/start'>> {
-    return this.onThread(args.threadId, (c) => c.startReview(args));
+    return this.router.onThread(args.threadId, (c) => c.startReview(args));
   }
 
   // ---- no thread: the first member that is up ---------------------------------------------------
 
   /** `CodexClient.listModels` on the first member that is up. */
   listModels(opts: ListModelsOptions = {}): Promise<ResultOf<'model/list'>> {
-    return this.onPrimary((c) => c.listModels(opts));
+    return this.router.onPrimary((c) => c.listModels(opts));
   }
 
   /** `CodexClient.readConfig` on the first member that is up. */
   readConfig(opts: ReadConfigOptions = {}): Promise<ResultOf<'config/read'>> {
-    return this.onPrimary((c) => c.readConfig(opts));
+    return this.router.onPrimary((c) => c.readConfig(opts));
   }
 
   /** `CodexClient.readConfigRequirements` on the first member that is up. */
   readConfigRequirements(): Promise<ResultOf<'configRequirements/read'>> {
-    return this.onPrimary((c) => c.readConfigRequirements());
+    return this.router.onPrimary((c) => c.readConfigRequirements());
   }
 
   /** `CodexClient.writeConfigValue` on the first member that is up (another member's: `members[i].client`). */
   writeConfigValue(args: WriteConfigValueArgs): Promise<ResultOf<'config/value/write'>> {
-    return this.onPrimary((c) => c.writeConfigValue(args));
+    return this.router.onPrimary((c) => c.writeConfigValue(args));
   }
 
   /** `CodexClient.batchWriteConfig` on the first member that is up (another member's: `members[i].client`). */
   batchWriteConfig(edits: object[], opts: BatchWriteConfigOptions = {}): Promise<ResultOf<'config/batchWrite'>> {
-    return this.onPrimary((c) => c.batchWriteConfig(edits, opts));
+    return this.router.onPrimary((c) => c.batchWriteConfig(edits, opts));
   }
 
   /** `CodexClient.execCommand` on the first member that is up. */
   execCommand(command: string[], opts: ExecCommandOptions = {}): Promise<ResultOf<'command/exec'>> {
-    return this.onPrimary((c) => c.execCommand(command, opts));
+    return this.router.onPrimary((c) => c.execCommand(command, opts));
   }
 
   /** The id of the member a thread routes to (looked for on the members when the pool does not know it). */
   async memberOf(threadId: string): Promise<string> {
-    return (await this.owner(threadId)).id;
-  }
-
-  // ---- routing ----------------------------------------------------------------------------------
-
-  /** A chat routed to its thread's member, or to a placed one that learns the new thread's id from its first value. */
-  private routed$<T extends WithThread>(options: PoolChatOptions, call: (c: CodexClient, o: ChatOptions) => Observable<T>): Observable<T> {
-    const { key, ...rest } = options;
-    const threadId = rest.continuation?.threadId ?? rest.threadId;
-    if (threadId !== undefined) {
-      return defer(() => this.owner(threadId)).pipe(mergeMap((m) => call(m.client, rest).pipe(catchError(this.failure$(m)))));
-    }
-    return defer(() => {
-      const m = this.placed(key);
-      m.opening++;
-      let opening = true;
-      const settle = () => opening && ((opening = false), m.opening--);
-      return call(m.client, rest).pipe(
-        tap((v) => opening && (this.routes.learn(v.threadId, m), settle())),
-        finalize(settle),
-        catchError(this.failure$(m)),
-      );
-    });
-  }
-
-  private async onThread<T>(threadId: string, call: (c: CodexClient) => Promise<T>): Promise<T> {
-    const m = await this.owner(threadId);
-    return call(m.client).catch(this.failure(m));
-  }
-
-  private async onPrimary<T>(call: (c: CodexClient) => Promise<T>): Promise<T> {
-    const m = this.primary();
-    return call(m.client).catch(this.failure(m));
-  }
-
-  private owner(threadId: string): Promise<Member> {
-    return this.routes.owner(threadId);
-  }
-
-  /** The first member listed that is up (else reconnecting): methods without a thread go there. */
-  private primary(): Member {
-    return candidates(this.all)[0]!;
-  }
-
-  /** The member of a new thread: by `key` (the user's `place`, or a hash), else the least busy. */
-  private placed(key?: string): Member {
-    const open = candidates(this.all);
-    if (key === undefined) return leastBusy(open);
-    if (!this.place) return byKey(key, open);
-    const id = this.place(key, open);
-    const m = open.find((x) => x.id === id);
-    if (!m)
-      throw new TypeError(
-        `PoolOptions.place returned ${String(id)}, not the id of a member that takes threads (${open.map((x) => x.id).join(', ')})`,
-      );
-    return m;
+    return (await this.router.owner(threadId)).id;
   }
 
   private adopt(h: ThreadHandle, m: Member): ThreadHandle {
-    this.routes.learn(h.threadId, m);
+    this.router.routes.learn(h.threadId, m);
     return new ThreadHandle(this, h.threadId, h.defaults);
-  }
-
-  private failure(m: Member): (e: unknown) => never {
-    return (e) => {
-      throw poolFailure(e, m.id);
-    };
-  }
-
-  private failure$(m: Member): (e: unknown) => Observable<never> {
-    return (e) => throwError(() => poolFailure(e, m.id));
   }
 }
 
