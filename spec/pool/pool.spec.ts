@@ -3,6 +3,7 @@
  * thread's calls stay on its member, how an unknown thread is found, approvals and interrupts
  * routed to the right member, a member's failure, and the health streams.
  */
+import { expectTypeOf } from 'expect-type';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTransportError } from '../../src/errors';
@@ -124,7 +125,8 @@ describe('affinity and routing by thread id', () => {
     const second = await pool.request('thread/start', {});
     expect([serverOf(started.thread.id), serverOf(second.thread.id)]).toEqual([0, 1]);
     await pool.request('thread/name/set', { threadId: second.thread.id, name: 'n' });
-    expect(servers[1]!.requestsOf('thread/name/set')).toHaveLength(1);
+    await lastValueFrom(pool.request$('thread/name/set', { threadId: second.thread.id, name: 'm' }));
+    expect(servers[1]!.requestsOf('thread/name/set')).toHaveLength(2);
     for (const s of servers) s.handle('model/list', () => ({ data: [], nextCursor: null }));
     await pool.listModels();
     expect(servers[0]!.requestsOf('model/list')).toHaveLength(1);
@@ -231,6 +233,11 @@ describe('a member that fails', () => {
 });
 
 describe('the pool itself', () => {
+  it("has every public member of CodexClient's (type-level), and hands out ThreadHandles over itself", () => {
+    expectTypeOf<Exclude<keyof CodexClient, keyof CodexPool>>().toEqualTypeOf<never>();
+    expectTypeOf<CodexPool['startThread']>().returns.resolves.toEqualTypeOf<ThreadHandle>();
+  });
+
   it('needs members with unique ids', () => {
     expect(() => new CodexPool({ members: [] })).toThrow(TypeError);
     const c = () => new FakeAppServer().client();
@@ -250,7 +257,9 @@ describe('the pool itself', () => {
     const pool = new CodexPool({ members: [a, () => new FakeAppServer().client()] });
     expect(pool.members.map((m) => m.id)).toEqual(['member-0', 'member-1']);
     expect(pool.members[0]!.client).toBe(a);
+    expect(pool.serverVersion).toBeNull();
     expect((await pool.initialize()).serverVersion).toBeTruthy();
+    expect(pool.serverVersion).toBe(a.serverVersion);
     await pool.close();
     expect(pool.members.map((m) => m.state)).toEqual(['closed', 'closed']);
     expect(pool.members[1]!.client).toBeInstanceOf(CodexClient);

@@ -129,6 +129,11 @@ export class CodexPool implements ThreadClient {
     return results[0]!;
   }
 
+  /** The server version of the first member that has done its handshake (null before any has). */
+  get serverVersion(): string | null {
+    return this.all.find((m) => m.client.serverVersion !== null)?.client.serverVersion ?? null;
+  }
+
   /** The live routing state of all members, added up (each member's own: `members[i].client.stats`). */
   get stats(): EngineStats {
     const sum: Record<string, number> = {};
@@ -155,6 +160,11 @@ export class CodexPool implements ThreadClient {
       if (typeof id === 'string') this.router.routes.learn(id, m);
       return result;
     });
+  }
+
+  /** Cold: each subscription sends `request` (routed the same way) and emits its result. */
+  request$<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Observable<ResultOf<M>> {
+    return defer(() => this.request(method, params, opts));
   }
 
   // ---- turns ----------------------------------------------------------------------------------
