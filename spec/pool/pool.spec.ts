@@ -8,6 +8,7 @@ import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTransportError } from '../../src/errors';
 import type { ClientOptions } from '../../src/options';
+import { byKey, Member } from '../../src/pool/members';
 import { CodexPool } from '../../src/pool/pool';
 import { CodexPoolError } from '../../src/pool/pool-error';
 import { FakeAppServer, type TurnScript } from '../../src/testing';
@@ -93,6 +94,18 @@ describe('placement', () => {
     expect(serverOf(h.threadId)).toBe(2);
     const events = await lastValueFrom(placed.pool.chatEvents('hi', { key: 'a' }).pipe(toArray()));
     expect(serverOf(events[0]!.threadId)).toBe(1);
+  });
+
+  it('by key, only the keys of a member that is gone move (rendezvous hashing)', () => {
+    const members = ['m0', 'm1', 'm2'].map((id, i) => new Member(id, new FakeAppServer().client(), i));
+    const keys = Array.from({ length: 300 }, (_, i) => `tenant-${i}`);
+    const before = keys.map((k) => byKey(k, members).id);
+    const counts = ['m0', 'm1', 'm2'].map((id) => before.filter((x) => x === id).length);
+    expect(Math.min(...counts)).toBeGreaterThan(60); // each member gets a share
+    const after = keys.map((k) => byKey(k, [members[0]!, members[2]!]).id);
+    keys.forEach((_, i) => before[i] !== 'm1' && expect(after[i]).toBe(before[i]));
+    expect(after.filter((x) => x === 'm1')).toEqual([]);
+    for (const m of members) m.dispose();
   });
 
   it('`place` returning no member id is a TypeError', async () => {
