@@ -11,7 +11,8 @@ import type { ClientOptions } from '../../src/options';
 import { byKey, Member } from '../../src/pool/members';
 import { CodexPool } from '../../src/pool/pool';
 import { CodexPoolError } from '../../src/pool/pool-error';
-import { FakeAppServer, type TurnScript } from '../../src/testing';
+import { FakeAppServer, toolCallRequest, type TurnScript } from '../../src/testing';
+import { defineTool } from '../../src/tools';
 import { ThreadHandle } from '../../src/thread-handle';
 
 const pools: CodexPool[] = [];
@@ -210,6 +211,59 @@ describe('approvals', () => {
     expect((await result).finalText).toBe('decided "accept"');
     expect(servers[1]!.serverRequests).toHaveLength(1);
     expect(servers[0]!.serverRequests).toHaveLength(0);
+  });
+});
+
+describe('handlers, tools and views through the pool', () => {
+  it('setApprovalHandler reaches every member; onServerRequest too, and its unsubscription leaves all', async () => {
+    const approve: TurnScript = async (turn) => turn.message(`decided ${JSON.stringify(await turn.approval({ command: 'ls' }))}`);
+    const { pool } = poolOf(2, { script: approve });
+    pool.setApprovalHandler(() => 'accept');
+    const [a, b] = await Promise.all([pool.startThread(), pool.startThread()]);
+    expect((await a.chatOnce('x')).finalText).toBe('decided "accept"');
+    expect((await b.chatOnce('x')).finalText).toBe('decided "accept"');
+    const seen: string[] = [];
+    const sub = pool.onServerRequest('item/commandExecution/requestApproval', (p) => (seen.push(p.threadId), { decision: 'decline' }));
+    expect((await b.chatOnce('y')).finalText).toBe('decided "decline"');
+    expect((await a.chatOnce('y')).finalText).toBe('decided "decline"');
+    expect(seen).toEqual([b.threadId, a.threadId]);
+    sub.unsubscribe();
+    expect((await b.chatOnce('z')).finalText).toBe('decided "accept"');
+  });
+
+  it("a client-side tool of a thread is run by the thread's member", async () => {
+    const { pool, servers } = poolOf(2, { clientOptions: { experimentalApi: true } });
+    await pool.startThread();
+    const tools = [
+      defineTool({
+        name: 'upper',
+        description: 'upper-cases',
+        inputSchema: { type: 'object' },
+        execute: (a: { text: string }) => a.text.toUpperCase(),
+      }),
+    ];
+    const h = await pool.startThread({ tools }); // m1
+    expect(servers[1]!.requestsOf('thread/start')[0]!.params).toHaveProperty('dynamicTools');
+    servers[1]!.onNextTurn(async (turn) => {
+      const answer = await turn.request((id) =>
+        toolCallRequest({ id, threadId: turn.threadId, turnId: turn.turnId, tool: 'upper', arguments: { text: turn.text } }),
+      );
+      turn.message(JSON.stringify((answer as { result: unknown }).result));
+    });
+    expect(JSON.parse((await h.chatOnce('shout')).finalText)).toEqual({
+      contentItems: [{ type: 'inputText', text: 'SHOUT' }],
+      success: true,
+    });
+  });
+
+  it("a handle's view$ is its member's thread view", async () => {
+    const { pool } = poolOf(2);
+    await pool.startThread();
+    const h = await pool.startThread();
+    await h.chatOnce('seen');
+    const view = await firstValueFrom(h.view$);
+    expect(view.threadId).toBe(h.threadId);
+    expect(view.turns).toHaveLength(1);
   });
 });
 
