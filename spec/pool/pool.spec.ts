@@ -290,6 +290,19 @@ describe('a member that fails', () => {
     expect(await firstValueFrom(pool.connectionState$)).toBe('connected');
   });
 
+  it('start() and initialize() go on without a dead member, and fail only when every member is dead', async () => {
+    const { pool, servers } = poolOf(2);
+    await pool.start();
+    servers[0]!.transport.exit(1);
+    expect((await pool.initialize()).serverVersion).toBeTruthy();
+    expect(servers[1]!.initialized).toBe(true);
+    await expect(pool.start()).resolves.toBe(pool);
+    const dead = poolOf(2);
+    await dead.pool.start();
+    for (const s of dead.servers) s.transport.exit(1);
+    await expect(dead.pool.initialize()).rejects.toMatchObject({ name: 'CodexPoolError', memberId: 'm0' });
+  });
+
   it('with every member closed, a new thread fails with CodexPoolError (memberId null); connectionState$ is closed', async () => {
     const { pool, servers } = poolOf(2);
     await pool.start();

@@ -104,10 +104,7 @@ export class CodexPool implements ThreadClient {
 
   /** Starts every member; resolves once all have tried, and rejects only when none started (with the first one's error). */
   async start(): Promise<this> {
-    const started = await Promise.allSettled(this.all.map((m) => m.client.start()));
-    const failed = started.findIndex((s) => s.status === 'rejected');
-    if (started.every((s) => s.status === 'rejected'))
-      throw poolFailure((started[failed] as PromiseRejectedResult).reason, this.all[failed]!.id);
+    await this.onEvery((c) => c.start());
     return this;
   }
 
@@ -122,11 +119,12 @@ export class CodexPool implements ThreadClient {
     return this.close();
   }
 
-  /** The handshake with every member that is not closed; resolves with the first one's result (see `CodexClient.initialize`). */
-  async initialize(params: Record<string, unknown> = {}, opts: InitializeOptions = {}): Promise<InitializeResult> {
-    const up = this.all.filter((m) => m.state !== 'closed');
-    const results = await Promise.all(up.map((m) => this.router.on(m, (c) => c.initialize(params, opts))));
-    return results[0]!;
+  /**
+   * The handshake with every member (see `CodexClient.initialize`); resolves with the result of the
+   * first member that completed it, and rejects only when none did (with the first one's error).
+   */
+  initialize(params: Record<string, unknown> = {}, opts: InitializeOptions = {}): Promise<InitializeResult> {
+    return this.onEvery((c) => c.initialize(params, opts));
   }
 
   /** The server version of the first member that has done its handshake (null before any has). */
@@ -384,6 +382,14 @@ export class CodexPool implements ThreadClient {
   /** The id of the member a thread routes to (looked for on the members when the pool does not know it). */
   async memberOf(threadId: string): Promise<string> {
     return (await this.router.owner(threadId)).id;
+  }
+
+  /** `call` on every member at once: the first member's result that succeeded; all failed: the first failure. */
+  private async onEvery<T>(call: (c: CodexClient) => Promise<T>): Promise<T> {
+    const settled = await Promise.allSettled(this.all.map((m) => this.router.on(m, call)));
+    const ok = settled.find((s) => s.status === 'fulfilled');
+    if (ok) return ok.value;
+    throw (settled[0] as PromiseRejectedResult).reason;
   }
 
   private adopt(h: ThreadHandle, m: Member): ThreadHandle {
