@@ -4,17 +4,20 @@
  * affinity is observable: 20 threads spread over the three, each thread's turns go out on its
  * member's link only, listThreads spans the three, and one server SIGKILLed mid-run fails its own
  * turns with CodexPoolError while the other two finish theirs; restarted, its threads resume there.
- * The tests run in order and share the pool.
+ * The tests run in order and share the pool. Last, a pool of a stdio member and a WebSocket member
+ * (through a TCP proxy that cuts the link): the cut member redials and its thread's turns go on there.
  */
 import { filter, firstValueFrom } from 'rxjs';
-import type { CodexClient } from '../../src/client';
+import { CodexClient } from '../../src/client';
 import type { JsonRpcMessage } from '../../src/protocol/messages';
 import { CodexPool } from '../../src/pool/pool';
 import { CodexPoolError } from '../../src/pool/pool-error';
 import type { StdioTransport } from '../../src/streams/stdio';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
 import type { ThreadHandle } from '../../src/thread-handle';
+import { startListening, type ListeningServer } from '../support/listening-server';
 import { isAlive } from '../support/process-helpers';
+import { TcpProxy } from '../support/tcp-proxy';
 
 jest.setTimeout(180_000);
 
@@ -137,4 +140,45 @@ it('restarted (restart: true), the killed member takes its threads back: resumed
     expect(sentThreads(id, 'thread/resume').filter((t) => mine.some((h) => h.threadId === t))).toEqual([]);
   }
   expect(await firstValueFrom(pool.health$)).toEqual({ s0: 'connected', s1: 'connected', s2: 'connected' });
+});
+
+describe('a pool of mixed transports: a stdio member and a WebSocket member with reconnect', () => {
+  const TOKEN = 'codex-rx-pool-token';
+  let server: ListeningServer;
+  let proxy: TcpProxy;
+  let mixed: CodexPool;
+  beforeAll(async () => {
+    server = await startListening(offs[2]!, { ws: true, token: TOKEN });
+    proxy = await TcpProxy.start({ host: '127.0.0.1', port: server.port! });
+    mixed = new CodexPool({
+      members: [
+        { id: 'stdio', client: () => offs[0]!.client() },
+        { id: 'ws', client: () => CodexClient.connectWebSocket({ url: `ws://127.0.0.1:${proxy.port}`, token: TOKEN, reconnect: true }) },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await mixed?.close();
+    proxy?.close();
+    await server?.stop();
+  });
+
+  it("a cut WebSocket link is redialed: the member's turn completes there, and its thread's next turn too", async () => {
+    const [a, b] = await Promise.all([mixed.startThread({ cwd: offs[0]!.workspace }), mixed.startThread({ cwd: offs[2]!.workspace })]);
+    expect([await mixed.memberOf(a.threadId), await mixed.memberOf(b.threadId)]).toEqual(['stdio', 'ws']);
+    const ws = mixed.members[1]!.client;
+    const states: string[] = [];
+    ws.connectionState$.subscribe((s) => states.push(s));
+    const started = firstValueFrom(ws.notifications$.pipe(filter((n) => n.method === 'turn/started')));
+    const slow = b.chatOnce('SLOW 1500 after the cut');
+    const other = a.chatOnce('ECHO meanwhile');
+    await started;
+    proxy.cut();
+    expect((await slow).finalText).toBe('after the cut');
+    expect((await other).finalText).toBe('Echo: meanwhile');
+    expect((await b.chatOnce('ECHO again')).finalText).toBe('Echo: again');
+    expect(await mixed.memberOf(b.threadId)).toBe('ws');
+    expect(states).toEqual(['connected', 'reconnecting', 'connected']);
+    expect(mixed.members[0]!.client.stats.turns).toBe(0);
+  });
 });
