@@ -17,22 +17,17 @@ import {
   turnStarted,
 } from '../../src/testing/frames';
 import type { ChatContinuation, TurnEvent } from '../../src/models';
-import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
-import { virtualClock } from '../support/marbles';
+import type { TurnScript } from '../../src/testing/fake-server';
 import { ZERO_STATS } from '../support/stats';
-
-const clients: CodexClient[] = [];
-afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
+import { closeAfterEach, virtualFakeApp } from '../support/client-fixture';
+import type { VirtualClock } from '../support/marbles';
 
 const MiB = 1024 * 1024;
 const chunk = 'x'.repeat(10_000);
 const finalText = 'y'.repeat(10_000);
 
 function setup(script: TurnScript, maxBufferedBytes = MiB) {
-  const clock = virtualClock();
-  const server = new FakeAppServer({ script, scheduler: clock.scheduler, routineFrames: false });
-  const client = server.client({ inactivityTimeoutMs: 1_000, maxBufferedBytes });
-  clients.push(client);
+  const { clock, client } = virtualFakeApp({ script, routineFrames: false }, { inactivityTimeoutMs: 1_000, maxBufferedBytes });
   return { clock, client };
 }
 
@@ -46,7 +41,7 @@ const flood =
     t.message(finalText, { id: 'm1', deltas: false });
   };
 
-async function suspend(client: CodexClient, clock: ReturnType<typeof virtualClock>, run: Promise<unknown>): Promise<ChatContinuation> {
+async function suspend(client: CodexClient, clock: VirtualClock, run: Promise<unknown>): Promise<ChatContinuation> {
   await clock.advance(1_000);
   const err = await run;
   expect(err).toBeInstanceOf(CodexTurnInactiveError);
@@ -185,7 +180,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
       },
     });
     const client = new CodexClient(transport, { maxBufferedBytes: MiB });
-    clients.push(client);
+    closeAfterEach(client);
     const started = async () => {
       while (!answer) await new Promise((r) => setTimeout(r, 1));
       return answer;

@@ -13,7 +13,8 @@ import { CodexTransportError } from '../../src/errors';
 import type { StdioOptions } from '../../src/options';
 import { ServerProcess } from '../../src/streams/server-process';
 import { StdioTransport } from '../../src/streams/stdio';
-import { FAKE_SERVER, isAlive } from '../support/process-helpers';
+import { FAKE_SERVER } from '../support/client-fixture';
+import { isAlive } from '../support/process-helpers';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A startup grace (or restart backoff) close() must not wait out: half of it bounds close(). */
