@@ -11,35 +11,19 @@
  * `CODEX_RX_STORM_REPORT`, when set) for BENCHMARKS/RELIABILITY notes.
  */
 import { CodexClient } from '../../src/client';
-import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
-import { startListening, type ListeningServer } from '../support/listening-server';
-import { expectCalm, record, storm, STORM_TIMEOUT_MS, TOKEN } from '../support/reconnect-storm';
+import { startListening } from '../support/listening-server';
+import { expectCalm, record, storm, stormRig, TOKEN } from '../support/reconnect-storm';
 import { TcpProxy } from '../support/tcp-proxy';
 
-jest.setTimeout(STORM_TIMEOUT_MS);
-
-let off: OfflineCodex;
-let server: ListeningServer | undefined;
-let proxy: TcpProxy | undefined;
-let client: CodexClient | undefined;
-beforeAll(async () => {
-  off = await startOfflineCodex({ features: { shell_snapshot: false } });
-});
-afterEach(async () => {
-  await client?.close().catch(() => undefined);
-  await proxy?.close();
-  await server?.stop();
-  client = proxy = server = undefined;
-});
-afterAll(() => off?.dispose());
+const rig = stormRig();
 
 describe('a reconnect storm: the link cut every 100–500 ms, 20 chats in flight', () => {
   it('over TCP (WebSocket): every completed turn is the server’s, whole, once; at most 10 % fail', async () => {
-    server = await startListening(off, { ws: true, token: TOKEN });
-    proxy = await TcpProxy.start({ host: '127.0.0.1', port: server.port! });
-    client = CodexClient.connectWebSocket({ url: `ws://127.0.0.1:${proxy.port}`, token: TOKEN, reconnect: true });
-    const direct = server.address;
-    const f = await storm('tcp', client, proxy, () => CodexClient.connectWebSocket({ url: direct, token: TOKEN }));
+    rig.server = await startListening(rig.off, { ws: true, token: TOKEN });
+    rig.proxy = await TcpProxy.start({ host: '127.0.0.1', port: rig.server.port! });
+    rig.client = CodexClient.connectWebSocket({ url: `ws://127.0.0.1:${rig.proxy.port}`, token: TOKEN, reconnect: true });
+    const direct = rig.server.address;
+    const f = await storm('tcp', rig.client, rig.proxy, () => CodexClient.connectWebSocket({ url: direct, token: TOKEN }));
     record(f);
     expectCalm(f);
   });

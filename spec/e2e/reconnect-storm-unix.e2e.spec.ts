@@ -14,37 +14,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CodexClient } from '../../src/client';
-import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
-import { startListening, type ListeningServer } from '../support/listening-server';
-import { expectCalm, record, storm, STORM_TIMEOUT_MS } from '../support/reconnect-storm';
+import { startListening } from '../support/listening-server';
+import { expectCalm, record, storm, stormRig } from '../support/reconnect-storm';
 import { TcpProxy } from '../support/tcp-proxy';
 
-jest.setTimeout(STORM_TIMEOUT_MS);
-
-let off: OfflineCodex;
-let server: ListeningServer | undefined;
-let proxy: TcpProxy | undefined;
-let client: CodexClient | undefined;
-beforeAll(async () => {
-  off = await startOfflineCodex({ features: { shell_snapshot: false } });
-});
-afterEach(async () => {
-  await client?.close().catch(() => undefined);
-  await proxy?.close();
-  await server?.stop();
-  client = proxy = server = undefined;
-});
-afterAll(() => off?.dispose());
+const rig = stormRig();
 
 describe('a reconnect storm: the link cut every 100–500 ms, 20 chats in flight', () => {
   it('over a Unix socket: every completed turn is the server’s, whole, once; at most 10 % fail', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-storm-'));
     try {
-      server = await startListening(off, { unix: path.join(dir, 'app-server.sock') });
-      proxy = await TcpProxy.startUnix({ path: server.address }, path.join(dir, 'proxy.sock'));
-      client = CodexClient.connectUnix({ socketPath: path.join(dir, 'proxy.sock'), reconnect: true });
-      const direct = server.address;
-      const f = await storm('unix', client, proxy, () => CodexClient.connectUnix({ socketPath: direct }));
+      rig.server = await startListening(rig.off, { unix: path.join(dir, 'app-server.sock') });
+      rig.proxy = await TcpProxy.startUnix({ path: rig.server.address }, path.join(dir, 'proxy.sock'));
+      rig.client = CodexClient.connectUnix({ socketPath: path.join(dir, 'proxy.sock'), reconnect: true });
+      const direct = rig.server.address;
+      const f = await storm('unix', rig.client, rig.proxy, () => CodexClient.connectUnix({ socketPath: direct }));
       record(f);
       expectCalm(f);
     } finally {

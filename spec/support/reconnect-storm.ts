@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import { lastValueFrom, toArray } from 'rxjs';
 import type { CodexClient } from '../../src/client';
 import type { TurnEvent } from '../../src/models';
+import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
+import type { ListeningServer } from './listening-server';
 import type { TcpProxy } from './tcp-proxy';
 
 export const STORM_MS = Number(process.env.CODEX_RX_STORM_MS ?? 40_000);
@@ -225,4 +227,32 @@ export function expectCalm(f: StormFigures): void {
     mismatched: 0,
   });
   expect(f.failed).toBeLessThanOrEqual(Math.floor(f.settled / 10));
+}
+
+/** What a storm spec starts: the real server's home and model, the listening server, the proxy, the client. */
+export interface StormRig {
+  off: OfflineCodex;
+  server?: ListeningServer;
+  proxy?: TcpProxy;
+  client?: CodexClient;
+}
+
+/**
+ * Registers the storm spec's lifecycle (in the calling spec file): its timeout, the offline codex
+ * started once, and after each test the client, proxy and listening server closed.
+ */
+export function stormRig(): StormRig {
+  jest.setTimeout(STORM_TIMEOUT_MS);
+  const rig = {} as StormRig;
+  beforeAll(async () => {
+    rig.off = await startOfflineCodex({ features: { shell_snapshot: false } });
+  });
+  afterEach(async () => {
+    await rig.client?.close().catch(() => undefined);
+    await rig.proxy?.close();
+    await rig.server?.stop();
+    rig.client = rig.proxy = rig.server = undefined;
+  });
+  afterAll(() => rig.off?.dispose());
+  return rig;
 }
