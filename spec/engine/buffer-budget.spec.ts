@@ -21,6 +21,7 @@ import type { TurnScript } from '../../src/testing/fake-server';
 import { ZERO_STATS } from '../support/stats';
 import { closeAfterEach, virtualFakeApp } from '../support/client-fixture';
 import type { VirtualClock } from '../support/marbles';
+import { flushMicrotasks } from '../../src/testing/virtual-time';
 
 const MiB = 1024 * 1024;
 const chunk = 'x'.repeat(10_000);
@@ -182,7 +183,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
     const client = new CodexClient(transport, { maxBufferedBytes: MiB });
     closeAfterEach(client);
     const started = async () => {
-      while (!answer) await new Promise((r) => setTimeout(r, 1));
+      while (!answer) await flushMicrotasks();
       return answer;
     };
     return { transport, client, started };
@@ -194,7 +195,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
     const answer = await started();
     transport.receive(turnStarted({ threadId: T, turnId: U }));
     for (let i = 0; i < 60; i++) transport.receive(agentDelta({ threadId: T, turnId: U, itemId: 'm1', delta: big }));
-    await new Promise((r) => setTimeout(r, 5));
+    await flushMicrotasks();
     expect(client.stats.waitingThreads).toBe(1);
     expect(client.stats.bufferedBytes).toBeGreaterThan(0);
     expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
@@ -214,7 +215,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
     // ~410 KB each in memory: two fit in 1 MiB, two do not.
     for (let i = 0; i < 4; i++)
       transport.receive(itemCompleted({ threadId: T, turnId: U, item: agentMessageItem(`m${i}`, 'i'.repeat(200 * 1024)) }));
-    await new Promise((r) => setTimeout(r, 5));
+    await flushMicrotasks();
     expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
     answer();
     const err = await result;
@@ -228,7 +229,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
   it('frames of turns that are never ours leave the budget when the connection ends', async () => {
     const { transport, client } = slowStart();
     const result = client.chatOnce('go').catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 5));
+    await flushMicrotasks();
     for (let i = 0; i < 3; i++) transport.receive(agentDelta({ threadId: T, turnId: `other-${i}`, itemId: 'm', delta: 'x'.repeat(1000) }));
     expect(client.stats.bufferedBytes).toBeGreaterThan(0);
     await client.close();

@@ -21,6 +21,7 @@ import { CodexClient as Client } from '../../src/client';
 import { LinkedTransport } from '../support/linked-transport';
 import { ZERO_STATS } from '../support/stats';
 import { closeAfterEach, virtualFakeApp } from '../support/client-fixture';
+import { flushMicrotasks } from '../../src/testing/virtual-time';
 
 function setup(script: TurnScript) {
   const { clock, server, client } = virtualFakeApp({ script }, { inactivityTimeoutMs: 1_000 });
@@ -162,12 +163,12 @@ describe('a chat that waited for its thread across a server restart', () => {
     const thread = await client.startThread();
     const a = thread.chatOnce('first').catch((e: unknown) => e);
     const b = thread.chatOnce('second');
-    await new Promise((r) => setTimeout(r, 10));
+    await flushMicrotasks();
     transport.drop(resumable);
     transport.restore();
     // Reconnected to the same server: the first turn goes on there and ends.
     if (resumable) {
-      await new Promise((r) => setTimeout(r, 10));
+      await flushMicrotasks();
       transport.push(turnCompleted({ threadId: T, turnId: 'turn-1' }));
     }
     await a;
