@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the static checks (lint, dependency rules, format, typecheck, TypeDoc, the API report)
- * and jest, run concurrently instead of one after another. Each task's output is held and printed
- * whole when it ends (no interleaving), with its time; the run fails if any task fails, and ends
- * with a table of every task's time. Arguments go to jest (`npm test -- spec/engine`).
+ * and jest, run concurrently instead of one after another. Jest's output shows as it comes; each
+ * check's is held and printed whole when it ends, with its time. The run fails if any task fails,
+ * and ends with a table of every task's time. Arguments go to jest (`npm test -- spec/engine`).
  *
  * dist/ is built (when stale) by whichever task asks first, the API report or a package spec: the
  * build lock in scripts/lib/packed.js keeps the others waiting for that one build.
@@ -31,7 +31,8 @@ const checks = [
   { name: 'deps', command: npmRun('deps') },
   { name: 'format:check', command: npmRun('format:check') },
 ];
-const jest = { name: 'jest', command: [process.execPath, require.resolve('jest/bin/jest'), ...jestArgs] };
+// Jest's progress shows as it comes (the checks' outputs land between its lines, whole).
+const jest = { name: 'jest', live: true, command: [process.execPath, require.resolve('jest/bin/jest'), ...jestArgs] };
 
 /** Runs one task, its output captured; resolves with its result (never rejects). */
 function run(task) {
@@ -39,8 +40,9 @@ function run(task) {
   return new Promise((resolve) => {
     const child = spawn(task.command[0], task.command.slice(1), { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
     const out = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => out.push(d));
+    const keep = (d) => (task.live ? process.stdout.write(d) : out.push(d));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     const done = (code) => {
       const result = { name: task.name, code, seconds: (Date.now() - started) / 1000, output: Buffer.concat(out).toString() };
       report(result);
@@ -56,7 +58,8 @@ function run(task) {
 
 function report(result) {
   const verdict = result.code === 0 ? 'ok' : `FAILED (exit ${result.code})`;
-  process.stdout.write(`\n===== ${result.name}: ${verdict} in ${result.seconds.toFixed(1)} s =====\n${result.output.trimEnd()}\n`);
+  const output = result.output.trimEnd();
+  process.stdout.write(`\n===== ${result.name}: ${verdict} in ${result.seconds.toFixed(1)} s =====\n${output ? output + '\n' : ''}`);
 }
 
 async function main() {
