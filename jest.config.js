@@ -18,4 +18,8 @@ module.exports = {
     '^#node-transports$': '<rootDir>/src/streams/node-transports.ts',
   },
   testTimeout: 60000,
+  // Spec files run in parallel: each starts its own servers on port 0 with its own temporary
+  // CODEX_HOME, and dist/ is built under a lock (scripts/lib/packed.js). More workers than the two
+  // cores this runs on: many specs spend most of their time waiting on a real server.
+  maxWorkers: Number(process.env.CODEX_RX_JEST_WORKERS ?? 3),
 };

@@ -41,15 +41,49 @@ function sourceStamp() {
   return hash.digest('hex');
 }
 
-/** Runs `npm run build` unless dist/ was built from exactly the current sources. */
+/**
+ * Runs `npm run build` unless dist/ was built from exactly the current sources. Safe to call from
+ * several processes at once (jest workers, `npm test`'s concurrent checks): one builds, under a
+ * lock directory, while the others wait for it and then find dist/ current.
+ */
 function ensureBuilt() {
   const stamp = sourceStamp();
-  const current = fs.existsSync(stampFile) && fs.existsSync(path.join(root, 'dist')) && fs.readFileSync(stampFile, 'utf8') === stamp;
-  if (current) return false;
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'pipe', timeout: 300_000 });
+  const current = () => fs.existsSync(stampFile) && fs.existsSync(path.join(root, 'dist')) && fs.readFileSync(stampFile, 'utf8') === stamp;
+  if (current()) return false;
+  return withLock(() => {
+    if (current()) return false;
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'pipe', timeout: 300_000 });
+    fs.writeFileSync(stampFile, stamp);
+    return true;
+  });
+}
+
+/** Runs `fn` holding the build lock (a directory: mkdir is atomic); a lock older than the build's timeout is stale. */
+function withLock(fn) {
+  const lock = stampFile + '.lock';
   fs.mkdirSync(path.dirname(stampFile), { recursive: true });
-  fs.writeFileSync(stampFile, stamp);
-  return true;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      let age = 0;
+      try {
+        age = Date.now() - fs.statSync(lock).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > 300_000) fs.rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(pause, 0, 0, 200); // a synchronous sleep: callers are synchronous
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /**

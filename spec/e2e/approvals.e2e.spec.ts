@@ -12,6 +12,7 @@ import { CodexClient } from '../../src/client';
 import { CodexProtocolError } from '../../src/errors';
 import type { ApprovalRequest, ChatResult, CommandApprovalRequest, ConversationStep, Diagnostic, TurnEvent } from '../../src/models';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
+import { skipScheduler } from '../support/skip-scheduler';
 
 jest.setTimeout(30000);
 
@@ -224,13 +225,17 @@ describe('execpolicy amendments', () => {
 });
 
 describe('manual approvals', () => {
+  const INACTIVITY_MS = 20_000;
+  const clock = skipScheduler();
   let off: OfflineCodex;
   let client: CodexClient;
   const cfg = () => ({ threadConfig: { cwd: off.workspace } });
 
   beforeAll(async () => {
     off = await startOfflineCodex({ approvalPolicy: 'on-request', features: FEATURES });
-    client = off.client({ approvalMode: 'manual', inactivityTimeoutMs: 500 });
+    // A deadline no real gap between frames reaches, even on a loaded machine; the spec moves the
+    // client's clock past it (three times over) instead of sleeping it out.
+    client = off.client({ approvalMode: 'manual', inactivityTimeoutMs: INACTIVITY_MS, scheduler: clock });
     await client.initialize();
   });
   afterAll(() => off?.dispose());
@@ -247,7 +252,8 @@ describe('manual approvals', () => {
     expect(commandRequest(req).command).toContain('echo manual > manual.txt');
     expect(client.stats.pendingApprovals).toBe(1);
 
-    await new Promise((r) => setTimeout(r, 1500)); // three inactivity timeouts' worth
+    clock.skip(3 * INACTIVITY_MS); // three inactivity timeouts' worth: the turn's deadline fires meanwhile
+    await new Promise((r) => setTimeout(r, 100)); // (a timeout would settle the turn on its next tick)
     expect(settled).toBe(false); // neither timed out nor answered by itself
     expect(fs.existsSync(path.join(off.workspace, 'manual.txt'))).toBe(false);
 

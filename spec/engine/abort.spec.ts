@@ -6,26 +6,15 @@
  */
 import { getEventListeners } from 'node:events';
 import { lastValueFrom, Observable, toArray } from 'rxjs';
-import type { CodexClient } from '../../src/client';
 import { CodexAbortError, CodexTurnInactiveError } from '../../src/errors';
 import type { ClientOptions } from '../../src/options';
-import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
+import type { TurnScript } from '../../src/testing/fake-server';
 import { threadStatusChanged } from '../../src/testing/frames';
-import { virtualClock } from '../support/marbles';
+import { virtualFakeApp } from '../support/client-fixture';
 import { ZERO_STATS } from '../support/stats';
 
-const clients: CodexClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-function fakeServer(script: TurnScript, client: ClientOptions = {}) {
-  const clock = virtualClock();
-  const server = new FakeAppServer({ routineFrames: false, script, scheduler: clock.scheduler });
-  const c = server.client({ requestTimeoutMs: 10_000, ...client });
-  clients.push(c);
-  return { server, client: c, clock };
-}
+const fakeServer = (script: TurnScript, client: ClientOptions = {}) =>
+  virtualFakeApp({ routineFrames: false, script }, { requestTimeoutMs: 10_000, ...client });
 
 /** A turn that answers once, then runs until interrupted. */
 const openTurn: TurnScript = (t) => {

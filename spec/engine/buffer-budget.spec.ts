@@ -17,22 +17,18 @@ import {
   turnStarted,
 } from '../../src/testing/frames';
 import type { ChatContinuation, TurnEvent } from '../../src/models';
-import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
-import { virtualClock } from '../support/marbles';
+import type { TurnScript } from '../../src/testing/fake-server';
 import { ZERO_STATS } from '../support/stats';
-
-const clients: CodexClient[] = [];
-afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
+import { closeAfterEach, virtualFakeApp } from '../support/client-fixture';
+import type { VirtualClock } from '../support/marbles';
+import { flushMicrotasks } from '../../src/testing/virtual-time';
 
 const MiB = 1024 * 1024;
 const chunk = 'x'.repeat(10_000);
 const finalText = 'y'.repeat(10_000);
 
 function setup(script: TurnScript, maxBufferedBytes = MiB) {
-  const clock = virtualClock();
-  const server = new FakeAppServer({ script, scheduler: clock.scheduler, routineFrames: false });
-  const client = server.client({ inactivityTimeoutMs: 1_000, maxBufferedBytes });
-  clients.push(client);
+  const { clock, client } = virtualFakeApp({ script, routineFrames: false }, { inactivityTimeoutMs: 1_000, maxBufferedBytes });
   return { clock, client };
 }
 
@@ -46,7 +42,7 @@ const flood =
     t.message(finalText, { id: 'm1', deltas: false });
   };
 
-async function suspend(client: CodexClient, clock: ReturnType<typeof virtualClock>, run: Promise<unknown>): Promise<ChatContinuation> {
+async function suspend(client: CodexClient, clock: VirtualClock, run: Promise<unknown>): Promise<ChatContinuation> {
   await clock.advance(1_000);
   const err = await run;
   expect(err).toBeInstanceOf(CodexTurnInactiveError);
@@ -185,9 +181,9 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
       },
     });
     const client = new CodexClient(transport, { maxBufferedBytes: MiB });
-    clients.push(client);
+    closeAfterEach(client);
     const started = async () => {
-      while (!answer) await new Promise((r) => setTimeout(r, 1));
+      while (!answer) await flushMicrotasks();
       return answer;
     };
     return { transport, client, started };
@@ -199,7 +195,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
     const answer = await started();
     transport.receive(turnStarted({ threadId: T, turnId: U }));
     for (let i = 0; i < 60; i++) transport.receive(agentDelta({ threadId: T, turnId: U, itemId: 'm1', delta: big }));
-    await new Promise((r) => setTimeout(r, 5));
+    await flushMicrotasks();
     expect(client.stats.waitingThreads).toBe(1);
     expect(client.stats.bufferedBytes).toBeGreaterThan(0);
     expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
@@ -219,7 +215,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
     // ~410 KB each in memory: two fit in 1 MiB, two do not.
     for (let i = 0; i < 4; i++)
       transport.receive(itemCompleted({ threadId: T, turnId: U, item: agentMessageItem(`m${i}`, 'i'.repeat(200 * 1024)) }));
-    await new Promise((r) => setTimeout(r, 5));
+    await flushMicrotasks();
     expect(client.stats.bufferedBytes).toBeLessThanOrEqual(MiB);
     answer();
     const err = await result;
@@ -233,7 +229,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
   it('frames of turns that are never ours leave the budget when the connection ends', async () => {
     const { transport, client } = slowStart();
     const result = client.chatOnce('go').catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 5));
+    await flushMicrotasks();
     for (let i = 0; i < 3; i++) transport.receive(agentDelta({ threadId: T, turnId: `other-${i}`, itemId: 'm', delta: 'x'.repeat(1000) }));
     expect(client.stats.bufferedBytes).toBeGreaterThan(0);
     await client.close();

@@ -6,10 +6,9 @@ import { CodexTurnInactiveError } from '../../src/errors';
 import type { TurnEvent } from '../../src/models';
 import type { UserInput } from '../../src/protocol/generated/v2/UserInput';
 import { virtualClock } from '../support/marbles';
-import { caught, closeClients, collect, fakeApp } from '../support/fake-app';
+import { fakeApp } from '../support/client-fixture';
+import { caught, collect } from '../support/fake-app';
 import { ZERO_STATS } from '../support/stats';
-
-afterEach(closeClients);
 
 describe('chat input', () => {
   const input: UserInput[] = [

@@ -6,9 +6,7 @@ import { NEVER, of, VirtualTimeScheduler } from 'rxjs';
 import type { JsonRpcId } from '../../src/protocol/messages';
 import { advanceVirtualTime, flushMicrotasks, toolCallRequest } from '../../src/testing';
 import { defineTool, type ToolContext, type ToolReturn } from '../../src/tools';
-import { closeClients, fakeApp } from '../support/fake-app';
-
-afterEach(closeClients);
+import { fakeApp } from '../support/client-fixture';
 
 const tool = (name: string, execute: (args: any, ctx: ToolContext) => ToolReturn) =>
   defineTool({ name, description: `the ${name} tool`, inputSchema: { type: 'object' }, execute });

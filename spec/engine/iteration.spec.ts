@@ -10,22 +10,12 @@ import { ensureAsyncDispose } from '../../src/dispose';
 import { CodexAbortError, CodexBufferOverflowError, CodexTransportError } from '../../src/errors';
 import type { ConversationStep, TurnEvent } from '../../src/models';
 import type { ClientOptions } from '../../src/options';
-import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
-import { virtualClock } from '../support/marbles';
+import type { TurnScript } from '../../src/testing/fake-server';
+import { virtualFakeApp } from '../support/client-fixture';
 import { ZERO_STATS } from '../support/stats';
 
-const clients: CodexClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-function fakeServer(script: TurnScript, client: ClientOptions = {}) {
-  const clock = virtualClock();
-  const server = new FakeAppServer({ routineFrames: false, script, scheduler: clock.scheduler });
-  const c = server.client({ requestTimeoutMs: 10_000, ...client });
-  clients.push(c);
-  return { server, client: c, clock };
-}
+const fakeServer = (script: TurnScript, client: ClientOptions = {}) =>
+  virtualFakeApp({ routineFrames: false, script }, { requestTimeoutMs: 10_000, ...client });
 
 const zeroStats = ZERO_STATS;
 

@@ -5,7 +5,6 @@
  * connection state. The transport is spec/support/linked-transport.ts.
  */
 import { lastValueFrom, toArray } from 'rxjs';
-import { CodexClient } from '../../src/client';
 import type { ConnectionState } from '../../src/engine/link-recovery';
 import { CodexTransportError } from '../../src/errors';
 import type { ConversationStep } from '../../src/models';
@@ -20,8 +19,7 @@ import {
   turnStarted,
   userMessageItem,
 } from '../../src/testing/frames';
-import { LinkedTransport } from '../support/linked-transport';
-import { virtualClock } from '../support/marbles';
+import { scriptedClient } from '../support/client-fixture';
 
 const T = 'thr-1';
 const U = 'turn-1';
@@ -31,7 +29,7 @@ const item = (id: string, text: string) => agentMessageItem(id, text);
 /** A scripted server that survives the client's links: its turns and their stored items. */
 function setup(options: { refuseHandshakeOn?: number; answerReadsOn?: number } = {}) {
   const stored = { id: U, status: 'inProgress', items: [userMessageItem('u', 'go')] as object[] };
-  const transport = new LinkedTransport((f, link) => {
+  const { transport, clock, client, methods } = scriptedClient((f, link) => {
     const id = f.id as number;
     const p = (f.params ?? {}) as { threadId?: string };
     switch (f.method) {
@@ -58,11 +56,8 @@ function setup(options: { refuseHandshakeOn?: number; answerReadsOn?: number } =
         return undefined; // e.g. thread/name/set: never answered
     }
   });
-  const clock = virtualClock();
-  const client = new CodexClient(transport, { scheduler: clock.scheduler });
   const states: ConnectionState[] = [];
   client.connectionState$.subscribe((s) => states.push(s));
-  const methods = (link: number) => transport.sent.filter((s) => s.link === link).map((s) => s.frame.method);
   return { transport, client, clock, stored, states, methods };
 }
 

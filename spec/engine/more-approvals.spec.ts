@@ -13,9 +13,7 @@ import {
   flushMicrotasks,
   permissionsApprovalRequest,
 } from '../../src/testing';
-import { closeClients, fakeApp } from '../support/fake-app';
-
-afterEach(closeClients);
+import { fakeApp } from '../support/client-fixture';
 
 const asked = { network: { enabled: true }, fileSystem: { read: ['/data'], write: null } };
 const permissions = (id: JsonRpcId) =>

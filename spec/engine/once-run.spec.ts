@@ -5,15 +5,12 @@
  * outcomes (when, how, with which continuation) must be equal, and as expected.
  */
 import { lastValueFrom } from 'rxjs';
-import type { CodexClient } from '../../src/client';
 import { CodexTurnInactiveError } from '../../src/errors';
 import type { ClientOptions } from '../../src/options';
 import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
 import { virtualClock } from '../support/marbles';
 import { ZERO_STATS } from '../support/stats';
-
-const clients: CodexClient[] = [];
-afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
+import { closeAfterEach, virtualFakeApp } from '../support/client-fixture';
 
 interface Outcome {
   /** Virtual ms when the call settled (null: still running when the scenario stopped). */
@@ -28,10 +25,7 @@ type Way = 'chatOnce' | 'chatEvents';
 
 /** Runs `script` through one way of consuming a turn, for up to 10 virtual seconds. */
 async function outcome(way: Way, script: TurnScript, idleMs: number | undefined, options: ClientOptions = {}): Promise<Outcome> {
-  const clock = virtualClock();
-  const server = new FakeAppServer({ script, scheduler: clock.scheduler });
-  const client = server.client(options);
-  clients.push(client);
+  const { clock, client } = virtualFakeApp({ script }, options);
   const opts = idleMs === undefined ? {} : { inactivityTimeoutMs: idleMs };
   const call: Promise<string> =
     way === 'chatOnce'
@@ -146,7 +140,7 @@ describe('chatOnce inactivity deadlines share one timer', () => {
       },
     });
     const client = server.client();
-    clients.push(client);
+    closeAfterEach(client);
     const settledAt = new Map<number, number>();
     const errors = new Map<number, CodexTurnInactiveError>();
     const limits = [3_000, 1_000, 2_000];

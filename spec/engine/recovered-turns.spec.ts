@@ -5,7 +5,6 @@
  * carry a chat's turn id but another thread's id neither feed nor end it (they are reported).
  */
 import { lastValueFrom, toArray } from 'rxjs';
-import { CodexClient } from '../../src/client';
 import type { Diagnostic, TurnEvent } from '../../src/models';
 import {
   agentMessageItem,
@@ -19,8 +18,7 @@ import {
   turnStarted,
   userMessageItem,
 } from '../../src/testing/frames';
-import { LinkedTransport } from '../support/linked-transport';
-import { virtualClock } from '../support/marbles';
+import { scriptedClient } from '../support/client-fixture';
 
 const T = 'thr-1';
 const U = 'turn-1';
@@ -34,28 +32,29 @@ function setup() {
     status: 'inProgress',
     items: [userMessageItem('u', 'go')],
   };
-  const transport = new LinkedTransport((f) => {
-    const id = f.id as number;
-    switch (f.method) {
-      case 'initialize':
-        return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
-      case 'thread/start':
-      case 'thread/resume':
-        return response(id, { thread: threadObject(T) });
-      case 'turn/start':
-        return [
-          response(id, { turn: turnObject(U, { status: 'inProgress' }) }),
-          turnStarted(ids),
-          itemCompleted({ ...ids, item: userMessageItem('u', 'go') }),
-        ];
-      case 'thread/turns/list':
-        return response(id, { data: [stored], nextCursor: null });
-      default:
-        return undefined;
-    }
-  });
-  const clock = virtualClock();
-  const client = new CodexClient(transport, { scheduler: clock.scheduler, idleGraceMs: GRACE });
+  const { transport, clock, client } = scriptedClient(
+    (f) => {
+      const id = f.id as number;
+      switch (f.method) {
+        case 'initialize':
+          return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+        case 'thread/start':
+        case 'thread/resume':
+          return response(id, { thread: threadObject(T) });
+        case 'turn/start':
+          return [
+            response(id, { turn: turnObject(U, { status: 'inProgress' }) }),
+            turnStarted(ids),
+            itemCompleted({ ...ids, item: userMessageItem('u', 'go') }),
+          ];
+        case 'thread/turns/list':
+          return response(id, { data: [stored], nextCursor: null });
+        default:
+          return undefined;
+      }
+    },
+    { idleGraceMs: GRACE },
+  );
   const diagnostics: Diagnostic[] = [];
   client.diagnostics$.subscribe((d) => diagnostics.push(d));
   return { transport, client, clock, stored, diagnostics };

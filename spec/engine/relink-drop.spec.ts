@@ -4,7 +4,6 @@
  * drop: the turn waits for the next link, requests stay held, `connectionState$` stays
  * `reconnecting`; only a refusal fails the turn. Nothing the turn held may stay buffered.
  */
-import { CodexClient } from '../../src/client';
 import type { ConnectionState } from '../../src/engine/link-recovery';
 import { CodexProtocolError, CodexTransportError } from '../../src/errors';
 import {
@@ -17,8 +16,7 @@ import {
   turnObject,
   turnStarted,
 } from '../../src/testing/frames';
-import { LinkedTransport } from '../support/linked-transport';
-import { virtualClock } from '../support/marbles';
+import { scriptedClient } from '../support/client-fixture';
 import { ZERO_STATS } from '../support/stats';
 
 const T = 'thr-1';
@@ -28,7 +26,7 @@ const ids = { threadId: T, turnId: U };
 /** A server whose link 2 never answers `thread/resume` (the spec drops or answers it). */
 function setup() {
   const stored = { id: U, status: 'inProgress', items: [] as object[] };
-  const transport = new LinkedTransport((f, link) => {
+  const { transport, clock, client } = scriptedClient((f, link) => {
     const id = f.id as number;
     switch (f.method) {
       case 'initialize':
@@ -47,8 +45,6 @@ function setup() {
         return undefined;
     }
   });
-  const clock = virtualClock();
-  const client = new CodexClient(transport, { scheduler: clock.scheduler });
   const states: ConnectionState[] = [];
   client.connectionState$.subscribe((s) => states.push(s));
   const methods = (link: number) => transport.sent.filter((s) => s.link === link).map((s) => s.frame.method ?? `answer ${s.frame.id}`);

@@ -22,9 +22,7 @@ import {
   toolCallRequest,
   userInputRequest,
 } from '../../src/testing';
-import { closeClients, fakeApp } from '../support/fake-app';
-
-afterEach(closeClients);
+import { fakeApp } from '../support/client-fixture';
 
 type Build = (id: JsonRpcId) => ServerRequestFrame;
 

@@ -9,9 +9,8 @@ import type { Diagnostic } from '../../src/models';
 import { PROTOCOL_SERVER_VERSION } from '../../src/protocol/methods';
 import { parseServerVersion } from '../../src/protocol/server-version';
 import { FakeRpcError } from '../../src/testing';
-import { caught, closeClients, fakeApp } from '../support/fake-app';
-
-afterEach(closeClients);
+import { fakeApp } from '../support/client-fixture';
+import { caught } from '../support/fake-app';
 
 describe('parseServerVersion', () => {
   it.each([

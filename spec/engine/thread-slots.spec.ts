@@ -5,9 +5,8 @@
  * holds it the same way. A chat that waited for its thread while the server was restarted opens
  * the thread on the new server before its turn/start.
  */
-import type { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTurnInactiveError } from '../../src/errors';
-import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
+import type { TurnScript } from '../../src/testing/fake-server';
 import {
   agentMessageItem,
   errorResponse,
@@ -20,17 +19,12 @@ import {
 } from '../../src/testing/frames';
 import { CodexClient as Client } from '../../src/client';
 import { LinkedTransport } from '../support/linked-transport';
-import { virtualClock } from '../support/marbles';
 import { ZERO_STATS } from '../support/stats';
-
-const clients: CodexClient[] = [];
-afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
+import { closeAfterEach, virtualFakeApp } from '../support/client-fixture';
+import { flushMicrotasks } from '../../src/testing/virtual-time';
 
 function setup(script: TurnScript) {
-  const clock = virtualClock();
-  const server = new FakeAppServer({ script, scheduler: clock.scheduler });
-  const client = server.client({ inactivityTimeoutMs: 1_000 });
-  clients.push(client);
+  const { clock, server, client } = virtualFakeApp({ script }, { inactivityTimeoutMs: 1_000 });
   return { clock, server, client };
 }
 
@@ -165,16 +159,16 @@ describe('a chat that waited for its thread across a server restart', () => {
       return undefined;
     });
     const client = new Client(transport);
-    clients.push(client);
+    closeAfterEach(client);
     const thread = await client.startThread();
     const a = thread.chatOnce('first').catch((e: unknown) => e);
     const b = thread.chatOnce('second');
-    await new Promise((r) => setTimeout(r, 10));
+    await flushMicrotasks();
     transport.drop(resumable);
     transport.restore();
     // Reconnected to the same server: the first turn goes on there and ends.
     if (resumable) {
-      await new Promise((r) => setTimeout(r, 10));
+      await flushMicrotasks();
       transport.push(turnCompleted({ threadId: T, turnId: 'turn-1' }));
     }
     await a;

@@ -4,20 +4,13 @@
  * progress, so the inactivity timeout still fires). On a virtual clock.
  */
 import { lastValueFrom, toArray } from 'rxjs';
-import type { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTurnInactiveError } from '../../src/errors';
 import type { ClientOptions } from '../../src/options';
-import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
-import { virtualClock } from '../support/marbles';
-
-const clients: CodexClient[] = [];
-afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
+import type { TurnScript } from '../../src/testing/fake-server';
+import { virtualFakeApp } from '../support/client-fixture';
 
 function setup(script: TurnScript, options: ClientOptions = {}) {
-  const clock = virtualClock();
-  const server = new FakeAppServer({ script, scheduler: clock.scheduler });
-  const client = server.client(options);
-  clients.push(client);
+  const { clock, server, client } = virtualFakeApp({ script }, options);
   return { clock, server, client };
 }
 

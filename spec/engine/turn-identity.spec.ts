@@ -5,7 +5,6 @@
  * sent again if it did not; no later chat joins it. The transport is spec/support/linked-transport.ts.
  */
 import { lastValueFrom, toArray } from 'rxjs';
-import { CodexClient } from '../../src/client';
 import { CodexTransportError } from '../../src/errors';
 import {
   agentMessageItem,
@@ -17,8 +16,7 @@ import {
   turnStarted,
   userMessageItem,
 } from '../../src/testing/frames';
-import { LinkedTransport } from '../support/linked-transport';
-import { virtualClock } from '../support/marbles';
+import { scriptedClient } from '../support/client-fixture';
 
 const T = 'thr-1';
 
@@ -37,7 +35,7 @@ interface StoredTurn {
 function setup(onTurnStart: (n: number) => 'answer' | 'lose-answer' | 'lose-request' | 'crash') {
   const turns: StoredTurn[] = [];
   let starts = 0;
-  const transport = new LinkedTransport((f, link) => {
+  const { transport, clock, client, methods } = scriptedClient((f, link) => {
     const id = f.id as number;
     const p = (f.params ?? {}) as { threadId?: string; clientUserMessageId?: string; input?: Array<{ text?: string }> };
     switch (f.method) {
@@ -67,9 +65,6 @@ function setup(onTurnStart: (n: number) => 'answer' | 'lose-answer' | 'lose-requ
         return undefined;
     }
   });
-  const clock = virtualClock();
-  const client = new CodexClient(transport, { scheduler: clock.scheduler });
-  const methods = (link: number) => transport.sent.filter((s) => s.link === link).map((s) => s.frame.method);
   /** The server completes `turnId` live with an agent message. */
   const finish = (turnId: string, itemId: string, text: string) => {
     const turn = turns.find((t) => t.id === turnId)!;

@@ -4,20 +4,13 @@
  * deadlines, 300 s handler timeouts) pass in milliseconds of wall-clock time.
  */
 import { NEVER } from 'rxjs';
-import type { CodexClient } from '../../src/client';
 import { CodexTimeoutError, CodexTurnInactiveError } from '../../src/errors';
 import type { ChatResult } from '../../src/models';
-import { FakeAppServer, type TurnScript } from '../../src/testing/fake-server';
-import { virtualClock } from '../support/marbles';
-
-const clients: CodexClient[] = [];
-afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
+import type { TurnScript } from '../../src/testing/fake-server';
+import { virtualFakeApp } from '../support/client-fixture';
 
 function setup(script: TurnScript) {
-  const clock = virtualClock();
-  const server = new FakeAppServer({ script, scheduler: clock.scheduler });
-  const client = server.client();
-  clients.push(client);
+  const { clock, server, client } = virtualFakeApp({ script });
   return { clock, server, client };
 }
 

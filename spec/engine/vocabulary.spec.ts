@@ -25,6 +25,7 @@ import {
   userMessageItem,
 } from '../../src/testing/frames';
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
+import { closeAfterEach } from '../support/client-fixture';
 
 const T = 'thr-1';
 const U = 'turn-1';
@@ -63,13 +64,8 @@ function script(frame: Record<string, unknown>): object[] | object | undefined {
   return undefined;
 }
 
-const clients: CodexClient[] = [];
-afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
-
 function client(): CodexClient {
-  const c = new CodexClient(new InMemoryTransport({ autoRespond: script, autoRespondMode: 'sync' }));
-  clients.push(c);
-  return c;
+  return closeAfterEach(new CodexClient(new InMemoryTransport({ autoRespond: script, autoRespondMode: 'sync' })));
 }
 
 describe('the operators as the engine’s vocabulary', () => {

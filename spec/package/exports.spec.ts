@@ -1,44 +1,20 @@
 /**
  * The published shape of the package: the files `npm pack` would ship, installed in a temporary
  * node_modules as a dependency, then loaded by package name from CommonJS, from ESM, and by
- * TypeScript under old and new module resolution.
+ * TypeScript (the strict type-checks under each module resolution are in consumer-types.spec.ts;
+ * arethetypeswrong and publint in published-lint.spec.ts: files of their own, run in parallel).
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { ENTRY_POINTS, installConsumer, pkg, removeConsumer, root, runNodeIn } from '../support/packed-consumer';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const packed = require('../../scripts/lib/packed.js') as {
-  ensureBuilt(): boolean;
-  packList(): { files: string[]; size: number; unpackedSize: number };
-  installPacked(nodeModules: string, options?: { files?: string[]; linkDependencies?: boolean }): string;
-};
-
-const root = path.resolve(__dirname, '../..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const ENTRY_POINTS = Object.keys(pkg.exports).filter((k) => k !== './package.json');
 let consumer: string;
 let files: string[];
+beforeAll(() => ({ consumer, files } = installConsumer()), 300_000);
+afterAll(() => removeConsumer(consumer));
 
-/** Runs a script with node in the consumer directory (codex-rx installed in its node_modules). */
-function runNode(args: string[]): any {
-  const out = execFileSync(process.execPath, args, { cwd: consumer, encoding: 'utf8', timeout: 30_000 });
-  const lines = out.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
-
-beforeAll(() => {
-  packed.ensureBuilt();
-  files = packed.packList().files;
-  consumer = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-consumer-'));
-  packed.installPacked(path.join(consumer, 'node_modules'), { files });
-}, 300_000);
-
-afterAll(() => {
-  if (consumer) fs.rmSync(consumer, { recursive: true, force: true });
-});
+const runNode = (args: string[]): any => runNodeIn(consumer, args);
 
 describe('the tarball', () => {
   it('holds dist/ (CommonJS and ES modules, each with declarations of its own format), the README, the changelog and package.json only', () => {
@@ -82,28 +58,6 @@ describe('the tarball', () => {
     }
     expect(pkg.scripts.prepack).toBe('npm run build');
   });
-
-  it('has no finding by arethetypeswrong nor by publint (strict)', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-tarball-'));
-    try {
-      // dist/ is current (beforeAll): pack it as it is.
-      execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: root, stdio: 'pipe' });
-      const tarball = path.join(
-        dir,
-        fs.readdirSync(dir).find((f) => f.endsWith('.tgz'))!,
-      );
-      const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
-      // attw exits non-zero on any problem, under every resolution of every entry point
-      const attw = execFileSync(bin('attw'), [tarball, '--format', 'table-flipped'], { encoding: 'utf8', timeout: 240_000 });
-      expect(attw).toContain('No problems found');
-      execFileSync('tar', ['xzf', tarball, '-C', dir]);
-      const publint = execFileSync(bin('publint'), [path.join(dir, 'package'), '--strict'], { encoding: 'utf8', timeout: 120_000 });
-      expect(publint).not.toMatch(/Suggestions:|Warnings:|Errors:/);
-      expect(publint).toMatch(/All good!|Linting\.\.\./);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }, 300_000);
 
   it('asks for the Node version the README names', () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -253,56 +207,5 @@ describe('the installed package', () => {
        }));`,
     ]);
     expect(r).toEqual({ sameClass: false, instanceofAcross: false, byName: true, observable: true });
-  });
-
-  // A strict consumer: skipLibCheck off (every declaration the package ships that it reaches is
-  // checked), no DOM lib (a Node service), each module resolution, ESM and CommonJS under node16.
-  it.each([
-    ['node10', 'ts'],
-    ['node16', 'mts'],
-    ['node16', 'cts'],
-    ['bundler', 'ts'],
-  ])('type-checks every entry point under moduleResolution %s from a .%s file, with skipLibCheck off and no DOM lib', (resolution, ext) => {
-    const file = path.join(consumer, `types-${resolution}.${ext}`);
-    fs.writeFileSync(
-      file,
-      `import { CodexClient, type ChatResult } from 'codex-rx';
-       import { toSteps } from 'codex-rx/operators';
-       import { PROTOCOL_SERVER_VERSION, type ThreadItem } from 'codex-rx/protocol';
-       const item: ThreadItem | null = null;
-       import { InMemoryTransport, FakeAppServer } from 'codex-rx/testing';
-       import { startOfflineCodex } from 'codex-rx/testing/node';
-       import { startRelay, relayPolicy, type RelayOptions } from 'codex-rx/relay';
-       const relayOptions: Partial<RelayOptions> = { path: '/codex', policy: relayPolicy() };
-       const client: CodexClient = new CodexClient(new InMemoryTransport());
-       const done: Promise<ChatResult> = client.chatOnce('x');
-       export { client, done, toSteps, startOfflineCodex, startRelay, relayOptions, item, PROTOCOL_SERVER_VERSION, FakeAppServer };\n`,
-    );
-    const options: ts.CompilerOptions = {
-      noEmit: true,
-      strict: true,
-      skipLibCheck: false,
-      lib: ['lib.es2022.d.ts'],
-      types: ['node'],
-      typeRoots: [path.join(root, 'node_modules/@types')],
-      ...(resolution === 'node10'
-        ? { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 }
-        : resolution === 'node16'
-          ? { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 }
-          : { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }),
-    };
-    const program = ts.createProgram([file], options);
-    const problems = ts
-      .getPreEmitDiagnostics(program)
-      .filter((d) => !d.file || !d.file.fileName.includes('/node_modules/') || d.file.fileName.includes('/codex-rx/'))
-      .map((d) => `${d.file ? path.relative(consumer, d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
-    expect(problems).toEqual([]);
-    // and the declarations TypeScript took are those of the format it loads
-    const codexRx = program
-      .getSourceFiles()
-      .map((f) => f.fileName)
-      .filter((f) => f.includes('/node_modules/codex-rx/'));
-    const expected = ext === 'mts' || resolution === 'bundler' ? /\.d\.mts$/ : /\.d\.ts$/;
-    expect(codexRx.filter((f) => !expected.test(f))).toEqual([]);
   });
 });

@@ -8,10 +8,9 @@ import { CodexClient } from '../../src/client';
 import { CodexTimeoutError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
-import { fakeClients } from '../support/process-helpers';
+import { stdioFake as fake } from '../support/client-fixture';
 import { ZERO_STATS } from '../support/stats';
 
-const { fake, closeAll } = fakeClients();
 function collect<T>(source: { subscribe(fn: (v: T) => void): unknown }): T[] {
   const out: T[] = [];
   source.subscribe((v) => out.push(v));
@@ -23,8 +22,6 @@ async function stats(client: CodexClient): Promise<{ counts: Record<string, numb
     received: Array<Record<string, unknown>>;
   };
 }
-
-afterEach(closeAll);
 
 describe('garbage on stdout between valid frames', () => {
   it('completes the turn with the right (multi-byte) text and reports each bad line once', async () => {

@@ -7,11 +7,9 @@ import { CodexClient } from '../../src/client';
 import type { Diagnostic } from '../../src/models';
 import type { StdioOptions } from '../../src/options';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
-import { fakeClients } from '../support/process-helpers';
+import { stdioFake as fakeWith } from '../support/client-fixture';
 
-const { fake: fakeWith, closeAll } = fakeClients();
 const fake = (opts: StdioOptions = {}) => fakeWith([], opts);
-afterEach(closeAll);
 
 /** Runs the turn and returns the answer the fake server received for its request. */
 async function answerTo(client: CodexClient, text: string): Promise<Record<string, unknown>> {

@@ -11,11 +11,8 @@ import type { CodexClient } from '../../src/client';
 import { CodexProtocolError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
-import { fakeClients } from '../support/process-helpers';
+import { stdioFake as fake } from '../support/client-fixture';
 import { ZERO_STATS } from '../support/stats';
-
-const { fake, closeAll } = fakeClients();
-afterEach(closeAll);
 
 function diagnosticsOf(client: CodexClient): Diagnostic[] {
   const out: Diagnostic[] = [];

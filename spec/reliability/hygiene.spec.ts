@@ -2,7 +2,6 @@
  * Resource hygiene: unsubscribing mid-turn, close() during a turn, 1,000 turns in a loop, close()
  * from any state, and the cap on events buffered for continuations. Fake app-server over stdio.
  */
-import * as path from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import { CodexProtocolError, CodexTransportError, CodexTurnInactiveError } from '../../src/errors';
@@ -10,14 +9,14 @@ import type { StdioOptions } from '../../src/options';
 import { StdioTransport } from '../../src/streams/stdio';
 import { isAlive } from '../support/process-helpers';
 import { ZERO_STATS } from '../support/stats';
+import { FAKE_SERVER } from '../support/client-fixture';
 
-const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
 const ZERO = ZERO_STATS;
 const WATCHED = ['ProcessWrap', 'PipeWrap', 'Timeout'];
 
 const clients: CodexClient[] = [];
 function fake(opts: StdioOptions = {}): { client: CodexClient; transport: StdioTransport } {
-  const transport = new StdioTransport({ command: [process.execPath, FAKE], ...opts });
+  const transport = new StdioTransport({ command: [process.execPath, FAKE_SERVER], ...opts });
   const client = new CodexClient(transport, opts);
   clients.push(client);
   return { client, transport };

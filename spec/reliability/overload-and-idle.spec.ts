@@ -5,14 +5,12 @@
 import { CodexClient } from '../../src/client';
 import { CodexProtocolError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
-import { fakeClients } from '../support/process-helpers';
+import { stdioFake as fake } from '../support/client-fixture';
 import { ZERO_STATS } from '../support/stats';
 
-const { fake, closeAll } = fakeClients();
 async function counts(client: CodexClient): Promise<Record<string, number>> {
   return ((await client.request('fake/stats')) as { counts: Record<string, number> }).counts;
 }
-afterEach(closeAll);
 
 describe('error -32001 (server overloaded)', () => {
   it('retries listModels with backoff and succeeds when the server fails twice, then answers', async () => {

@@ -12,10 +12,8 @@ import { filter, firstValueFrom } from 'rxjs';
 import { CodexTransportError, CodexTimeoutError } from '../../src/errors';
 import { JsonRpcConnection } from '../../src/streams/connection';
 import { StdioTransport } from '../../src/streams/stdio';
-import { fakeClients, isAlive } from '../support/process-helpers';
-
-const { fake, closeAll } = fakeClients();
-afterEach(closeAll);
+import { stdioFake as fake } from '../support/client-fixture';
+import { isAlive } from '../support/process-helpers';
 
 const SUPPORT = path.join(__dirname, '..', 'support');
 let dir: string;

@@ -2,7 +2,6 @@
  * Fault injection: the server process dies mid-turn. The fake app-server exits with code 3; the
  * REAL codex app-server is killed with SIGKILL while a turn waits on a model that never answers.
  */
-import * as path from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import { CodexTransportError } from '../../src/errors';
@@ -10,8 +9,8 @@ import { StdioTransport } from '../../src/streams/stdio';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
 import { isAlive } from '../support/process-helpers';
 import { ZERO_STATS } from '../support/stats';
+import { FAKE_SERVER } from '../support/client-fixture';
 
-const FAKE = path.join(__dirname, '..', 'support', 'fake-server.js');
 const WATCHED = ['ProcessWrap', 'PipeWrap', 'Timeout'];
 
 /** Counts of the resource types that would keep the process alive after a leak. */
@@ -38,7 +37,7 @@ const ZERO = ZERO_STATS;
 describe('the fake server exits with code 3 mid-turn', () => {
   it('fails the pending request and the active turn with CodexTransportError naming exit code 3', async () => {
     const before = resources();
-    const transport = new StdioTransport({ command: [process.execPath, FAKE] });
+    const transport = new StdioTransport({ command: [process.execPath, FAKE_SERVER] });
     const client = new CodexClient(transport);
     await client.initialize();
     const pid = transport.pid!;

@@ -13,9 +13,13 @@ import { CodexTransportError } from '../../src/errors';
 import type { StdioOptions } from '../../src/options';
 import { ServerProcess } from '../../src/streams/server-process';
 import { StdioTransport } from '../../src/streams/stdio';
-import { FAKE_SERVER, isAlive } from '../support/process-helpers';
+import { FAKE_SERVER } from '../support/client-fixture';
+import { isAlive } from '../support/process-helpers';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A startup grace (or restart backoff) close() must not wait out: half of it bounds close(). */
+const GRACE_MS = 20_000;
+const RESPAWN_GRACE_MS = 4_000;
 
 let dir: string;
 let pidLog: string;
@@ -67,7 +71,8 @@ async function killServer(client: CodexClient, states: string[]): Promise<void> 
 
 describe('close() while the first spawn is in progress', () => {
   it('start() fails with code closed; close() resolves once the process has exited, without waiting out the startup grace', async () => {
-    const client = fake({ startupGraceMs: 1_000 });
+    // A startup grace far longer than any close() takes, even on a loaded machine.
+    const client = fake({ startupGraceMs: GRACE_MS });
     const started = client.start().then(
       () => 'started',
       (e: CodexTransportError) => `${e.name}/${e.code}`,
@@ -77,7 +82,7 @@ describe('close() while the first spawn is in progress', () => {
     const t0 = Date.now();
     await client.close();
     expect(pids().filter(isAlive)).toEqual([]);
-    expect(Date.now() - t0).toBeLessThan(800);
+    expect(Date.now() - t0).toBeLessThan(GRACE_MS / 2);
     expect(await started).toBe('CodexTransportError/closed');
   });
 });
@@ -85,7 +90,8 @@ describe('close() while the first spawn is in progress', () => {
 describe('close() of a restart: true stdio client while the dead server is being replaced', () => {
   it('during the spawn of the fresh process: close() resolves only after it has exited; no process outlives close()', async () => {
     // A long startup grace: the spawn is still in progress when close() comes.
-    const client = fake({ restart: { initialDelayMs: 10 }, startupGraceMs: 1_000 });
+    // (The first spawn waits the grace out too: here it is long enough, not the longest.)
+    const client = fake({ restart: { initialDelayMs: 10 }, startupGraceMs: RESPAWN_GRACE_MS });
     const states: string[] = [];
     client.connectionState$.subscribe((s) => states.push(s));
     await client.initialize();
@@ -101,7 +107,7 @@ describe('close() of a restart: true stdio client while the dead server is being
     await client.close();
     expect(pids().filter(isAlive)).toEqual([]);
     // The spawn was aborted: close() did not wait out the startup grace.
-    expect(Date.now() - t0).toBeLessThan(800);
+    expect(Date.now() - t0).toBeLessThan(RESPAWN_GRACE_MS / 2);
     expect(await waiting).toBe('CodexTransportError/closed');
     expect(states.at(-1)).toBe('closed');
     // And no restart happens afterwards.
@@ -111,7 +117,7 @@ describe('close() of a restart: true stdio client while the dead server is being
 
   it('during the backoff before a restart: nothing more is spawned; no process outlives close()', async () => {
     // The second restart within the window waits initialDelayMs.
-    const client = fake({ restart: { initialDelayMs: 2_000 }, startupGraceMs: 0 });
+    const client = fake({ restart: { initialDelayMs: GRACE_MS }, startupGraceMs: 0 });
     const states: string[] = [];
     client.connectionState$.subscribe((s) => states.push(s));
     await client.initialize();
@@ -126,7 +132,7 @@ describe('close() of a restart: true stdio client while the dead server is being
     expect(pids()).toHaveLength(2);
     const t0 = Date.now();
     await client.close();
-    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(Date.now() - t0).toBeLessThan(GRACE_MS / 2);
     expect(pids().filter(isAlive)).toEqual([]);
     expect(await waiting).toBe('CodexTransportError/closed');
     await sleep(200);

@@ -16,10 +16,7 @@ import {
 } from '../../src/errors';
 import { JsonRpcConnection } from '../../src/streams/connection';
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
-import { fakeClients } from '../support/process-helpers';
-
-const { fake, closeAll } = fakeClients();
-afterEach(closeAll);
+import { stdioFake as fake } from '../support/client-fixture';
 
 async function codeOf(p: Promise<unknown>): Promise<TransportErrorCode | string> {
   try {

@@ -1,24 +1,7 @@
-/** The fake app-server specs' shared setup: a FakeAppServer with a client, and readers of what it sent. */
+/** Readers for the fake app-server specs (the server and client come from client-fixture's `fakeApp`). */
 import { lastValueFrom, Observable, toArray } from 'rxjs';
-import type { CodexClient } from '../../src/client';
 import type { ConversationStep } from '../../src/models';
-import type { ClientOptions } from '../../src/options';
-import { FakeAppServer, type FakeAppServerOptions } from '../../src/testing';
-
-const clients: CodexClient[] = [];
-
-/** A server and its client (close them with `closeClients` after each test). */
-export function fakeApp(options: FakeAppServerOptions = {}, clientOptions: ClientOptions = {}) {
-  const server = new FakeAppServer(options);
-  const client = server.client({ requestTimeoutMs: 10_000, ...clientOptions });
-  clients.push(client);
-  return { server, client };
-}
-
-/** Closes every client made by `fakeApp` (use in `afterEach`). */
-export async function closeClients(): Promise<void> {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-}
+import type { FakeAppServer } from '../../src/testing';
 
 export const collect = <T>(o: Observable<T>): Promise<T[]> => lastValueFrom(o.pipe(toArray()));
 

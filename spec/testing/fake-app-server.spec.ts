@@ -1,9 +1,8 @@
 import { CodexProtocolError } from '../../src/errors';
 import { PROTOCOL_SERVER_VERSION } from '../../src/protocol/methods';
 import { FakeAppServer, FakeRpcError, flushMicrotasks, userInputRequest } from '../../src/testing';
-import { caught, closeClients, fakeApp, wire } from '../support/fake-app';
-
-afterEach(closeClients);
+import { fakeApp } from '../support/client-fixture';
+import { caught, wire } from '../support/fake-app';
 
 describe('FakeAppServer: handshake', () => {
   /** The raw wire: a started transport, what it received, and a way to send a frame. */

@@ -2,9 +2,8 @@ import { CodexTurnInactiveError } from '../../src/errors';
 import type { TurnEvent } from '../../src/models';
 import { flushMicrotasks, FakeTurnEndedError } from '../../src/testing';
 import { newScheduler, virtualClock } from '../support/marbles';
-import { caught, closeClients, collect, fakeApp, later, wire } from '../support/fake-app';
-
-afterEach(closeClients);
+import { fakeApp } from '../support/client-fixture';
+import { caught, collect, later, wire } from '../support/fake-app';
 
 describe('FakeAppServer: timing and faults', () => {
   it('script waits run in virtual time', async () => {

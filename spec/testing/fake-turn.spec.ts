@@ -12,9 +12,8 @@ import {
   turnStarted,
 } from '../../src/testing';
 import { newScheduler } from '../support/marbles';
-import { caught, closeClients, collect, fakeApp, later, stepText, wire } from '../support/fake-app';
-
-afterEach(closeClients);
+import { fakeApp } from '../support/client-fixture';
+import { caught, collect, later, stepText, wire } from '../support/fake-app';
 
 describe('FakeAppServer: scripted turns', () => {
   it('the default script echoes the text, with every frame the real server sends, in its order', async () => {

@@ -1,29 +1,23 @@
 /**
- * The reconnect storm, against the REAL `codex app-server`: a proxy (spec/support/tcp-proxy.ts)
- * cuts the link every 100–500 ms for `CODEX_RX_STORM_MS` (default 40 s) while 20 chats are in
- * flight (one per thread, each running its next as soon as one settles; `chat`, `chatEvents` and
- * `chatOnce` in turn), with `reconnect: true`, over TCP (WebSocket) and over a Unix socket. Then
- * every chat's turn is compared with what the server stored (`thread/turns/list`, read on a link of
- * its own): each completed chat's steps are exactly the stored turn's items, in order; no turn holds
- * two prompts (merged), no item or turn comes twice (duplicated), no completed turn misses an item
- * (lost); at most 10 % of the chats fail. The figures are printed (and written to
- * `CODEX_RX_STORM_REPORT`, when set) for BENCHMARKS/RELIABILITY notes.
+ * The reconnect storm's machinery (spec/e2e/reconnect-storm-*.e2e.spec.ts, one file per transport so
+ * that the two storms run in parallel jest workers): 20 chats in flight while a proxy cuts the link
+ * every 100–500 ms for `CODEX_RX_STORM_MS` (default 40 s), then every chat's turn compared with what
+ * the server stored. See the spec files for the claims.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
-import { CodexClient } from '../../src/client';
+import type { CodexClient } from '../../src/client';
 import type { TurnEvent } from '../../src/models';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
-import { startListening, type ListeningServer } from '../support/listening-server';
-import { TcpProxy } from '../support/tcp-proxy';
+import type { ListeningServer } from './listening-server';
+import type { TcpProxy } from './tcp-proxy';
 
-const STORM_MS = Number(process.env.CODEX_RX_STORM_MS ?? 40_000);
+export const STORM_MS = Number(process.env.CODEX_RX_STORM_MS ?? 40_000);
 const CHATS = 20;
-const TOKEN = 'codex-rx-storm-token';
+export const TOKEN = 'codex-rx-storm-token';
 
-jest.setTimeout(STORM_MS + 180_000);
+/** A storm spec's timeout: the storm, then the comparison and the server's start and stop. */
+export const STORM_TIMEOUT_MS = STORM_MS + 180_000;
 
 /** What one chat got. */
 interface Outcome {
@@ -130,7 +124,7 @@ async function storedTurns(reader: CodexClient, threadId: string): Promise<Store
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function storm(transport: string, client: CodexClient, proxy: TcpProxy, reader: () => CodexClient): Promise<StormFigures> {
+export async function storm(transport: string, client: CodexClient, proxy: TcpProxy, reader: () => CodexClient): Promise<StormFigures> {
   await client.initialize();
   const threads = await Promise.all(Array.from({ length: CHATS }, () => client.startThread()));
   const end = Date.now() + STORM_MS;
@@ -217,13 +211,13 @@ function figures(transport: string, cuts: number, outcomes: Outcome[], stored: M
   return f;
 }
 
-function record(f: StormFigures): void {
+export function record(f: StormFigures): void {
   console.log(`reconnect storm ${f.transport}: ${JSON.stringify(f)}`);
   const file = process.env.CODEX_RX_STORM_REPORT;
   if (file) fs.appendFileSync(file, `${JSON.stringify(f)}\n`);
 }
 
-function expectCalm(f: StormFigures): void {
+export function expectCalm(f: StormFigures): void {
   expect(f.cuts).toBeGreaterThanOrEqual(Math.floor(STORM_MS / 600));
   expect(f.settled).toBeGreaterThanOrEqual(CHATS);
   expect({ lost: f.lost, merged: f.merged, duplicated: f.duplicated, mismatched: f.mismatched }).toEqual({
@@ -235,45 +229,30 @@ function expectCalm(f: StormFigures): void {
   expect(f.failed).toBeLessThanOrEqual(Math.floor(f.settled / 10));
 }
 
-let off: OfflineCodex;
-beforeAll(async () => {
-  off = await startOfflineCodex({ features: { shell_snapshot: false } });
-});
-afterAll(() => off?.dispose());
+/** What a storm spec starts: the real server's home and model, the listening server, the proxy, the client. */
+export interface StormRig {
+  off: OfflineCodex;
+  server?: ListeningServer;
+  proxy?: TcpProxy;
+  client?: CodexClient;
+}
 
-describe('a reconnect storm: the link cut every 100–500 ms, 20 chats in flight', () => {
-  let server: ListeningServer | undefined;
-  let proxy: TcpProxy | undefined;
-  let client: CodexClient | undefined;
+/**
+ * Registers the storm spec's lifecycle (in the calling spec file): its timeout, the offline codex
+ * started once, and after each test the client, proxy and listening server closed.
+ */
+export function stormRig(): StormRig {
+  jest.setTimeout(STORM_TIMEOUT_MS);
+  const rig = {} as StormRig;
+  beforeAll(async () => {
+    rig.off = await startOfflineCodex({ features: { shell_snapshot: false } });
+  });
   afterEach(async () => {
-    await client?.close().catch(() => undefined);
-    await proxy?.close();
-    await server?.stop();
-    client = proxy = server = undefined;
+    await rig.client?.close().catch(() => undefined);
+    await rig.proxy?.close();
+    await rig.server?.stop();
+    rig.client = rig.proxy = rig.server = undefined;
   });
-
-  it('over TCP (WebSocket): every completed turn is the server’s, whole, once; at most 10 % fail', async () => {
-    server = await startListening(off, { ws: true, token: TOKEN });
-    proxy = await TcpProxy.start({ host: '127.0.0.1', port: server.port! });
-    client = CodexClient.connectWebSocket({ url: `ws://127.0.0.1:${proxy.port}`, token: TOKEN, reconnect: true });
-    const direct = server.address;
-    const f = await storm('tcp', client, proxy, () => CodexClient.connectWebSocket({ url: direct, token: TOKEN }));
-    record(f);
-    expectCalm(f);
-  });
-
-  it('over a Unix socket: every completed turn is the server’s, whole, once; at most 10 % fail', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-rx-storm-'));
-    try {
-      server = await startListening(off, { unix: path.join(dir, 'app-server.sock') });
-      proxy = await TcpProxy.startUnix({ path: server.address }, path.join(dir, 'proxy.sock'));
-      client = CodexClient.connectUnix({ socketPath: path.join(dir, 'proxy.sock'), reconnect: true });
-      const direct = server.address;
-      const f = await storm('unix', client, proxy, () => CodexClient.connectUnix({ socketPath: direct }));
-      record(f);
-      expectCalm(f);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+  afterAll(() => rig.off?.dispose());
+  return rig;
+}
