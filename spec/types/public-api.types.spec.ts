@@ -85,7 +85,7 @@ describe('public types', () => {
 
   it('TurnEvent narrows on type', () => {
     expectTypeOf<TurnEvent['type']>().toEqualTypeOf<
-      'started' | 'delta' | 'step' | 'approval' | 'usage' | 'plan' | 'diff' | 'retry' | 'error' | 'completed'
+      'started' | 'delta' | 'step' | 'approval' | 'usage' | 'plan' | 'diff' | 'retry' | 'environment' | 'error' | 'completed'
     >();
     expectTypeOf<Extract<TurnEvent, { type: 'delta' }>>().toHaveProperty('delta').toEqualTypeOf<string>();
     expectTypeOf<Extract<TurnEvent, { type: 'step' }>>().toHaveProperty('step').toEqualTypeOf<ConversationStep>();
