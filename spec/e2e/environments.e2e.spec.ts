@@ -22,7 +22,12 @@ const clients: CodexClient[] = [];
 
 beforeAll(async () => {
   // danger-full-access: EXEC writes its marker without asking.
-  off = await startOfflineCodex({ execServers: 2, execServerTokens: true, sandbox: 'danger-full-access', features: { shell_snapshot: false } });
+  off = await startOfflineCodex({
+    execServers: 2,
+    execServerTokens: true,
+    sandbox: 'danger-full-access',
+    features: { shell_snapshot: false },
+  });
   [a, b] = off.execServers as [OfflineExecServer, OfflineExecServer];
 }, 60_000);
 afterEach(async () => {

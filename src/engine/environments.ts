@@ -39,7 +39,8 @@ export function checkEnvironmentSpec(spec: EnvironmentSpec): void {
     throw new TypeError(`environment ${spec.id}: token must be a non-empty string`);
   }
   const t = spec.connectTimeoutMs;
-  if (t !== undefined && (!Number.isInteger(t) || t <= 0)) throw new TypeError(`environment ${spec.id}: connectTimeoutMs must be a positive integer`);
+  if (t !== undefined && (!Number.isInteger(t) || t <= 0))
+    throw new TypeError(`environment ${spec.id}: connectTimeoutMs must be a positive integer`);
 }
 
 /** `TypeError` for a placement the client refuses to send (ids as `checkEnvironmentId`, a cwd on each). */
@@ -68,7 +69,6 @@ interface Placement {
   /** The link it was made on (or put back on): another link's server may have forgotten it. */
   link: number;
 }
-
 
 /**
  * The environments (remote exec-servers) this client added, and where each thread is placed. The
@@ -116,7 +116,8 @@ export class Environments {
     if (environments !== undefined) {
       requireExperimental(this.parts.experimentalApi, 'ThreadConfig.environments');
       checkPlacement(environments, 'ThreadConfig.environments');
-      if (method !== 'thread/start') throw new TypeError(`ThreadConfig.environments places a new thread (thread/start), not ${method}; use turnOverrides.environments`);
+      if (method !== 'thread/start')
+        throw new TypeError(`ThreadConfig.environments places a new thread (thread/start), not ${method}; use turnOverrides.environments`);
     }
     const result = await send();
     this.learn(method, params, result);
@@ -124,7 +125,10 @@ export class Environments {
   }
 
   /** `TypeError` for a chat's placement the client refuses (before anything is sent). */
-  checkChat(threadConfig: { environments?: readonly EnvironmentPlacement[] } | undefined, turn: { environments?: readonly EnvironmentPlacement[] } | undefined): void {
+  checkChat(
+    threadConfig: { environments?: readonly EnvironmentPlacement[] } | undefined,
+    turn: { environments?: readonly EnvironmentPlacement[] } | undefined,
+  ): void {
     if (threadConfig?.environments !== undefined) {
       requireExperimental(this.parts.experimentalApi, 'ThreadConfig.environments');
       checkPlacement(threadConfig.environments, 'ThreadConfig.environments');
@@ -168,7 +172,8 @@ export class Environments {
    */
   guardStart(threadId: string, params: { environments?: unknown }, start: Promise<StartedTurn>): Promise<StartedTurn> {
     if (this.placements.size === 0 && params.environments === undefined) return start;
-    const placed = Array.isArray(params.environments) && params.environments.length ? params.environments : this.placements.get(threadId)?.environments;
+    const placed =
+      Array.isArray(params.environments) && params.environments.length ? params.environments : this.placements.get(threadId)?.environments;
     if (!placed?.length) return start;
     const ids = (placed as EnvironmentPlacement[]).map((p) => p.environmentId);
     return new Promise<StartedTurn>((resolve, reject) => {
@@ -184,6 +189,7 @@ export class Environments {
             finish();
             const err = this.disconnected(threadId, id, typeof status.error === 'string' ? status.error : null);
             this.late.set(err, start);
+            this.report(err, { type: 'disconnected', threadId, environmentId: id });
             reject(err);
             return;
           }
@@ -218,19 +224,20 @@ export class Environments {
     const p = n.params as { threadId?: unknown; environmentId?: unknown } | undefined;
     if (typeof p?.threadId !== 'string' || typeof p.environmentId !== 'string') return;
     const connected = n.method === 'thread/environment/connected';
-    const event: EnvironmentEvent = { type: connected ? 'connected' : 'disconnected', threadId: p.threadId, environmentId: p.environmentId };
-    if (!connected) {
-      this.parts.connection.report({
-        kind: 'environment',
-        message: `environment ${p.environmentId} of thread ${p.threadId} disconnected`,
-        detail: event,
-        error: this.disconnected(p.threadId, p.environmentId, null),
-      });
-    }
+    const event: EnvironmentEvent = {
+      type: connected ? 'connected' : 'disconnected',
+      threadId: p.threadId,
+      environmentId: p.environmentId,
+    };
+    if (!connected) this.report(this.disconnected(p.threadId, p.environmentId, null), event);
     for (const s of this.parts.router.liveSessions()) {
       if (s.threadId === p.threadId) s.push({ method: n.method, params: { ...p, turnId: s.turnId } });
     }
     this.events.next(event);
+  }
+
+  private report(error: CodexTransportError, event: EnvironmentEvent): void {
+    this.parts.connection.report({ kind: 'environment', message: error.message, detail: event, error });
   }
 
   private async place(threadId: string, placement: Placement, update: boolean): Promise<void> {

@@ -99,7 +99,13 @@ function updateOf(method: string, p: unknown): TurnEvent | null {
       // Experimental; the engine gives the frame the turn's id (the server's names only the thread).
       const e = p as { threadId?: unknown; turnId?: unknown; environmentId?: unknown } | null;
       if (typeof e?.threadId !== 'string' || typeof e.turnId !== 'string' || typeof e.environmentId !== 'string') return null;
-      return { threadId: e.threadId, turnId: e.turnId, type: 'environment', environmentId: e.environmentId, connected: method === 'thread/environment/connected' };
+      return {
+        threadId: e.threadId,
+        turnId: e.turnId,
+        type: 'environment',
+        environmentId: e.environmentId,
+        connected: method === 'thread/environment/connected',
+      };
     }
     case 'error': {
       if (!ErrorNotificationParamsCodec.is(p) || p.threadId === undefined || p.turnId === undefined) return null;

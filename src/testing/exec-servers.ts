@@ -75,7 +75,9 @@ export async function startExecServer(launch: ExecServerLaunch): Promise<Offline
         const line = /^(ws:\/\/\S+)\r?\n/m.exec(out);
         if (line) resolve(line[1]!);
       });
-      proc.once('exit', (code, signal) => reject(new Error(`exec-server ${launch.id} exited (${code ?? signal}) before printing its URL: ${stderr.trim()}`)));
+      proc.once('exit', (code, signal) =>
+        reject(new Error(`exec-server ${launch.id} exited (${code ?? signal}) before printing its URL: ${stderr.trim()}`)),
+      );
       proc.once('error', reject);
     });
   };

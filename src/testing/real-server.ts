@@ -71,7 +71,14 @@ export async function startOfflineCodex(options: OfflineCodexOptions = {}): Prom
   const execServers: Array<Awaited<ReturnType<typeof startExecServer>>> = [];
   try {
     for (let i = 1; i <= (options.execServers ?? 0); i++) {
-      execServers.push(await startExecServer({ command: codexCommand(launch.command), env, id: `exec-${i}`, withToken: options.execServerTokens === true }));
+      execServers.push(
+        await startExecServer({
+          command: codexCommand(launch.command),
+          env,
+          id: `exec-${i}`,
+          withToken: options.execServerTokens === true,
+        }),
+      );
     }
   } catch (err) {
     await Promise.all(execServers.map((e) => e.dispose()));
