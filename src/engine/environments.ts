@@ -1,4 +1,5 @@
 import { type Observable, Subject, type SchedulerLike, type Subscription } from 'rxjs';
+import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { EnvironmentEvent, EnvironmentPlacement, EnvironmentSpec } from '../models';
 import type { JsonRpcNotification } from '../protocol/messages';
@@ -150,8 +151,10 @@ export class Environments {
           ? (params as { threadId?: unknown }).threadId
           : undefined;
     if (typeof threadId !== 'string') return;
+    this.placements.delete(threadId);
     if (environments.length) this.placements.set(threadId, { environments, link: this.parts.connection.link });
-    else this.placements.delete(threadId);
+    // Bounded like the known threads: the least recently placed is forgotten first.
+    if (this.placements.size > DEFAULTS.maxKnownThreads) this.placements.delete(this.placements.keys().next().value as string);
   }
 
   /**
