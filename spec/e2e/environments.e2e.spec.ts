@@ -115,6 +115,29 @@ describe('faults', () => {
   });
 });
 
+describe('faults mid-turn', () => {
+  it('an exec-server killed while its command runs: the running turn gets an environment event at once, and a diagnostic', async () => {
+    const { client, diagnostics } = await placedClient({ environmentProbeMs: 200 });
+    const t = await client.startThread({ environments: on(a) });
+    const commandStarted = firstValueFrom(
+      client.notifications$.pipe(
+        filter((n) => n.method === 'item/started' && (n.params as { item: { type: string } }).item.type === 'commandExecution'),
+      ),
+    );
+    const events = lastValueFrom(t.chatEvents('EXEC sleep 5; touch too-late.txt').pipe(toArray()));
+    await commandStarted;
+    await a.kill();
+    const seen = await events;
+    const env = seen.findIndex((e) => e.type === 'environment');
+    // The server itself says nothing of it during the turn (0.171.0): the client's status reads do.
+    expect(seen[env]).toMatchObject({ type: 'environment', threadId: t.threadId, environmentId: a.id, connected: false });
+    expect(env).toBeLessThan(seen.length - 1);
+    expect(seen[seen.length - 1]!.type).toBe('completed');
+    expect(diagnostics.filter((d) => d.kind === 'environment')).toHaveLength(1);
+    expect(exists(a.workspace, 'too-late.txt') || exists(off.workspace, 'too-late.txt')).toBe(false);
+  });
+});
+
 describe('placement that survives', () => {
   it('a stdio restart of the app-server keeps every thread on its environment (added again, placed again)', async () => {
     const { client } = await placedClient({ restart: true });

@@ -8,6 +8,7 @@ import type { Handshake } from './handshake';
 import type { Interrupts } from './interrupts';
 import type { StartedTurn } from './turn-start';
 import type { TurnRouter } from './turn-router';
+import type { TurnSession } from './turn-session';
 
 const ENVIRONMENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Ids the server gives a meaning of its own. */
@@ -85,6 +86,8 @@ export class Environments {
   private readonly events = new Subject<EnvironmentEvent>();
   private readonly added = new Map<string, { spec: EnvironmentSpec; link: number }>();
   private readonly placements = new Map<string, Placement>();
+  /** Whether each (thread, environment) was last heard connected: an event is announced on a change only. */
+  private readonly connected = new Map<string, boolean>();
   /** The `turn/start` a failed turn's error left outstanding on the server (see `holdThread`). */
   private readonly late = new WeakMap<object, Promise<StartedTurn>>();
 
@@ -192,7 +195,7 @@ export class Environments {
             finish();
             const err = this.disconnected(threadId, id, typeof status.error === 'string' ? status.error : null);
             this.late.set(err, start);
-            this.report(err, { type: 'disconnected', threadId, environmentId: id });
+            this.announce(threadId, id, false, typeof status.error === 'string' ? status.error : null);
             reject(err);
             return;
           }
@@ -222,19 +225,55 @@ export class Environments {
     return true;
   }
 
-  /** A `thread/environment/connected|disconnected` notification: the event, a diagnostic, and the thread's running turns hear it. */
+  /** A `thread/environment/connected|disconnected` notification: announced (see `announce`). */
   onNotification(n: JsonRpcNotification): void {
     const p = n.params as { threadId?: unknown; environmentId?: unknown } | undefined;
     if (typeof p?.threadId !== 'string' || typeof p.environmentId !== 'string') return;
-    const connected = n.method === 'thread/environment/connected';
-    const event: EnvironmentEvent = {
-      type: connected ? 'connected' : 'disconnected',
-      threadId: p.threadId,
-      environmentId: p.environmentId,
+    this.announce(p.threadId, p.environmentId, n.method === 'thread/environment/connected', null);
+  }
+
+  /**
+   * Watches a placed thread's running turn: the server says nothing while an environment it
+   * runs a command on is gone (0.171.0: the command just fails some seconds later), so each
+   * `probeMs` the turn runs, its environments' status is read; a change is announced.
+   */
+  watchTurn(s: TurnSession): void {
+    const placement = this.placements.get(s.threadId);
+    if (!placement) return;
+    let timer: Subscription | null = null;
+    let over = false;
+    const probe = async () => {
+      for (const { environmentId } of placement.environments) {
+        const status = (await this.status(environmentId).catch(() => null)) as { status?: unknown; error?: unknown } | null;
+        if (over) return;
+        if (status?.status === 'disconnected')
+          this.announce(s.threadId, environmentId, false, typeof status.error === 'string' ? status.error : null);
+        else if (status?.status === 'ready') this.announce(s.threadId, environmentId, true, null);
+      }
+      timer = this.parts.scheduler.schedule(() => void probe(), this.parts.probeMs);
     };
-    if (!connected) this.report(this.disconnected(p.threadId, p.environmentId, null), event);
+    timer = this.parts.scheduler.schedule(() => void probe(), this.parts.probeMs);
+    s.hold(() => ((over = true), timer?.unsubscribe()));
+  }
+
+  /**
+   * A change of a thread's environment, once: `environmentEvents$`, a `TurnEvent` of each of the
+   * thread's running turns (the server's frames name the thread only), and for a disconnect a
+   * diagnostic. A first `connected` is not news (nothing was heard before).
+   */
+  private announce(threadId: string, environmentId: string, connected: boolean, detail: string | null): void {
+    const key = `${threadId}\u0000${environmentId}`;
+    const before = this.connected.get(key);
+    if (before === connected || (before === undefined && connected)) {
+      this.connected.set(key, connected);
+      return;
+    }
+    this.connected.set(key, connected);
+    const event: EnvironmentEvent = { type: connected ? 'connected' : 'disconnected', threadId, environmentId };
+    if (!connected) this.report(this.disconnected(threadId, environmentId, detail), event);
+    const method = connected ? 'thread/environment/connected' : 'thread/environment/disconnected';
     for (const s of this.parts.router.liveSessions()) {
-      if (s.threadId === p.threadId) s.push({ method: n.method, params: { ...p, turnId: s.turnId } });
+      if (s.threadId === threadId) s.push({ method, params: { threadId, environmentId, turnId: s.turnId } });
     }
     this.events.next(event);
   }

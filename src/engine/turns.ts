@@ -306,6 +306,7 @@ export class TurnEngine implements TurnCallHost {
       if (s.ended) this.parts.desk.dropTurn(s.turnId);
     });
     recovery.bound(s);
+    environments.watchTurn(s);
     if (adoption?.unsettled) recovery.recheck(s);
     if (call.left) {
       this.abandonTurn(s, options);
