@@ -4,6 +4,7 @@ import { CodexTransportError } from '../errors';
 import type { EnvironmentEvent, EnvironmentPlacement, EnvironmentSpec } from '../models';
 import type { JsonRpcNotification } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
+import { rememberSecret } from '../streams/scrub-secrets';
 import type { Handshake } from './handshake';
 import type { Interrupts } from './interrupts';
 import type { StartedTurn } from './turn-start';
@@ -99,6 +100,7 @@ export class Environments {
   async add(spec: EnvironmentSpec): Promise<void> {
     requireExperimental(this.parts.experimentalApi, 'addEnvironment');
     checkEnvironmentSpec(spec);
+    if (spec.token) rememberSecret(spec.token);
     await this.send(spec);
     this.added.set(spec.id, { spec: { ...spec }, link: this.parts.connection.link });
   }
