@@ -177,6 +177,25 @@ describe('placement that survives a new link', () => {
     expect(sent(2).filter((f) => f.method === 'thread/settings/update')).toHaveLength(1);
   });
 
+  it('an environment added before a restart is added again before a new thread is placed on it, or a turn moved to it', async () => {
+    const { transport, client, clock, sent } = linked(() => 'unknown');
+    await client.addEnvironment({ id: 'e', url: URL, token: TOKEN });
+    await client.addEnvironment({ id: 'f', url: URL });
+    transport.drop(false);
+    const started = client.startThread({ environments: at });
+    await clock.settle();
+    transport.restore();
+    await clock.settle();
+    const t = await started;
+    expect(sent(2).map((f) => f.method)).toEqual(['initialize', 'initialized', 'environment/status', 'environment/add', 'thread/start']);
+    await t.chatOnce('moved', { turnOverrides: { environments: [{ environmentId: 'f', cwd: '/f' }] } });
+    expect(
+      sent(2)
+        .map((f) => f.method)
+        .slice(5),
+    ).toEqual(['environment/status', 'environment/add', 'turn/start']);
+  });
+
   it('an environment the server still knows (it outlived the link) is not replaced; the thread is placed again all the same', async () => {
     const { transport, client, clock, sent } = linked(() => 'ready');
     await client.addEnvironment({ id: 'e', url: URL });

@@ -125,6 +125,9 @@ export class Environments {
       if (method !== 'thread/start')
         throw new TypeError(`ThreadConfig.environments places a new thread (thread/start), not ${method}; use turnOverrides.environments`);
     }
+    // Added before a restart the client has not used yet: the new server must know them first.
+    const adding = environments?.length ? this.ensureAdded(environments) : null;
+    if (adding) await adding;
     const result = await send();
     this.learn(method, params, result);
     return result;
@@ -168,6 +171,13 @@ export class Environments {
    * the turn places it itself). Null when nothing is due (every other turn: no await).
    */
   beforeTurn(threadId: string, params: { environments?: unknown }): Promise<void> | null {
+    if (Array.isArray(params.environments)) {
+      // The turn places the thread itself: only its environments must be known on this link.
+      const adding = this.ensureAdded(params.environments as EnvironmentPlacement[]);
+      const placement = this.placements.get(threadId);
+      if (placement) placement.link = this.parts.connection.link;
+      return adding;
+    }
     if (this.placements.size === 0) return null;
     const placement = this.placements.get(threadId);
     if (!placement || placement.link === this.parts.connection.link) return null;
@@ -285,18 +295,25 @@ export class Environments {
   }
 
   private async place(threadId: string, placement: Placement, update: boolean): Promise<void> {
-    const { connection, handshake } = this.parts;
-    const link = connection.link;
-    for (const { environmentId } of placement.environments) {
-      const known = this.added.get(environmentId);
-      if (!known || known.link === link) continue;
-      // The server may have outlived the link (a reconnect): re-adding would replace a live one.
-      const status = (await this.status(environmentId)) as { status?: unknown };
-      if (status?.status === 'unknown') await this.send(known.spec);
-      known.link = link;
-    }
-    if (update) await handshake.request('thread/settings/update', { threadId, environments: placement.environments });
+    const link = this.parts.connection.link;
+    await this.ensureAdded(placement.environments);
+    if (update) await this.parts.handshake.request('thread/settings/update', { threadId, environments: placement.environments });
     placement.link = link;
+  }
+
+  /** Null when each of these environments this client added is known on this link; else adds again those the server lost. */
+  private ensureAdded(environments: readonly EnvironmentPlacement[]): Promise<void> | null {
+    const link = this.parts.connection.link;
+    const stale = environments.map((p) => this.added.get(p.environmentId)).filter((known) => known !== undefined && known.link !== link);
+    if (!stale.length) return null;
+    return (async () => {
+      for (const known of stale) {
+        // The server may have outlived the link (a reconnect): re-adding would replace a live one.
+        const status = (await this.status(known!.spec.id)) as { status?: unknown };
+        if (status?.status === 'unknown') await this.send(known!.spec);
+        known!.link = link;
+      }
+    })();
   }
 
   private async send(spec: EnvironmentSpec): Promise<void> {
