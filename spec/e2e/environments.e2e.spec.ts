@@ -6,12 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import type { CodexClient } from '../../src/client';
+import { CodexClient } from '../../src/client';
 import { CodexTransportError } from '../../src/errors';
 import type { Diagnostic, EnvironmentEvent, TurnEvent } from '../../src/models';
 import type { StdioTransport } from '../../src/streams/stdio';
 import { startRecording } from '../../src/testing/recording';
 import { startOfflineCodex, type OfflineCodex, type OfflineExecServer } from '../../src/testing/real-server';
+import { startListening } from '../support/listening-server';
+import { TcpProxy } from '../support/tcp-proxy';
 
 jest.setTimeout(120_000);
 
@@ -153,6 +155,34 @@ describe('placement that survives', () => {
     expect(exists(a.workspace, 'post-a.txt')).toBe(true);
     expect(exists(b.workspace, 'post-b.txt')).toBe(true);
     for (const f of ['post-a.txt', 'post-b.txt']) expect(exists(off.workspace, f)).toBe(false);
+  });
+});
+
+describe('placement across a WebSocket reconnect (the app-server runs on)', () => {
+  it('a cut link is redialed; the thread still runs on its exec-server, and the environment is not replaced', async () => {
+    const server = await startListening(off, { ws: true });
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: server.port! });
+    try {
+      const client = CodexClient.connectWebSocket({ url: `ws://127.0.0.1:${proxy.port}`, reconnect: true, experimentalApi: true });
+      clients.push(client);
+      await client.addEnvironment({ id: a.id, url: a.url, token: a.token! });
+      const t = await client.startThread({ environments: on(a) });
+      await t.chatOnce('EXEC touch ws-before.txt');
+      const sent: string[] = [];
+      client.framesOut$.subscribe((f) => 'method' in f && sent.push(f.method));
+      proxy.cut();
+      await firstValueFrom(client.connectionState$.pipe(filter((s) => s === 'reconnecting')));
+      await t.chatOnce('EXEC touch ws-after.txt');
+      expect(exists(a.workspace, 'ws-after.txt')).toBe(true);
+      expect(exists(off.workspace, 'ws-after.txt')).toBe(false);
+      // The server kept the environment (its status said so): re-adding it would have replaced a live one.
+      expect(sent).toContain('environment/status');
+      expect(sent).not.toContain('environment/add');
+      expect(sent).toContain('thread/settings/update');
+    } finally {
+      await proxy.close();
+      await server.stop();
+    }
   });
 });
 
