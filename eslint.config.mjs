@@ -4,7 +4,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['.*/**', '**/dist/**', 'docs/**', 'coverage/**', 'node_modules/**', 'src/protocol/generated/**', '**/*.generated.ts'],
+    ignores: [
+      '.*/**',
+      '**/dist/**',
+      'docs/**',
+      'coverage/**',
+      'node_modules/**',
+      'src/protocol/generated/**',
+      'src/protocol/generated-experimental/**',
+      '**/*.generated.ts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -15,9 +15,16 @@ import type { BenchEnv, RealServer, Workload } from './workload';
 import { floodWorkloads } from './workloads/flood';
 import { linkWorkloads } from './workloads/links';
 import { memoryWorkloads } from './workloads/memory';
+import { placementWorkloads } from './workloads/placement';
 import { realServerWorkloads, startRealServer } from './workloads/real-server';
 
-const WORKLOADS: readonly Workload[] = [...floodWorkloads, ...linkWorkloads, ...realServerWorkloads, ...memoryWorkloads];
+const WORKLOADS: readonly Workload[] = [
+  ...floodWorkloads,
+  ...linkWorkloads,
+  ...realServerWorkloads,
+  ...placementWorkloads,
+  ...memoryWorkloads,
+];
 
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
 
@@ -27,7 +34,8 @@ async function main(): Promise<void> {
   const selected = WORKLOADS.filter((w) => !ONLY || ONLY.has(w.id));
 
   let real: Promise<RealServer> | null = null;
-  const env: BenchEnv = { realServer: () => (real ??= startRealServer()) };
+  let placed: Promise<RealServer> | null = null;
+  const env: BenchEnv = { realServer: () => (real ??= startRealServer()), placedServer: () => (placed ??= startRealServer(1)) };
   const rows: Row[] = [];
   const started = performance.now();
   try {
@@ -41,6 +49,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (real) await (await real).dispose();
+    if (placed) await (await placed).dispose();
   }
 
   // Rows in table order: the issue-16 rows first, each section in declaration order.

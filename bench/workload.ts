@@ -13,12 +13,16 @@ export interface RealServer {
   readonly env: Record<string, string>;
   /** An empty directory for the threads' cwd. */
   readonly workspace: string;
+  /** The offline exec-servers started beside it (`placedServer()`), else empty. */
+  readonly execServers: ReadonlyArray<{ readonly id: string; readonly url: string; readonly workspace: string }>;
   dispose(): Promise<void>;
 }
 
 /** Shared resources a run may need, made on first use and disposed after the last workload. */
 export interface BenchEnv {
   realServer(): Promise<RealServer>;
+  /** A real server with one offline exec-server beside it (remote environments). */
+  placedServer(): Promise<RealServer>;
 }
 
 export interface Target {

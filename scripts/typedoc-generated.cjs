@@ -1,5 +1,5 @@
 // TypeDoc plugin (typedoc.json `plugin`): exempts the generated protocol sources from
-// `validation.notDocumented`. Those files come from the server's own `generate-ts` (src/protocol/generated/)
+// `validation.notDocumented`. Those files come from the server's own `generate-ts` (src/protocol/generated/, generated-experimental/)
 // or from scripts/gen-protocol.js (src/protocol/*.generated.ts) and are not edited by hand, so their
 // members cannot carry our doc comments; the scope is eslint's ignores for generated code. After
 // conversion, before validation, each reflection declared there that the check would report (a
@@ -8,7 +8,7 @@
 'use strict';
 const { Converter, ReflectionKind } = require('typedoc');
 
-const GENERATED = /^src\/protocol\/(generated\/.*|[^/]+\.generated)\.ts$/;
+const GENERATED = /^src\/protocol\/(generated(-experimental)?\/.*|[^/]+\.generated)\.ts$/;
 const SIGNATURES =
   ReflectionKind.CallSignature | ReflectionKind.ConstructorSignature | ReflectionKind.GetSignature | ReflectionKind.SetSignature;
 

@@ -14,6 +14,8 @@ import type {
   ChatResult,
   ConversationStep,
   Diagnostic,
+  EnvironmentEvent,
+  EnvironmentSpec,
   InitializeResult,
   ThreadConfig,
   TurnEvent,
@@ -89,6 +91,13 @@ export class CodexClient extends ThreadMethods {
    * subscriber gets the current state first.
    */
   readonly connectionState$: Observable<ConnectionState>;
+  /**
+   * **Experimental.** A thread's environment (remote exec-server) connected or disconnected, as the
+   * server reports it (`thread/environment/connected|disconnected`). Hot; completes on close. A
+   * disconnect also comes as a `Diagnostic` (kind `environment`) and as a `TurnEvent` (type
+   * `environment`) of the thread's running turn.
+   */
+  readonly environmentEvents$: Observable<EnvironmentEvent>;
 
   private readonly connection: JsonRpcConnection;
   private readonly engine: CodexEngine;
@@ -113,6 +122,7 @@ export class CodexClient extends ThreadMethods {
     this.diagnostics$ = this.connection.diagnostics$;
     this.approvalRequests$ = this.engine.approvalRequests$;
     this.connectionState$ = this.engine.connectionState$;
+    this.environmentEvents$ = this.engine.environments.events$;
   }
 
   /** A client that runs the app-server as a child process (unstarted). */
@@ -170,9 +180,10 @@ export class CodexClient extends ThreadMethods {
   request<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Promise<ResultOf<M>> {
     const threads = this.engine.threads;
     // A thread opened by a raw request is loaded on this connection too: its chats need no thread/resume.
-    return this.engine.handshake.request(method, params, opts).then((result) => (threads.learn(method, result), result)) as Promise<
-      ResultOf<M>
-    >;
+    const environments = this.engine.environments;
+    return this.engine.handshake
+      .request(method, params, opts)
+      .then((result) => (threads.learn(method, result), environments.learn(method, params, result), result)) as Promise<ResultOf<M>>;
   }
 
   /**
@@ -186,6 +197,30 @@ export class CodexClient extends ThreadMethods {
     return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)).pipe(
       tap((result: unknown) => threads.learn(method, result)),
     ) as Observable<ResultOf<M>>;
+  }
+
+  // ---- environments (experimental) --------------------------------------------------------------
+
+  /**
+   * **Experimental** (needs `experimentalApi`): adds a remote environment, a `codex exec-server`
+   * the app-server runs commands and file changes on (`environment/add`); threads are placed on it
+   * with `ThreadConfig.environments`. The server keeps it in memory and connects lazily; the client
+   * remembers it (token included) and adds it again after a reconnect or restart. `TypeError`
+   * before anything is sent for an id not `[A-Za-z0-9_-]{1,64}` or `local`/`none`, or a URL not
+   * `ws://`/`wss://`. The token never appears in errors, diagnostics or recordings.
+   */
+  addEnvironment(spec: EnvironmentSpec): Promise<void> {
+    return this.engine.environments.add(spec);
+  }
+
+  /** **Experimental:** an environment's status (`environment/status`): `ready`, `pending`, `disconnected` or `unknown`, with the server's `error`. */
+  environmentStatus(id: string): Promise<ResultOf<'environment/status'>> {
+    return this.engine.environments.status(id) as Promise<ResultOf<'environment/status'>>;
+  }
+
+  /** **Experimental:** an environment's shell and default cwd (`environment/info`). */
+  environmentInfo(id: string): Promise<ResultOf<'environment/info'>> {
+    return this.engine.environments.info(id) as Promise<ResultOf<'environment/info'>>;
   }
 
   // ---- turns ----------------------------------------------------------------------------------

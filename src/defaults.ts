@@ -9,6 +9,8 @@ export const DEFAULTS = {
   inactivityTimeoutMs: 180_000,
   /** `ClientOptions.handlerTimeoutMs`: an approval/user-input handler's time to answer. */
   handlerTimeoutMs: 300_000,
+  /** `ClientOptions.environmentProbeMs`: a placed thread's unanswered `turn/start` has its environments' status read after this, and again as often. */
+  environmentProbeMs: 1_000,
   /** `ClientOptions.idleGraceMs`: wait after an idle thread status before reading the thread. */
   idleGraceMs: 2_000,
   /** `ClientOptions.maxBufferedEvents`: events held for one suspended turn. */

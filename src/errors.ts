@@ -47,9 +47,19 @@ export class CodexProtocolError extends CodexError {
  * - `auth-failed`: the server refused the credentials (HTTP 401/403 at the upgrade).
  * - `unresponsive`: the peer stopped reading what is sent, or stopped answering pings.
  * - `restart-failed`: an automatic restart or reconnect gave up.
+ * - `environment-disconnected`: a remote environment (exec-server) of the turn's thread is
+ *   disconnected (experimental API; `environmentId` names it). The connection to the app-server is fine.
  */
 export type TransportErrorCode =
-  'not-started' | 'closed' | 'exited' | 'disconnected' | 'connect-failed' | 'auth-failed' | 'unresponsive' | 'restart-failed';
+  | 'not-started'
+  | 'closed'
+  | 'exited'
+  | 'disconnected'
+  | 'connect-failed'
+  | 'auth-failed'
+  | 'unresponsive'
+  | 'restart-failed'
+  | 'environment-disconnected';
 
 /** The transport failed, the server process exited, or the client is closed (see `code`). */
 export class CodexTransportError extends CodexError {
@@ -61,18 +71,27 @@ export class CodexTransportError extends CodexError {
   readonly exitCode?: number | null;
   /** Signal that ended the server process, when one did. */
   readonly signal?: string | null;
+  /** The remote environment that failed (code `environment-disconnected`). */
+  readonly environmentId?: string;
   /**
    * Raised by the transports; a custom `Transport` raises one to say how its link failed.
-   * @param info Which failure (`code`, default `disconnected`), the process's exit code or signal, the underlying error as `cause`.
+   * @param info Which failure (`code`, default `disconnected`), the process's exit code or signal, the environment that failed, the underlying error as `cause`.
    */
   constructor(
     message: string,
-    info: { code?: TransportErrorCode; exitCode?: number | null; signal?: string | null; cause?: unknown } = {},
+    info: {
+      code?: TransportErrorCode;
+      exitCode?: number | null;
+      signal?: string | null;
+      environmentId?: string;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, 'cause' in info ? { cause: info.cause } : undefined);
     this.code = info.code ?? 'disconnected';
     if (info.exitCode !== undefined) this.exitCode = info.exitCode;
     if (info.signal !== undefined) this.signal = info.signal;
+    if (info.environmentId !== undefined) this.environmentId = info.environmentId;
   }
 }
 

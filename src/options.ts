@@ -78,9 +78,19 @@ export interface ClientOptions extends ConnectionOptions {
   };
   /**
    * Opts into the server's experimental API (sent as `initialize` capabilities `experimentalApi`):
-   * needed for client-side tools (`ThreadConfig.tools`). Default false.
+   * needed for client-side tools (`ThreadConfig.tools`) and remote environments (`addEnvironment`,
+   * `ThreadConfig.environments`). Default false.
    */
   experimentalApi?: boolean;
+  /**
+   * A placed thread's `turn/start` that the server has not answered after this long has its
+   * environments' status read (then again as often); one that is disconnected fails the turn with
+   * `CodexTransportError` code `environment-disconnected` at once (the server would hold the
+   * turn about 45 s while it recovers). While a placed thread's turn runs, its environments' status
+   * is read as often too (the server says nothing of a lost exec-server mid-turn): a change is a
+   * `TurnEvent` of type `environment`. Experimental API. Default 1,000 ms.
+   */
+  environmentProbeMs?: number;
   /**
    * The rest of the pinned protocol's `initialize` capabilities, e.g. `optOutNotificationMethods`
    * (notification methods this connection does not want) or `requestAttestation` (opt into

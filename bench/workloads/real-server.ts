@@ -11,9 +11,10 @@ import { assert, median } from '../common';
 import { freshHeap, timed } from '../run';
 import { atMostTimesBare, type RealServer, type Sample, type Side, type Workload } from '../workload';
 
-/** Starts bench/workloads/real-server-host.ts and waits for its launch details. */
-export function startRealServer(): Promise<RealServer> {
-  const host = spawn(process.execPath, [path.join(__dirname, 'real-server-host.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** Starts bench/workloads/real-server-host.ts (with `execServers` exec-servers beside it) and waits for its launch details. */
+export function startRealServer(execServers = 0): Promise<RealServer> {
+  const args = [path.join(__dirname, 'real-server-host.js'), ...(execServers ? ['--exec-servers', String(execServers)] : [])];
+  const host = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => host.once('close', () => resolve()));
   return new Promise((resolve, reject) => {
     let out = '';

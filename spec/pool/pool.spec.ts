@@ -345,3 +345,21 @@ describe('the pool itself', () => {
     expect(pool.members[1]!.client).toBeInstanceOf(CodexClient);
   });
 });
+
+describe('environments (experimental)', () => {
+  it('adds an environment on every member, so a thread on any member can be placed on it; status from the first member', async () => {
+    const { pool, servers } = poolOf(2, { clientOptions: { experimentalApi: true } });
+    servers.forEach((s, i) => {
+      s.handle('environment/add', () => ({}));
+      s.handle('environment/status', () => ({ status: i === 0 ? 'ready' : 'pending', error: null }));
+    });
+    await pool.addEnvironment({ id: 'gpu-1', url: 'ws://127.0.0.1:9', token: 'tok-secret' });
+    for (const s of servers) {
+      expect(s.requestsOf('environment/add').map((r) => r.params)).toEqual([
+        expect.objectContaining({ environmentId: 'gpu-1', execServerUrl: 'ws://127.0.0.1:9', authBearerToken: 'tok-secret' }),
+      ]);
+    }
+    expect(await pool.environmentStatus('gpu-1')).toMatchObject({ status: 'ready' });
+    await expect(pool.addEnvironment({ id: 'local', url: 'ws://127.0.0.1:9' })).rejects.toThrow(TypeError);
+  });
+});

@@ -34,6 +34,7 @@ function filesUnder(dir: string): string[] {
 
 const generatedFiles = (dir: string) => [
   ...filesUnder(path.join(dir, 'generated')).map((f) => `generated/${f}`),
+  ...filesUnder(path.join(dir, 'generated-experimental')).map((f) => `generated-experimental/${f}`),
   ...fs.readdirSync(dir).filter((f) => f.endsWith('.generated.ts')),
 ];
 

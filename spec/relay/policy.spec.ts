@@ -49,7 +49,13 @@ describe('relayPolicy (the default)', () => {
     ]) {
       expect(refused(policy(request(method, {}), who))).toMatch(/acts on the relay's host/);
     }
-    expect(refused(policy(request('environment/add', { environmentId: 'x' }), who))).toMatch(/not a method of the pinned protocol/);
+    expect(refused(policy(request('exec/unknownMethod', { environmentId: 'x' }), who))).toMatch(/not a method of the pinned protocol/);
+    // The experimental environments API: a browser must not point the host at an exec-server.
+    for (const method of ['environment/add', 'environment/status', 'environment/info', 'thread/settings/update']) {
+      expect(refused(policy(request(method, { environmentId: 'x', execServerUrl: 'ws://evil:1' }), who))).toMatch(
+        /acts on the relay's host/,
+      );
+    }
   });
 
   it('has decided every method of the pinned protocol, and allows the thread-level ones', () => {

@@ -10,6 +10,8 @@ import * as util from 'node:util';
 import { lastValueFrom, Subscription } from 'rxjs';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CodexClient } from '../../src/client';
+import { FakeAppServer } from '../../src/testing';
+import { startRecording } from '../../src/testing/recording';
 import { generateRelayToken, startRelay, StdioTransport, type RelayEvent } from '../../src/relay';
 import { RelayTransport, type WebSocketConstructor } from '../../src/streams/relay-transport';
 
@@ -211,5 +213,36 @@ describe('secrets stay out of errors, diagnostics, states and relay events', () 
     sub.unsubscribe();
     expect(events.some((e) => e.type === 'diagnostic')).toBe(true);
     expectClean('relay events', events);
+  });
+
+  it('environments (experimental): an exec-server token stays out of errors, diagnostics and recordings', async () => {
+    const TOKEN = 'envtokPLANTED0123456789';
+    const server = new FakeAppServer();
+    // A server whose refusals and status words echo the token (what the client must not pass on).
+    server.handle('environment/add', (p) => {
+      if (p.environmentId === 'refused') throw new Error(`refused bearer ${TOKEN}`);
+      return {};
+    });
+    server.handle('environment/status', () => ({ status: 'disconnected' as const, error: `recovering with ${TOKEN}` }));
+    // Held, as the real server holds it while the environment recovers.
+    server.handle('turn/start', () => new Promise<undefined>(() => undefined));
+    const client = server.client({ experimentalApi: true, environmentProbeMs: 10 });
+    closers.push(() => client.close());
+    const watched = watch(client);
+    const recorder = startRecording(client);
+    const seen: unknown[] = [];
+    seen.push(await failure(client.addEnvironment({ id: 'refused', url: 'ws://127.0.0.1:1', token: TOKEN })));
+    seen.push(await failure(client.addEnvironment({ id: 'local', url: 'ws://127.0.0.1:1', token: TOKEN })));
+    seen.push(await failure(client.addEnvironment({ id: 'e', url: `http://u:${TOKEN}@h/`, token: TOKEN })));
+    await client.addEnvironment({ id: 'e', url: 'ws://127.0.0.1:1', token: TOKEN });
+    const thread = await client.startThread({ environments: [{ environmentId: 'e', cwd: '/w' }] });
+    seen.push(await failure(thread.chatOnce('go')));
+    expect(seen[3]).toMatchObject({ code: 'environment-disconnected', environmentId: 'e' });
+    const recording = recorder.stop();
+    watched.dispose();
+    for (const e of seen) expectClean('environment error', e);
+    expectClean('diagnostics', watched.seen);
+    expect(JSON.stringify(recording)).toContain('environment/add');
+    expectClean('recording', recording);
   });
 });

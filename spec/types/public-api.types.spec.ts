@@ -27,7 +27,7 @@ import { eachValue } from 'codex-rx/operators';
 import type { ThreadStartParams } from '../../src/protocol/generated/v2/ThreadStartParams';
 import type { ThreadStartResponse } from '../../src/protocol/generated/v2/ThreadStartResponse';
 import type { ModelListResponse } from '../../src/protocol/generated/v2/ModelListResponse';
-import type { UserInput } from 'codex-rx/protocol';
+import type { ClientRequestMap, EnvironmentAddParams, TurnEnvironmentParams, UserInput } from 'codex-rx/protocol';
 import { InMemoryTransport } from 'codex-rx/testing';
 
 describe('public types', () => {
@@ -35,10 +35,14 @@ describe('public types', () => {
   afterAll(() => client.close());
 
   it('request() infers params and result from the method map', () => {
-    expectTypeOf<ParamsOf<'thread/start'>>().toEqualTypeOf<ThreadStartParams>();
+    expectTypeOf<ParamsOf<'thread/start'>>().toMatchTypeOf<ThreadStartParams>();
+    // The experimental field, typed from `generate-ts --experimental`.
+    expectTypeOf<ParamsOf<'thread/start'>['environments']>().toEqualTypeOf<TurnEnvironmentParams[] | null | undefined>();
+    expectTypeOf<ParamsOf<'environment/add'>>().toEqualTypeOf<EnvironmentAddParams>();
+    expectTypeOf<ClientRequestMap['environment/add']['experimental']>().toEqualTypeOf<true>();
     expectTypeOf<ResultOf<'thread/start'>>().toEqualTypeOf<ThreadStartResponse>();
     type Req = typeof client.request<'thread/start'>;
-    expectTypeOf<Parameters<Req>[1]>().toEqualTypeOf<ThreadStartParams | undefined>();
+    expectTypeOf<Parameters<Req>[1]>().toEqualTypeOf<ParamsOf<'thread/start'> | undefined>();
     expectTypeOf<ReturnType<Req>>().toEqualTypeOf<Promise<ThreadStartResponse>>();
     expectTypeOf<ReturnType<typeof client.request$<'thread/start'>>>().toEqualTypeOf<Observable<ThreadStartResponse>>();
     expectTypeOf<ReturnType<typeof client.listModels>>().toEqualTypeOf<Promise<ModelListResponse>>();
@@ -81,7 +85,7 @@ describe('public types', () => {
 
   it('TurnEvent narrows on type', () => {
     expectTypeOf<TurnEvent['type']>().toEqualTypeOf<
-      'started' | 'delta' | 'step' | 'approval' | 'usage' | 'plan' | 'diff' | 'retry' | 'error' | 'completed'
+      'started' | 'delta' | 'step' | 'approval' | 'usage' | 'plan' | 'diff' | 'retry' | 'environment' | 'error' | 'completed'
     >();
     expectTypeOf<Extract<TurnEvent, { type: 'delta' }>>().toHaveProperty('delta').toEqualTypeOf<string>();
     expectTypeOf<Extract<TurnEvent, { type: 'step' }>>().toHaveProperty('step').toEqualTypeOf<ConversationStep>();

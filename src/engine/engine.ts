@@ -16,6 +16,7 @@ import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import { BufferBudget } from './buffer-budget';
 import { ClientTools } from './client-tools';
+import { Environments } from './environments';
 import { Handshake } from './handshake';
 import { IdleRecovery } from './idle-recovery';
 import { Interrupts } from './interrupts';
@@ -59,6 +60,8 @@ export class CodexEngine {
   readonly handshake: Handshake;
   readonly threads: ThreadRegistry;
   readonly turns: TurnEngine;
+  /** The environments this client added and where its threads are placed (experimental API). */
+  readonly environments: Environments;
   /** Every approval request (observational: the handler, or the manual answer, still decides). */
   readonly approvalRequests$: Observable<ApprovalRequest>;
   /** Where the connection is (current value replayed). */
@@ -84,7 +87,10 @@ export class CodexEngine {
     );
     this.handshake = new Handshake(connection, settings.clientInfo, settings.capabilities);
     const tools = new ClientTools(settings.experimentalApi);
-    this.threads = new ThreadRegistry((method, params) => this.handshake.request(method, params), tools);
+    this.threads = new ThreadRegistry(
+      (method, params) => this.environments.opening(method, params, () => this.handshake.request(method, params)),
+      tools,
+    );
     this.desk = new ServerRequestDesk(connection, {
       manual: settings.approvalMode === 'manual',
       handlerTimeoutMs: settings.handlerTimeoutMs,
@@ -100,6 +106,15 @@ export class CodexEngine {
       report: (diagnostic) => connection.report(diagnostic),
     });
     this.interrupts = new Interrupts(connection, this.router, scheduler, settings.requestTimeoutMs);
+    this.environments = new Environments({
+      connection,
+      handshake: this.handshake,
+      router: this.router,
+      interrupts: this.interrupts,
+      scheduler,
+      experimentalApi: settings.experimentalApi,
+      probeMs: settings.environmentProbeMs,
+    });
     this.turns = new TurnEngine({
       settings,
       connection,
@@ -110,6 +125,7 @@ export class CodexEngine {
       recovery: this.recovery,
       queue: this.queue,
       interrupts: this.interrupts,
+      environments: this.environments,
     });
     const links = new LinkRecovery({
       connection,
@@ -193,6 +209,8 @@ export class CodexEngine {
       }
     } else if (n.method === 'serverRequest/resolved') {
       if (ServerRequestResolvedParamsCodec.is(n.params)) this.desk.resolved(n.params.requestId);
+    } else if (n.method === 'thread/environment/disconnected' || n.method === 'thread/environment/connected') {
+      this.environments.onNotification(n);
     } else if (n.method === 'turn/started' && turnId !== undefined) {
       this.interrupts.onStarted(turnId);
     } else if (n.method === 'turn/completed' && turnId !== undefined) {

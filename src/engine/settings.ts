@@ -17,6 +17,7 @@ export interface EngineSettings {
   readonly idleGraceMs: number;
   readonly clientInfo: { name: string; version: string; title?: string };
   readonly experimentalApi: boolean;
+  readonly environmentProbeMs: number;
   /** The `initialize` capabilities from the options (`experimentalApi` included), or null when none were set. */
   readonly capabilities: Record<string, unknown> | null;
 }
@@ -38,6 +39,7 @@ export function engineSettings(options: ClientOptions): EngineSettings {
     idleGraceMs: pick('idleGraceMs', DEFAULTS.idleGraceMs),
     clientInfo: pick('clientInfo', { name: PACKAGE_NAME, version: PACKAGE_VERSION }),
     experimentalApi: options.experimentalApi === true,
+    environmentProbeMs: pick('environmentProbeMs', DEFAULTS.environmentProbeMs),
     // Sent only when asked for: a client that sets neither sends the handshake it always sent.
     capabilities:
       options.experimentalApi !== undefined || options.capabilities !== undefined

@@ -12,6 +12,7 @@ import type { JsonRpcMessage } from '../protocol/messages';
 import { turnOverrideParams } from '../protocol/params';
 import type { JsonRpcConnection } from '../streams/connection';
 import { Deadlines } from '../streams/deadlines';
+import type { Environments } from './environments';
 import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
@@ -37,6 +38,7 @@ export interface TurnEngineParts {
   readonly recovery: IdleRecovery;
   readonly queue: ThreadQueue;
   readonly interrupts: Interrupts;
+  readonly environments: Environments;
 }
 
 const CONTINUATION_EXCLUSIVE = ['threadId', 'user', 'metadata', 'threadConfig', 'turnOverrides'] as const;
@@ -215,6 +217,7 @@ export class TurnEngine implements TurnCallHost {
 
   /** Tools the chat's new thread cannot take fail the call at once (`TypeError`), before anything is sent. */
   private checkTools(options: ChatOptions): void {
+    this.parts.environments.checkChat(options.threadConfig, options.turnOverrides);
     const tools = options.threadConfig?.tools;
     if (tools?.length) this.parts.threads.checkTools(options.threadId === undefined ? 'thread/start' : 'thread/resume', tools);
   }
@@ -248,7 +251,7 @@ export class TurnEngine implements TurnCallHost {
   async startTurn(text: ChatInput, call: TurnCall<unknown>): Promise<TurnSession | null> {
     // The call may have left by the time each await resumes.
     const { options, mode, retain } = call;
-    const { handshake, threads, router, recovery, settings, queue } = this.parts;
+    const { handshake, threads, router, recovery, settings, queue, environments } = this.parts;
     const starter = this.starter;
     const ready = handshake.ready();
     if (ready) await ready;
@@ -274,8 +277,13 @@ export class TurnEngine implements TurnCallHost {
       if (options.turnOverrides) Object.assign(params, turnOverrideParams(options.turnOverrides));
       if (options.user !== undefined) params.user = options.user;
       if (options.metadata !== undefined) params.metadata = options.metadata;
+      // A placed thread on a new link: its environments and placement go back first (else it runs locally).
+      const placing = environments.beforeTurn(threadId, params);
+      if (placing) await placing;
       // Its thread stays held (slot and expectation) until the chat knows which turn it owns.
-      started = await starter.start(threadId, params, options.trace ? { trace: options.trace } : undefined);
+      const starting = starter.start(threadId, params, options.trace ? { trace: options.trace } : undefined);
+      started = await environments.guardStart(threadId, params, starting);
+      if (params.environments) environments.learn('turn/start', params, started.answer);
       // The server joined this turn/start into a turn of this client that runs on the thread (one
       // started outside the thread queue, say by a raw request): that turn has its consumer.
       if (router.get(started.turnId))
@@ -285,7 +293,7 @@ export class TurnEngine implements TurnCallHost {
     } catch (err) {
       if (expectation) router.unexpect(expectation);
       recovery.startFailed(threadId);
-      releaseThread();
+      if (!environments.holdThread(err, threadId, releaseThread)) releaseThread();
       throw err;
     }
     const limits = { maxBufferedEvents: settings.maxBufferedEvents, retainEvents: retain };
@@ -298,6 +306,7 @@ export class TurnEngine implements TurnCallHost {
       if (s.ended) this.parts.desk.dropTurn(s.turnId);
     });
     recovery.bound(s);
+    environments.watchTurn(s);
     if (adoption?.unsettled) recovery.recheck(s);
     if (call.left) {
       this.abandonTurn(s, options);

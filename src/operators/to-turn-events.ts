@@ -94,6 +94,19 @@ function updateOf(method: string, p: unknown): TurnEvent | null {
     }
     case 'turn/diff/updated':
       return TurnDiffUpdatedParamsCodec.is(p) ? { threadId: p.threadId, turnId: p.turnId, type: 'diff', diff: p.diff } : null;
+    case 'thread/environment/connected':
+    case 'thread/environment/disconnected': {
+      // Experimental; the engine gives the frame the turn's id (the server's names only the thread).
+      const e = p as { threadId?: unknown; turnId?: unknown; environmentId?: unknown } | null;
+      if (typeof e?.threadId !== 'string' || typeof e.turnId !== 'string' || typeof e.environmentId !== 'string') return null;
+      return {
+        threadId: e.threadId,
+        turnId: e.turnId,
+        type: 'environment',
+        environmentId: e.environmentId,
+        connected: method === 'thread/environment/connected',
+      };
+    }
     case 'error': {
       if (!ErrorNotificationParamsCodec.is(p) || p.threadId === undefined || p.turnId === undefined) return null;
       const { error } = p as unknown as ErrorNotification;

@@ -14,6 +14,8 @@ import type {
   ChatResult,
   ConversationStep,
   Diagnostic,
+  EnvironmentEvent,
+  EnvironmentSpec,
   InitializeResult,
   ThreadConfig,
   TurnEvent,
@@ -72,6 +74,8 @@ export class CodexPool implements ThreadClient {
   readonly approvalRequests$: Observable<ApprovalRequest>;
   /** Every member's diagnostics, merged. */
   readonly diagnostics$: Observable<Diagnostic>;
+  /** **Experimental:** every member's environment events, merged (see `CodexClient.environmentEvents$`). */
+  readonly environmentEvents$: Observable<EnvironmentEvent>;
   /** Each member's `connectionState$` by member id, as one record; a new subscriber gets the current states first. */
   readonly health$: Observable<Readonly<Record<string, ConnectionState>>>;
   /**
@@ -96,6 +100,7 @@ export class CodexPool implements ThreadClient {
     this.serverRequests$ = merge(...clients.map((c) => c.serverRequests$));
     this.approvalRequests$ = merge(...clients.map((c) => c.approvalRequests$));
     this.diagnostics$ = merge(...clients.map((c) => c.diagnostics$));
+    this.environmentEvents$ = merge(...clients.map((c) => c.environmentEvents$));
     this.health$ = combineLatest(this.all.map((m) => m.client.connectionState$.pipe(map((s) => [m.id, s] as const)))).pipe(
       map((pairs) => Object.freeze(Object.fromEntries(pairs))),
     );
@@ -377,6 +382,27 @@ export class CodexPool implements ThreadClient {
   /** `CodexClient.execCommand` on the first member that is up. */
   execCommand(command: string[], opts: ExecCommandOptions = {}): Promise<ResultOf<'command/exec'>> {
     return this.router.onPrimary((c) => c.execCommand(command, opts));
+  }
+
+  // ---- environments (experimental): every member may hold threads placed on one -------------------
+
+  /**
+   * **Experimental:** `CodexClient.addEnvironment` on every member at once, so a thread on any
+   * member can be placed on it; resolves once one member has it (each member adds it again after
+   * its own reconnect or restart). A member that is down when it is added does not get it.
+   */
+  addEnvironment(spec: EnvironmentSpec): Promise<void> {
+    return this.onEvery((c) => c.addEnvironment(spec));
+  }
+
+  /** **Experimental:** `CodexClient.environmentStatus` as the first member that is up sees it (another member's: `members[i].client`). */
+  environmentStatus(id: string): Promise<ResultOf<'environment/status'>> {
+    return this.router.onPrimary((c) => c.environmentStatus(id));
+  }
+
+  /** **Experimental:** `CodexClient.environmentInfo` on the first member that is up. */
+  environmentInfo(id: string): Promise<ResultOf<'environment/info'>> {
+    return this.router.onPrimary((c) => c.environmentInfo(id));
   }
 
   /** The id of the member a thread routes to (looked for on the members when the pool does not know it). */

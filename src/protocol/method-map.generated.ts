@@ -2,6 +2,7 @@
 import type { InitializeParams as T_InitializeParams } from './generated/InitializeParams';
 import type { InitializeResponse as T_InitializeResponse } from './generated/InitializeResponse';
 import type { ThreadStartParams as T_v2_ThreadStartParams } from './generated/v2/ThreadStartParams';
+import type { ThreadStartParams as X_v2_ThreadStartParams } from './generated-experimental/v2/ThreadStartParams';
 import type { ThreadStartResponse as T_v2_ThreadStartResponse } from './generated/v2/ThreadStartResponse';
 import type { ThreadResumeParams as T_v2_ThreadResumeParams } from './generated/v2/ThreadResumeParams';
 import type { ThreadResumeResponse as T_v2_ThreadResumeResponse } from './generated/v2/ThreadResumeResponse';
@@ -126,6 +127,7 @@ import type { PluginInstallResponse as T_v2_PluginInstallResponse } from './gene
 import type { PluginUninstallParams as T_v2_PluginUninstallParams } from './generated/v2/PluginUninstallParams';
 import type { PluginUninstallResponse as T_v2_PluginUninstallResponse } from './generated/v2/PluginUninstallResponse';
 import type { TurnStartParams as T_v2_TurnStartParams } from './generated/v2/TurnStartParams';
+import type { TurnStartParams as X_v2_TurnStartParams } from './generated-experimental/v2/TurnStartParams';
 import type { TurnStartResponse as T_v2_TurnStartResponse } from './generated/v2/TurnStartResponse';
 import type { TurnSteerParams as T_v2_TurnSteerParams } from './generated/v2/TurnSteerParams';
 import type { TurnSteerResponse as T_v2_TurnSteerResponse } from './generated/v2/TurnSteerResponse';
@@ -215,14 +217,27 @@ import type { GetAuthStatusParams as T_GetAuthStatusParams } from './generated/G
 import type { GetAuthStatusResponse as T_GetAuthStatusResponse } from './generated/GetAuthStatusResponse';
 import type { FuzzyFileSearchParams as T_FuzzyFileSearchParams } from './generated/FuzzyFileSearchParams';
 import type { FuzzyFileSearchResponse as T_FuzzyFileSearchResponse } from './generated/FuzzyFileSearchResponse';
+import type { ThreadSettingsUpdateParams as X_v2_ThreadSettingsUpdateParams } from './generated-experimental/v2/ThreadSettingsUpdateParams';
+import type { ThreadSettingsUpdateResponse as X_v2_ThreadSettingsUpdateResponse } from './generated-experimental/v2/ThreadSettingsUpdateResponse';
+import type { EnvironmentAddParams as X_v2_EnvironmentAddParams } from './generated-experimental/v2/EnvironmentAddParams';
+import type { EnvironmentAddResponse as X_v2_EnvironmentAddResponse } from './generated-experimental/v2/EnvironmentAddResponse';
+import type { EnvironmentInfoParams as X_v2_EnvironmentInfoParams } from './generated-experimental/v2/EnvironmentInfoParams';
+import type { EnvironmentInfoResponse as X_v2_EnvironmentInfoResponse } from './generated-experimental/v2/EnvironmentInfoResponse';
+import type { EnvironmentStatusParams as X_v2_EnvironmentStatusParams } from './generated-experimental/v2/EnvironmentStatusParams';
+import type { EnvironmentStatusResponse as X_v2_EnvironmentStatusResponse } from './generated-experimental/v2/EnvironmentStatusResponse';
 
 /** The server version these types were generated from. */
 export const PROTOCOL_SERVER_VERSION = "0.171.0";
 
-/** Every client-to-server request method of the pinned server, with its params and result types. */
+/**
+ * Every client-to-server request method of the pinned server, with its params and result types.
+ * Rows marked `experimental: true` (and the `environments` field of thread/start and turn/start)
+ * are the experimental API (`generate-ts --experimental`): the server takes them only from a client
+ * that set `ClientOptions.experimentalApi`.
+ */
 export interface ClientRequestMap {
   "initialize": { params: T_InitializeParams; result: T_InitializeResponse; paramsOptional: false };
-  "thread/start": { params: T_v2_ThreadStartParams; result: T_v2_ThreadStartResponse; paramsOptional: false };
+  "thread/start": { params: T_v2_ThreadStartParams & Pick<X_v2_ThreadStartParams, "environments">; result: T_v2_ThreadStartResponse; paramsOptional: false };
   "thread/resume": { params: T_v2_ThreadResumeParams; result: T_v2_ThreadResumeResponse; paramsOptional: false };
   "thread/fork": { params: T_v2_ThreadForkParams; result: T_v2_ThreadForkResponse; paramsOptional: false };
   "thread/archive": { params: T_v2_ThreadArchiveParams; result: T_v2_ThreadArchiveResponse; paramsOptional: false };
@@ -284,7 +299,7 @@ export interface ClientRequestMap {
   "skills/config/write": { params: T_v2_SkillsConfigWriteParams; result: T_v2_SkillsConfigWriteResponse; paramsOptional: false };
   "plugin/install": { params: T_v2_PluginInstallParams; result: T_v2_PluginInstallResponse; paramsOptional: false };
   "plugin/uninstall": { params: T_v2_PluginUninstallParams; result: T_v2_PluginUninstallResponse; paramsOptional: false };
-  "turn/start": { params: T_v2_TurnStartParams; result: T_v2_TurnStartResponse; paramsOptional: false };
+  "turn/start": { params: T_v2_TurnStartParams & Pick<X_v2_TurnStartParams, "environments">; result: T_v2_TurnStartResponse; paramsOptional: false };
   "turn/steer": { params: T_v2_TurnSteerParams; result: T_v2_TurnSteerResponse; paramsOptional: false };
   "turn/interrupt": { params: T_v2_TurnInterruptParams; result: T_v2_TurnInterruptResponse; paramsOptional: false };
   "review/start": { params: T_v2_ReviewStartParams; result: T_v2_ReviewStartResponse; paramsOptional: false };
@@ -334,4 +349,8 @@ export interface ClientRequestMap {
   "gitDiffToRemote": { params: T_GitDiffToRemoteParams; result: T_GitDiffToRemoteResponse; paramsOptional: false };
   "getAuthStatus": { params: T_GetAuthStatusParams; result: T_GetAuthStatusResponse; paramsOptional: false };
   "fuzzyFileSearch": { params: T_FuzzyFileSearchParams; result: T_FuzzyFileSearchResponse; paramsOptional: false };
+  "thread/settings/update": { params: X_v2_ThreadSettingsUpdateParams; result: X_v2_ThreadSettingsUpdateResponse; paramsOptional: false; experimental: true };
+  "environment/add": { params: X_v2_EnvironmentAddParams; result: X_v2_EnvironmentAddResponse; paramsOptional: false; experimental: true };
+  "environment/info": { params: X_v2_EnvironmentInfoParams; result: X_v2_EnvironmentInfoResponse; paramsOptional: false; experimental: true };
+  "environment/status": { params: X_v2_EnvironmentStatusParams; result: X_v2_EnvironmentStatusResponse; paramsOptional: false; experimental: true };
 }

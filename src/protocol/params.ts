@@ -12,6 +12,7 @@ const THREAD_KEYS: readonly (keyof ThreadConfig)[] = [
   'personality',
   'ephemeral',
   'config',
+  'environments',
 ];
 const TURN_KEYS: readonly (keyof TurnOverrides)[] = [
   'cwd',
@@ -22,6 +23,7 @@ const TURN_KEYS: readonly (keyof TurnOverrides)[] = [
   'personality',
   'approvalPolicy',
   'outputSchema',
+  'environments',
 ];
 
 function pick(source: object | undefined, keys: readonly string[]): Record<string, unknown> {

@@ -4,3 +4,15 @@ export type * from './generated/index';
 export type * from './generated/v2/index';
 // Exported by both indexes: the v2 (current protocol) types.
 export type { ExecPolicyAmendment, NetworkPolicyAmendment, NetworkPolicyRuleAction, SessionSource, WebSearchAction } from './generated/v2/index';
+// Experimental API (`generate-ts --experimental`), the parts codex-rx uses: a server takes them only with `experimentalApi`.
+export type { EnvironmentAddParams } from './generated-experimental/v2/EnvironmentAddParams';
+export type { EnvironmentAddResponse } from './generated-experimental/v2/EnvironmentAddResponse';
+export type { EnvironmentConnectionNotification } from './generated-experimental/v2/EnvironmentConnectionNotification';
+export type { EnvironmentInfoParams } from './generated-experimental/v2/EnvironmentInfoParams';
+export type { EnvironmentInfoResponse } from './generated-experimental/v2/EnvironmentInfoResponse';
+export type { EnvironmentStatusKind } from './generated-experimental/v2/EnvironmentStatusKind';
+export type { EnvironmentStatusParams } from './generated-experimental/v2/EnvironmentStatusParams';
+export type { EnvironmentStatusResponse } from './generated-experimental/v2/EnvironmentStatusResponse';
+export type { ThreadSettingsUpdateParams } from './generated-experimental/v2/ThreadSettingsUpdateParams';
+export type { ThreadSettingsUpdateResponse } from './generated-experimental/v2/ThreadSettingsUpdateResponse';
+export type { TurnEnvironmentParams } from './generated-experimental/v2/TurnEnvironmentParams';

@@ -155,4 +155,11 @@ export const RELAY_METHOD_RULES: { readonly [M in keyof ClientRequestMap]: Relay
   // Can return the host's auth token.
   getAuthStatus: DENY,
   fuzzyFileSearch: { paths: ['roots'] },
+  // Experimental. Points the host at an exec-server (a URL and its token): the backend's call.
+  'environment/add': DENY,
+  // Experimental: environments are the backend's; their status and shell are not the browser's business.
+  'environment/status': DENY,
+  'environment/info': DENY,
+  // Experimental: changes a thread's cwd, sandbox, approvals and placement, unchecked by the thread rule.
+  'thread/settings/update': DENY,
 };

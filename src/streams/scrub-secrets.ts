@@ -15,6 +15,18 @@ const URL_WITH_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s/@"']+@[^\s"']*/gi;
 /** What a scrubbed secret reads as. */
 export const SCRUBBED = '***';
 
+/**
+ * Secret values the client was given (an exec-server's token, say): scrubbed wherever they appear,
+ * whatever the key, also in what a server echoes back. Process-wide: a recording or log may hold
+ * any client's frames.
+ */
+const knownSecrets = new Set<string>();
+
+/** Scrubs `value` from every recording and debug log of this process from now on (ignored when shorter than 8 characters). */
+export function rememberSecret(value: string): void {
+  if (value.length >= 8) knownSecrets.add(value);
+}
+
 /** A deep copy of `value` with secrets replaced by `***`. Plain JSON in, plain JSON out. */
 export function scrubSecrets(value: unknown): unknown {
   if (typeof value === 'string') return scrubString(value);
@@ -31,6 +43,7 @@ function scrubString(s: string): string {
   if (SECRET_VALUE.test(s)) return SCRUBBED;
   // Cheap tests first: nearly every string holds neither.
   let out = s;
+  if (knownSecrets.size) for (const secret of knownSecrets) if (out.includes(secret)) out = out.split(secret).join(SCRUBBED);
   if (out.includes('Bearer') || out.includes('Basic')) out = out.replace(BEARER, `$1 ${SCRUBBED}`);
   if (out.includes('@') && out.includes('://')) out = out.replace(URL_WITH_CREDENTIALS, (url) => redactUrl(url));
   return out;

@@ -4,7 +4,7 @@
  * and benchmarks. Kept apart from `codex-rx/testing`, which stays browser-safe.
  */
 export { startOfflineCodex } from './real-server';
-export type { OfflineCodex, OfflineCodexOptions } from './real-server';
+export type { OfflineCodex, OfflineCodexOptions, OfflineExecServer } from './real-server';
 export { addFilePatch, defaultScript, parseModelRequest, startScriptedModel } from './scripted-model';
 export type { ModelReply, ModelRequest, ModelScript, ReplyItem, ScriptedModel } from './scripted-model';
 export { codexConfigToml, createCodexHome, mockModelCatalog, resolveCodexCommand, resolveCodexLaunch } from './codex-home';
