@@ -21,6 +21,7 @@ import { IdleRecovery } from './idle-recovery';
 import { Interrupts } from './interrupts';
 import { ConnectionState, LinkRecovery } from './link-recovery';
 import type { ServerRequestHandler } from './request-handlers';
+import { CALL, EngineRequests } from './requests';
 import { ServerRequestDesk } from './server-requests';
 import type { ServerRequestMethod } from '../protocol/server-messages';
 import { recentTurns, type StoredTurn } from './stored-turns';
@@ -57,6 +58,8 @@ export interface EngineStats {
  */
 export class CodexEngine {
   readonly handshake: Handshake;
+  /** The one request path (see `CallRules`): the client's requests and the engine's own. */
+  readonly requests: EngineRequests;
   readonly threads: ThreadRegistry;
   readonly turns: TurnEngine;
   /** Every approval request (observational: the handler, or the manual answer, still decides). */
@@ -82,9 +85,10 @@ export class CodexEngine {
         detail: frame,
       }),
     );
-    this.handshake = new Handshake(connection, settings.clientInfo, settings.capabilities);
+    this.requests = new EngineRequests(connection, () => this.handshake.ready());
+    this.handshake = new Handshake(connection, this.requests, settings.clientInfo, settings.capabilities);
     const tools = new ClientTools(settings.experimentalApi);
-    this.threads = new ThreadRegistry((method, params) => this.handshake.request(method, params), tools);
+    this.threads = new ThreadRegistry(this.requests.bind(CALL.user), tools);
     this.desk = new ServerRequestDesk(connection, {
       manual: settings.approvalMode === 'manual',
       handlerTimeoutMs: settings.handlerTimeoutMs,
@@ -99,10 +103,11 @@ export class CodexEngine {
       readTurns: (threadId) => this.readTurns(threadId),
       report: (diagnostic) => connection.report(diagnostic),
     });
-    this.interrupts = new Interrupts(connection, this.router, scheduler, settings.requestTimeoutMs);
+    this.interrupts = new Interrupts(this.requests, this.router, scheduler, settings.requestTimeoutMs);
     this.turns = new TurnEngine({
       settings,
       connection,
+      requests: this.requests,
       handshake: this.handshake,
       threads: this.threads,
       router: this.router,
@@ -113,6 +118,7 @@ export class CodexEngine {
     });
     const links = new LinkRecovery({
       connection,
+      requests: this.requests,
       handshake: this.handshake,
       router: this.router,
       threads: this.threads,
@@ -173,8 +179,8 @@ export class CodexEngine {
   async interruptTurn(turnId: string, opts: InterruptOptions = {}): Promise<void> {
     const threadId = opts.threadId ?? this.router.get(turnId)?.threadId;
     if (!threadId) throw new TypeError(`interruptTurn: unknown turn ${turnId}; pass opts.threadId`);
-    // Not awaited: the interrupt's own timeout runs while it waits for the handshake (an outage, say).
-    await this.interrupts.interrupt(threadId, turnId, { timeoutMs: opts.timeoutMs }, this.handshake.ready() ?? undefined);
+    // After the handshake (an outage, say), the interrupt's own timeout running while it waits.
+    await this.interrupts.interrupt(threadId, turnId, { timeoutMs: opts.timeoutMs }, CALL.user);
   }
 
   private onNotification(n: JsonRpcNotification): void {
@@ -220,6 +226,6 @@ export class CodexEngine {
   /** The thread's newest turns (`thread/turns/list`; `thread/read` on servers without it). */
   private readTurns(threadId: string): Promise<readonly StoredTurn[]> {
     // Every item: a turn ended from them gets the ones it missed (see IdleRecovery).
-    return recentTurns((method, params) => this.connection.request(method, params), threadId, 'full');
+    return recentTurns(this.requests.bind(CALL.engine), threadId, 'full');
   }
 }

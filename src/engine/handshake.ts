@@ -6,6 +6,7 @@ import { parseServerVersion, versionMismatchMessage } from '../protocol/server-v
 import { explainUnknownMethod } from '../protocol/unknown-method';
 import type { JsonRpcConnection } from '../streams/connection';
 import { addListener } from '../streams/listeners';
+import { CALL, type EngineRequests } from './requests';
 
 /**
  * The `initialize` handshake of one connection: run once (later calls get the cached result), then
@@ -30,6 +31,8 @@ export class Handshake {
 
   constructor(
     private readonly connection: JsonRpcConnection,
+    /** The engine's request path, which this handshake's `initialize` takes too (and which waits for it). */
+    private readonly requests: EngineRequests,
     private readonly clientInfo: { name: string; version: string; title?: string },
     /** The capabilities from the client's options; those given to `initialize()` win key by key. */
     private readonly capabilities: Record<string, unknown> | null = null,
@@ -102,15 +105,11 @@ export class Handshake {
   }
 
   /**
-   * A request sent after the handshake (which it runs first when needed). A method the server
-   * lacks fails with a `CodexProtocolError` that says so. Made before the handshake is done (the
-   * first, or the next link's during an outage), it is pending from the call: its timeout and
-   * signal run while it waits, and it counts in the stats.
+   * A user's request (`CALL.user`): sent after the handshake. Kept for `client.ts` until it calls
+   * `CodexEngine.requests` itself; nothing in the engine uses it.
    */
   request(method: string, params?: unknown, opts?: RequestOptions): Promise<unknown> {
-    return this.done || method === 'initialize'
-      ? this.connection.request(method, params, opts)
-      : this.connection.request(method, params, opts, this.initialize());
+    return this.requests.call(method, params, opts, CALL.user);
   }
 
   private async run(params: Record<string, unknown>, opts: InitializeOptions, now: boolean): Promise<InitializeResult> {
@@ -118,8 +117,10 @@ export class Handshake {
     await this.connection.start();
     const body: Record<string, unknown> = { clientInfo: this.clientInfo, ...params };
     if (this.capabilities) body.capabilities = { ...this.capabilities, ...(params.capabilities as object | undefined) };
-    const send = now ? this.connection.requestNow : this.connection.request;
-    const raw = (await send.call(this.connection, 'initialize', body, { timeoutMs: opts.timeoutMs })) as Record<string, unknown>;
+    const raw = (await this.requests.call('initialize', body, { timeoutMs: opts.timeoutMs }, now ? CALL.relink : CALL.engine)) as Record<
+      string,
+      unknown
+    >;
     this.connection.notify('initialized');
     this.done = true;
     const result = initializeResult(raw);

@@ -15,6 +15,7 @@ import { Deadlines } from '../streams/deadlines';
 import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
+import { CALL, type EngineRequests } from './requests';
 import { OnceRun, type OnceRunParts, type TurnSink } from './once-run';
 import { findStoredTurn, lastAgentMessageOfTurn } from './stored-turns';
 import type { ServerRequestDesk } from './server-requests';
@@ -30,6 +31,7 @@ import type { TurnSession } from './turn-session';
 export interface TurnEngineParts {
   readonly settings: EngineSettings;
   readonly connection: JsonRpcConnection;
+  readonly requests: EngineRequests;
   readonly handshake: Handshake;
   readonly threads: ThreadRegistry;
   readonly router: TurnRouter;
@@ -353,8 +355,7 @@ export class TurnEngine implements TurnCallHost {
    * one, as `chatOnce` would end (`thread_read_fallback`); as it was when the turn has none.
    */
   private async completedFromStore(s: TurnSession, event: Extract<TurnEvent, { type: 'completed' }>): Promise<TurnEvent> {
-    const request = (method: string, params: unknown) => this.parts.connection.request(method, params);
-    const found = lastAgentMessageOfTurn(await findStoredTurn(request, s.threadId, s.turnId));
+    const found = lastAgentMessageOfTurn(await findStoredTurn(this.parts.requests.bind(CALL.engine), s.threadId, s.turnId));
     if (!found) return event;
     const result: ChatResult = {
       ...event.result,
@@ -373,8 +374,7 @@ export class TurnEngine implements TurnCallHost {
   }
 
   private async readResult(s: TurnSession, result: ChatResult): Promise<ChatResult> {
-    const request = (method: string, params: unknown) => this.parts.connection.request(method, params);
-    const found = lastAgentMessageOfTurn(await findStoredTurn(request, s.threadId, s.turnId));
+    const found = lastAgentMessageOfTurn(await findStoredTurn(this.parts.requests.bind(CALL.engine), s.threadId, s.turnId));
     if (!found) throw new CodexProtocolError(`turn ${s.turnId} completed without an assistant message`, { data: s.terminal });
     return { ...result, finalText: found.text, assistantItemId: found.itemId, completionSource: 'thread_read_fallback' };
   }
