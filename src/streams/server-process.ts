@@ -2,12 +2,12 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import spawn from 'cross-spawn';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { CodexTransportError } from '../errors';
-import type { Diagnostic } from '../models';
 import { NdjsonDecoder } from './ndjson';
 import { OutboundQueue } from './outbound-queue';
 import { reapOnExit } from './reaper';
 import { cleanSystemError, showCommand } from './redact';
 import type { OutboundHandle } from './transport';
+import type { LinkEvents, Opening } from './transport-base';
 
 /** How one server process is run (all resolved: see `StdioTransportOptions` for each). */
 export interface ServerProcessSettings {
@@ -23,24 +23,17 @@ export interface ServerProcessSettings {
   readonly maxQueuedBytes: number;
 }
 
-/** What a server process reports. */
-export interface ServerProcessEvents {
-  message(value: unknown): void;
-  diagnostic(diagnostic: Diagnostic): void;
-  /**
-   * Called once when the process can no longer be talked to: it exited, closed its stdout, or
-   * stopped reading its stdin. `null` after `kill()`.
-   */
-  end(error: CodexTransportError | null): void;
-}
+/**
+ * What a server process reports: its `end` comes once when the process can no longer be talked to
+ * (it exited, closed its stdout, or stopped reading its stdin), `null` after `kill()`.
+ */
+export type ServerProcessEvents = LinkEvents;
 
-/** A spawn in progress: `started` settles once; `abort()` (the transport closing) ends it at once. */
-export interface Spawning {
-  readonly started: Promise<ServerProcess>;
-  /**
-   * Before `started` resolved: it rejects (`closed`) and the process is ended; resolves when it has
-   * exited. After: nothing (the caller ends the process it got).
-   */
+/**
+ * A spawn in progress. `abort()` before `started` resolved: it rejects (`closed`) and the process
+ * is ended; resolves when it has exited. After: nothing (the caller ends the process it got).
+ */
+export interface Spawning extends Opening<ServerProcess> {
   abort(): Promise<void>;
 }
 

@@ -1,10 +1,10 @@
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import WebSocket from 'ws';
 import { CodexTransportError } from '../errors';
-import type { Diagnostic } from '../models';
 import { parseFrameText } from './frame-text';
 import { OutboundQueue } from './outbound-queue';
 import type { OutboundHandle } from './transport';
+import type { LinkEvents, Opening } from './transport-base';
 
 /** TLS settings passed to `ws` for `wss://` (and mutual TLS). */
 export interface TlsOptions {
@@ -39,20 +39,11 @@ export interface SocketLinkSettings {
   readonly heartbeatMs: number | null;
 }
 
-/** What a link reports. */
-export interface SocketLinkEvents {
-  message(value: unknown): void;
-  diagnostic(diagnostic: Diagnostic): void;
-  /** Called once when the link is gone: `null` after `close()`, else why (`disconnected`, `unresponsive`). */
-  end(error: CodexTransportError | null): void;
-}
+/** What a link reports: its `end` once, `null` after `close()`, else why (`disconnected`, `unresponsive`). */
+export type SocketLinkEvents = LinkEvents;
 
-/** A dial in progress: `link` settles once; `abort()` (the transport closing) ends it at once. */
-export interface Dialing {
-  readonly link: Promise<SocketLink>;
-  /** Before the upgrade: the socket is destroyed, its timer stopped, `link` rejects (`closed`). After: nothing. */
-  abort(): void;
-}
+/** A dial in progress: `abort()` before the upgrade destroys the socket, stops its timer, and `started` rejects (`closed`). */
+export type Dialing = Opening<SocketLink>;
 
 /** Bytes handed to ws and not yet written out, past which frames wait in the queue. */
 const HIGH_WATER = 1024 * 1024;
@@ -94,7 +85,7 @@ export class SocketLink {
   }
 
   /**
-   * Dials; `link` resolves once the upgrade succeeded. It rejects with `CodexTransportError`:
+   * Dials; `started` resolves once the upgrade succeeded. It rejects with `CodexTransportError`:
    * `auth-failed` for HTTP 401/403, `connect-failed` for anything else (refused, no handshake in
    * time, TLS failure), `closed` when aborted.
    */
@@ -181,7 +172,7 @@ export class SocketLink {
         );
       });
     });
-    return { link: dialed, abort: () => abort() };
+    return { started: dialed, abort: () => abort() };
   }
 
   /** Sends one JSON text; the handle takes it back while it still waits in the queue. */
