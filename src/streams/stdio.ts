@@ -1,6 +1,7 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
+import { type BackoffOptions, backoffDelay, backoffOf } from './backoff';
 import { NO_CODEX_HELP } from './codex-binary';
 import { defaultStdioLaunch } from './command-line';
 import { ServerProcess, ServerProcessSettings } from './server-process';
@@ -53,7 +54,7 @@ export interface StdioTransportOptions {
 }
 
 /** How a stdio server that died is restarted. */
-export interface RestartOptions {
+export interface RestartOptions extends BackoffOptions {
   /** Restarts allowed within `windowMs`; one more is a crash loop (`restart-failed`). Default 5. */
   maxRestarts?: number;
   /** The window `maxRestarts` counts in. Default 60,000 ms. */
@@ -62,6 +63,8 @@ export interface RestartOptions {
   initialDelayMs?: number;
   /** Upper bound of the wait before a restart. Default 5,000 ms. */
   maxDelayMs?: number;
+  /** Fraction of each wait that is random (0..1). Default 0. */
+  jitter?: number;
 }
 
 /**
@@ -102,7 +105,7 @@ export class StdioTransport implements Transport {
       startupGraceMs: options.startupGraceMs ?? DEFAULTS.startupGraceMs,
       killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
     };
-    this.restart = options.restart ? { ...DEFAULTS.restart, ...(options.restart === true ? {} : options.restart) } : null;
+    this.restart = backoffOf(options.restart, DEFAULTS.restart);
     this.messages$ = this.life.messages.observable;
     this.diagnostics$ = this.life.diagnostics.asObservable();
     this.links$ = this.life.links.asObservable();
@@ -153,7 +156,8 @@ export class StdioTransport implements Transport {
       );
       return;
     }
-    const delayMs = this.restarts.length === 0 ? 0 : Math.min(r.maxDelayMs, r.initialDelayMs * 2 ** (this.restarts.length - 1));
+    // The first restart in the window at once; each later one after the backoff's delay.
+    const delayMs = this.restarts.length === 0 ? 0 : backoffDelay(r, this.restarts.length);
     this.restarts.push(now);
     this.life.links.next({ type: 'retrying', attempt: this.restarts.length, delayMs });
     this.life.retrying = this.settings.scheduler.schedule(() => {

@@ -1,7 +1,7 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
-import { Backoff, backoffDelay, backoffOf, ReconnectOptions } from './backoff';
+import { backoffDelay, ReconnectOptions, reconnectOf } from './backoff';
 import { redactUrl } from './redact';
 import { SocketLink, SocketLinkSettings, TlsOptions } from './socket-link';
 import type { Diagnostic } from '../models';
@@ -62,7 +62,7 @@ export class WebSocketTransport implements Transport {
   readonly url: string;
   private readonly life = new LinkLifecycle<SocketLink>(() => `WebSocket ${this.url}: transport is closed`);
   private readonly settings: SocketLinkSettings;
-  private readonly backoff: Backoff | null;
+  private readonly backoff: Required<ReconnectOptions> | null;
 
   /**
    * Settles the dial without connecting (that is `start()`): `url`, else `CODEX_APP_SERVER_WS_URL`,
@@ -83,7 +83,7 @@ export class WebSocketTransport implements Transport {
       ...linkBounds(options),
       heartbeatMs: options.heartbeatMs === undefined ? DEFAULTS.heartbeatMs : options.heartbeatMs,
     };
-    this.backoff = backoffOf(options.reconnect);
+    this.backoff = reconnectOf(options.reconnect);
     this.messages$ = this.life.messages.observable;
     this.diagnostics$ = this.life.diagnostics.asObservable();
     this.links$ = this.life.links.asObservable();
