@@ -308,7 +308,12 @@ export interface ExecCommandOptions {
   cwd?: string | null;
   /** The command's sandbox, in the protocol's `SandboxPolicy` shape; the user's configured policy when absent. */
   sandboxPolicy?: object | null;
-  /** The server's limit on the command's run, in milliseconds; the server's default when absent (not the request timeout). */
+  /**
+   * Unlike every other `timeoutMs` (the client's deadline for an answer), this is the server's: the
+   * command's own run time, in milliseconds, enforced by the app-server (the protocol's
+   * `command/exec` `timeoutMs`; the server's default when absent). The client still waits for the
+   * answer at most its `requestTimeoutMs`: give that room for a long command.
+   */
   timeoutMs?: number | null;
 }
 

@@ -52,6 +52,15 @@ export function linkBounds(options: LinkBoundOptions): LinkBounds {
 }
 
 /**
+ * A period option (`heartbeatMs`): `undefined` is `fallback`; off is `null`. `0` (or less), the
+ * old spelling of off on the relay, still means off (deprecated; a period of 0 means nothing else).
+ */
+export function periodOf(value: number | null | undefined, fallback: number | null): number | null {
+  if (value === undefined) return fallback;
+  return value === null || value <= 0 ? null : value;
+}
+
+/**
  * The lifecycle every transport shares, held by each (composed, so that the transports' public
  * surface stays their own): `start()` once (rejected after `close()` began), the hot `messages$`
  * and `diagnostics$`, and one end (`finish`) that errors or completes them.

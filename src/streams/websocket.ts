@@ -6,7 +6,7 @@ import { redactUrl } from './redact';
 import { SocketLink, SocketLinkSettings, TlsOptions } from './socket-link';
 import type { Diagnostic } from '../models';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
-import { LinkLifecycle, linkBounds } from './transport-base';
+import { LinkLifecycle, linkBounds, periodOf } from './transport-base';
 
 export type { TlsOptions } from './socket-link';
 export type { ReconnectOptions } from './backoff';
@@ -42,7 +42,8 @@ export interface WebSocketTransportOptions extends TlsOptions {
   reconnect?: boolean | ReconnectOptions;
   /**
    * A WebSocket ping this often; no pong (nor any message) before the next ping means a half-open
-   * link, dropped as `unresponsive` (and redialed with `reconnect`). `null`: none. Default 30,000 ms.
+   * link, dropped as `unresponsive` (and redialed with `reconnect`). `null`: none (`0` too, but
+   * deprecated: off is `null` in every option). Default 30,000 ms.
    */
   heartbeatMs?: number | null;
 }
@@ -81,7 +82,7 @@ export class WebSocketTransport implements Transport {
       headers,
       tls: dropUndefined({ ca, cert, key, passphrase, rejectUnauthorized, servername }),
       ...linkBounds(options),
-      heartbeatMs: options.heartbeatMs === undefined ? DEFAULTS.heartbeatMs : options.heartbeatMs,
+      heartbeatMs: periodOf(options.heartbeatMs, DEFAULTS.heartbeatMs),
     };
     this.backoff = reconnectOf(options.reconnect);
     this.messages$ = this.life.messages.observable;
