@@ -30,7 +30,7 @@ import type { EngineSettings } from './settings';
 import { ThreadQueue } from './thread-queue';
 import { ThreadRegistry } from './thread-registry';
 import { TurnRouter } from './turn-router';
-import { TurnEngine } from './turns';
+import { Turns } from './turns';
 
 /** Live routing state, for leak checks. */
 export interface EngineStats {
@@ -61,7 +61,7 @@ export class CodexEngine {
   /** The one request path (see `CallRules`): the client's requests and the engine's own. */
   readonly requests: EngineRequests;
   readonly threads: ThreadRegistry;
-  readonly turns: TurnEngine;
+  readonly turns: Turns;
   /** Every approval request (observational: the handler, or the manual answer, still decides). */
   readonly approvalRequests$: Observable<ApprovalRequest>;
   /** Where the connection is (current value replayed). */
@@ -104,7 +104,7 @@ export class CodexEngine {
       report: (diagnostic) => connection.report(diagnostic),
     });
     this.interrupts = new Interrupts(this.requests, this.router, scheduler, settings.requestTimeoutMs);
-    this.turns = new TurnEngine({
+    this.turns = new Turns({
       settings,
       connection,
       requests: this.requests,

@@ -16,19 +16,19 @@ import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
 import { CALL, type EngineRequests } from './requests';
-import { OnceRun, type OnceRunParts, type TurnSink } from './once-run';
+import { OnceRun, type OnceRunParts, type TurnOutput } from './once-run';
 import { findStoredTurn, lastAgentMessageOfTurn } from './stored-turns';
 import type { ServerRequestDesk } from './server-requests';
 import type { EngineSettings } from './settings';
 import type { ThreadQueue } from './thread-queue';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnExpectation, TurnRouter } from './turn-router';
-import { TurnCall, type TurnCallHost } from './turn-call';
+import { TurnCall, type SessionOwner, type TurnShaper } from './turn-call';
 import { type StartedTurn, TurnStarter } from './turn-start';
 import type { TurnSession } from './turn-session';
 
 /** The engine's parts a turn uses. */
-export interface TurnEngineParts {
+export interface TurnsParts {
   readonly settings: EngineSettings;
   readonly connection: JsonRpcConnection;
   readonly requests: EngineRequests;
@@ -61,13 +61,13 @@ type Mode = 'once' | 'stream';
  * Turns: starting or resuming one, and shaping its frames with the operators (`inactivityTimeout`,
  * `takeUntilTurnEnd`, then `toSteps`, `toTurnEvents` or a result) into what the caller asked for.
  */
-export class TurnEngine implements TurnCallHost {
+export class Turns implements SessionOwner {
   private readonly suspended = new Set<TurnSession>();
   /** What every `result()` call's `OnceRun` uses: its inactivity deadline goes on one shared timer. */
   private readonly onceParts: OnceRunParts;
   private readonly starter: TurnStarter;
 
-  constructor(private readonly parts: TurnEngineParts) {
+  constructor(private readonly parts: TurnsParts) {
     const { settings, desk } = parts;
     this.starter = new TurnStarter(parts);
     this.onceParts = {
@@ -127,10 +127,9 @@ export class TurnEngine implements TurnCallHost {
     const idleMs = this.idleMs(options);
     return new Promise<ChatResult>((resolve, reject) => {
       let value: ChatResult;
-      const out: TurnSink<ChatResult> = { next: (v) => (value = v), error: reject, complete: () => resolve(value) };
-      new TurnCall(this, options, 'once', true, expectedThread, out, (s, _fresh, cursor, sink) =>
-        new OnceRun(s, this.onceParts, idleMs, sink).start(cursor),
-      ).begin(text);
+      const out: TurnOutput<ChatResult> = { next: (v) => (value = v), error: reject, complete: () => resolve(value) };
+      const shape: TurnShaper<ChatResult> = (s, _fresh, cursor, sink) => new OnceRun(s, this.onceParts, idleMs, sink).start(cursor);
+      new TurnCall(this, { options, mode: 'once', retain: true, expectedThread, out, shape }).begin(text);
     });
   }
 
@@ -195,22 +194,29 @@ export class TurnEngine implements TurnCallHost {
     const { settings, desk } = this.parts;
     const idleMs = this.idleMs(options);
     return new Observable<R>((subscriber) =>
-      new TurnCall<R>(this, options, mode, retain, expectedThread, subscriber, (s, fresh, cursor, out) => {
-        const frames$ = new Observable<JsonRpcMessage>((sub) => {
-          s.attach(sub, cursor);
-          return () => s.detach();
-        }).pipe(
-          inactivityTimeout<JsonRpcMessage>(idleMs, () => s.continuation(), {
-            scheduler: settings.scheduler,
-            // An approval waits for a person: not inactivity.
-            isPaused: () => desk.hasPendingFor(s.turnId),
-            // A server retrying (its `error` with `willRetry`) is stuck, not making progress.
-            isActivity: (frame) => !isRetryNotice(frame),
-          }),
-          // Non-strict: a turn/completed whose turn does not decode ends the turn (it is reported).
-          takeUntilTurnEnd({ malformed: settings.strict ? 'error' : 'complete' }),
-        );
-        return shape(frames$, s, fresh).subscribe(out);
+      new TurnCall<R>(this, {
+        options,
+        mode,
+        retain,
+        expectedThread,
+        out: subscriber,
+        shape: (s, fresh, cursor, out) => {
+          const frames$ = new Observable<JsonRpcMessage>((sub) => {
+            s.attach(sub, cursor);
+            return () => s.detach();
+          }).pipe(
+            inactivityTimeout<JsonRpcMessage>(idleMs, () => s.continuation(), {
+              scheduler: settings.scheduler,
+              // An approval waits for a person: not inactivity.
+              isPaused: () => desk.hasPendingFor(s.turnId),
+              // A server retrying (its `error` with `willRetry`) is stuck, not making progress.
+              isActivity: (frame) => !isRetryNotice(frame),
+            }),
+            // Non-strict: a turn/completed whose turn does not decode ends the turn (it is reported).
+            takeUntilTurnEnd({ malformed: settings.strict ? 'error' : 'complete' }),
+          );
+          return shape(frames$, s, fresh).subscribe(out);
+        },
       }).begin(text),
     );
   }
@@ -225,7 +231,7 @@ export class TurnEngine implements TurnCallHost {
     return options.inactivityTimeoutMs !== undefined ? options.inactivityTimeoutMs : this.parts.settings.inactivityTimeoutMs;
   }
 
-  // ---- TurnCallHost: how a TurnCall gets and lets go of its session ---------------------------
+  // ---- SessionOwner: how a TurnCall gets and lets go of its session ---------------------------
 
   /** The suspended session the call's continuation resumes, made ready for its mode. */
   resumeTurn({ options, mode, retain, expectedThread }: TurnCall<unknown>): TurnSession {

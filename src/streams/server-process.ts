@@ -24,12 +24,6 @@ export interface ServerProcessSettings {
 }
 
 /**
- * What a server process reports: its `end` comes once when the process can no longer be talked to
- * (it exited, closed its stdout, or stopped reading its stdin), `null` after `kill()`.
- */
-export type ServerProcessEvents = LinkEvents;
-
-/**
  * A spawn in progress. `abort()` before `started` resolved: it rejects (`closed`) and the process
  * is ended; resolves when it has exited. After: nothing (the caller ends the process it got).
  */
@@ -59,7 +53,7 @@ export class ServerProcess {
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly settings: ServerProcessSettings,
-    private readonly events: ServerProcessEvents,
+    private readonly events: LinkEvents,
     shown: string,
   ) {
     this.shown = shown;
@@ -100,9 +94,10 @@ export class ServerProcess {
    * Spawns the server and resolves once it has lived `startupGraceMs` (so that a server exiting
    * at once on bad arguments or config rejects, with its exit code). Rejects with
    * `CodexTransportError`: `connect-failed` when it cannot be spawned, `exited` when it exits first,
-   * `closed` when aborted.
+   * `closed` when aborted. Its `events.end` comes once the process can no longer be talked to: it
+   * exited, closed its stdout, or stopped reading its stdin (`null` after `kill()`).
    */
-  static spawn(settings: ServerProcessSettings, events: ServerProcessEvents): Spawning {
+  static spawn(settings: ServerProcessSettings, events: LinkEvents): Spawning {
     const [file, ...args] = settings.command;
     const shown = showCommand(settings.command);
     if (!file) {

@@ -39,12 +39,6 @@ export interface SocketLinkSettings {
   readonly heartbeatMs: number | null;
 }
 
-/** What a link reports: its `end` once, `null` after `close()`, else why (`disconnected`, `unresponsive`). */
-export type SocketLinkEvents = LinkEvents;
-
-/** A dial in progress: `abort()` before the upgrade destroys the socket, stops its timer, and `started` rejects (`closed`). */
-export type Dialing = Opening<SocketLink>;
-
 /** Bytes handed to ws and not yet written out, past which frames wait in the queue. */
 const HIGH_WATER = 1024 * 1024;
 
@@ -61,7 +55,7 @@ export class SocketLink {
   private constructor(
     private readonly socket: WebSocket,
     private readonly settings: SocketLinkSettings,
-    private readonly events: SocketLinkEvents,
+    private readonly events: LinkEvents,
   ) {
     const full = () => this.outstanding >= HIGH_WATER;
     this.queue = new OutboundQueue(
@@ -89,7 +83,7 @@ export class SocketLink {
    * `auth-failed` for HTTP 401/403, `connect-failed` for anything else (refused, no handshake in
    * time, TLS failure), `closed` when aborted.
    */
-  static dial(settings: SocketLinkSettings, events: SocketLinkEvents): Dialing {
+  static dial(settings: SocketLinkSettings, events: LinkEvents): Opening<SocketLink> {
     const { shownUrl, connectTimeoutMs } = settings;
     let abort = () => {};
     const dialed = new Promise<SocketLink>((resolve, reject) => {
