@@ -1,26 +1,21 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import spawn from 'cross-spawn';
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { CodexTransportError } from '../errors';
 import { NdjsonDecoder } from './ndjson';
 import { OutboundQueue } from './outbound-queue';
 import { reapOnExit } from './reaper';
 import { cleanSystemError, showCommand } from './redact';
 import type { OutboundHandle } from './transport';
-import type { LinkEvents, Opening } from './transport-base';
+import type { LinkBounds, LinkEvents, Opening } from './transport-base';
 
 /** How one server process is run (all resolved: see `StdioTransportOptions` for each). */
-export interface ServerProcessSettings {
+export interface ServerProcessSettings extends LinkBounds {
   readonly command: readonly string[];
   readonly cwd: string | undefined;
   readonly env: Record<string, string | undefined> | undefined;
-  readonly scheduler: SchedulerLike;
-  readonly connectTimeoutMs: number;
   readonly startupGraceMs: number;
   readonly killGraceMs: number;
-  readonly maxFrameBytes: number;
-  readonly writeStallTimeoutMs: number | null;
-  readonly maxQueuedBytes: number;
 }
 
 /**

@@ -1,10 +1,10 @@
-import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerAction, Subscription } from 'rxjs';
 import WebSocket from 'ws';
 import { CodexTransportError } from '../errors';
 import { parseFrameText } from './frame-text';
 import { OutboundQueue } from './outbound-queue';
 import type { OutboundHandle } from './transport';
-import type { LinkEvents, Opening } from './transport-base';
+import type { LinkBounds, LinkEvents, Opening } from './transport-base';
 
 /** TLS settings passed to `ws` for `wss://` (and mutual TLS). */
 export interface TlsOptions {
@@ -23,18 +23,13 @@ export interface TlsOptions {
 }
 
 /** How one WebSocket link is dialed and kept (all resolved). */
-export interface SocketLinkSettings {
+export interface SocketLinkSettings extends LinkBounds {
   /** The URL dialed (`ws://`, `wss://`, or `ws+unix://PATH:/`). */
   readonly url: string;
   /** The URL as messages show it (credentials and secret query values hidden). */
   readonly shownUrl: string;
   readonly headers: Record<string, string>;
   readonly tls: TlsOptions;
-  readonly scheduler: SchedulerLike;
-  readonly connectTimeoutMs: number;
-  readonly maxFrameBytes: number;
-  readonly writeStallTimeoutMs: number | null;
-  readonly maxQueuedBytes: number;
   /** A ping this often; no pong (nor any message) before the next one drops the link. Null: none. */
   readonly heartbeatMs: number | null;
 }
