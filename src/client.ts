@@ -181,8 +181,8 @@ export class CodexClient extends ThreadMethods {
     const threads = this.engine.threads;
     // A thread opened by a raw request is loaded on this connection too: its chats need no thread/resume.
     const environments = this.engine.environments;
-    return this.engine.handshake
-      .request(method, params, opts)
+    return this.engine.requests
+      .call(method, params, opts)
       .then((result) => (threads.learn(method, result), environments.learn(method, params, result), result)) as Promise<ResultOf<M>>;
   }
 
@@ -193,9 +193,9 @@ export class CodexClient extends ThreadMethods {
    * subscription, also while it waits for the handshake.
    */
   request$<M extends ClientRequestMethod>(method: M, params?: ParamsOf<M>, opts: RequestOptions = {}): Observable<ResultOf<M>> {
-    const threads = this.engine.threads;
-    return defer(() => this.connection.request$(method, params, opts, this.engine.handshake.ready() ?? undefined)).pipe(
-      tap((result: unknown) => threads.learn(method, result)),
+    const { threads, environments } = this.engine;
+    return defer(() => this.engine.requests.call$(method, params, opts)).pipe(
+      tap((result: unknown) => (threads.learn(method, result), environments.learn(method, params, result))),
     ) as Observable<ResultOf<M>>;
   }
 

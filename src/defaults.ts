@@ -37,11 +37,16 @@ export const DEFAULTS = {
     /** Retries after the first attempt. */
     maxRetries: 4,
     /** Delay before the first retry, in ms; it doubles per retry. */
-    baseDelayMs: 100,
+    initialDelayMs: 100,
     /** Upper bound of one retry delay, in ms. */
     maxDelayMs: 2_000,
     /** Fraction of each delay that is random (0..1). */
     jitter: 0.5,
+    /**
+     * The old name of `initialDelayMs`, in ms.
+     * @deprecated Read `initialDelayMs`; this key goes in the next release.
+     */
+    baseDelayMs: 100,
   },
   /**
    * Transports: `maxFrameBytes`, the longest inbound line or message. Well under V8's longest
@@ -78,6 +83,8 @@ export const DEFAULTS = {
     initialDelayMs: 250,
     /** Upper bound of the wait before a restart, in ms. */
     maxDelayMs: 5_000,
+    /** Fraction of each wait that is random: none (a restart is on demand, not in step with others). */
+    jitter: 0,
   },
   /** WebSocket/Unix `heartbeatMs`: a ping this often; no pong before the next one means a dead link. */
   heartbeatMs: 30_000,

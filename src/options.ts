@@ -8,13 +8,20 @@ import type { ChatContinuation, ThreadConfig, TurnOverrides } from './models';
 import type { InitializeCapabilities } from './protocol/generated/InitializeCapabilities';
 import type { UserInput } from './protocol/generated/v2/UserInput';
 import type { StdioTransportOptions } from './streams/stdio';
+import type { BackoffOptions } from './streams/backoff';
+export type { BackoffOptions } from './streams/backoff';
 import type { WebSocketTransportOptions } from './streams/websocket';
 
 /** Retry of requests the server refused with -32001 (overloaded). */
-export interface RetryPolicy {
+export interface RetryPolicy extends BackoffOptions {
   /** Retries after the first attempt. Default 4. */
   maxRetries?: number;
   /** Delay before the first retry; doubles each time. Default 100 ms. */
+  initialDelayMs?: number;
+  /**
+   * The old name of `initialDelayMs` (which wins when both are given).
+   * @deprecated Use `initialDelayMs`, the name every backoff option uses; `baseDelayMs` goes in the next release.
+   */
   baseDelayMs?: number;
   /** Upper bound of one delay. Default 2,000 ms. */
   maxDelayMs?: number;
@@ -311,7 +318,12 @@ export interface ExecCommandOptions {
   cwd?: string | null;
   /** The command's sandbox, in the protocol's `SandboxPolicy` shape; the user's configured policy when absent. */
   sandboxPolicy?: object | null;
-  /** The server's limit on the command's run, in milliseconds; the server's default when absent (not the request timeout). */
+  /**
+   * Unlike every other `timeoutMs` (the client's deadline for an answer), this is the server's: the
+   * command's own run time, in milliseconds, enforced by the app-server (the protocol's
+   * `command/exec` `timeoutMs`; the server's default when absent). The client still waits for the
+   * answer at most its `requestTimeoutMs`: give that room for a long command.
+   */
   timeoutMs?: number | null;
 }
 

@@ -7,6 +7,7 @@
 import { CodexClient } from '../../src/client';
 import { BufferBudget } from '../../src/engine/buffer-budget';
 import { Interrupts } from '../../src/engine/interrupts';
+import { EngineRequests } from '../../src/engine/requests';
 import { TurnRouter } from '../../src/engine/turn-router';
 import { CodexProtocolError, CodexTransportError } from '../../src/errors';
 import type { ClientOptions } from '../../src/options';
@@ -134,7 +135,12 @@ describe('Interrupts, held interrupts and their end', () => {
     });
     const connection = new JsonRpcConnection(transport, { scheduler: clock.scheduler, requestTimeoutMs: 1_000 });
     await connection.start();
-    const subject = new Interrupts(connection, new TurnRouter(new BufferBudget(1 << 20)), clock.scheduler, 1_000);
+    const subject = new Interrupts(
+      new EngineRequests(connection, () => null),
+      new TurnRouter(new BufferBudget(1 << 20)),
+      clock.scheduler,
+      1_000,
+    );
     return { clock, transport, connection, subject, sent: () => transport.sentWithMethod('turn/interrupt').length };
   }
 

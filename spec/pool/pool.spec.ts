@@ -351,7 +351,7 @@ describe('environments (experimental)', () => {
     const { pool, servers } = poolOf(2, { clientOptions: { experimentalApi: true } });
     servers.forEach((s, i) => {
       s.handle('environment/add', () => ({}));
-      s.handle('environment/status', () => ({ status: i === 0 ? 'ready' : 'pending', error: null }));
+      s.handle('environment/status', () => ({ status: i === 0 ? ('ready' as const) : ('pending' as const) }));
     });
     await pool.addEnvironment({ id: 'gpu-1', url: 'ws://127.0.0.1:9', token: 'tok-secret' });
     for (const s of servers) {

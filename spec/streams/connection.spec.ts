@@ -279,7 +279,7 @@ describe('JsonRpcConnection over InMemoryTransport', () => {
     const scheduler = newScheduler();
     let attempts = 0;
     const { transport, conn } = await open(
-      { scheduler, retry: { baseDelayMs: 100, jitter: 0 } },
+      { scheduler, retry: { initialDelayMs: 100, jitter: 0 } },
       {
         autoRespondMode: 'sync',
         autoRespond: (f) =>
@@ -321,6 +321,7 @@ describe('JsonRpcConnection over InMemoryTransport', () => {
   it('gives up after maxRetries and surfaces the -32001 error', async () => {
     const scheduler = newScheduler();
     const { transport, conn } = await open(
+      // baseDelayMs: the deprecated name of initialDelayMs, still honoured.
       { scheduler, retry: { maxRetries: 2, baseDelayMs: 10, jitter: 0 } },
       { autoRespondMode: 'sync', autoRespond: (f) => errorResponse(f.id as number, -32001, 'overloaded') },
     );

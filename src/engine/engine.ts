@@ -22,6 +22,7 @@ import { IdleRecovery } from './idle-recovery';
 import { Interrupts } from './interrupts';
 import { ConnectionState, LinkRecovery } from './link-recovery';
 import type { ServerRequestHandler } from './request-handlers';
+import { CALL, EngineRequests } from './requests';
 import { ServerRequestDesk } from './server-requests';
 import type { ServerRequestMethod } from '../protocol/server-messages';
 import { recentTurns, type StoredTurn } from './stored-turns';
@@ -30,7 +31,7 @@ import type { EngineSettings } from './settings';
 import { ThreadQueue } from './thread-queue';
 import { ThreadRegistry } from './thread-registry';
 import { TurnRouter } from './turn-router';
-import { TurnEngine } from './turns';
+import { Turns } from './turns';
 
 /** Live routing state, for leak checks. */
 export interface EngineStats {
@@ -58,8 +59,10 @@ export interface EngineStats {
  */
 export class CodexEngine {
   readonly handshake: Handshake;
+  /** The one request path (see `CallRules`): the client's requests and the engine's own. */
+  readonly requests: EngineRequests;
   readonly threads: ThreadRegistry;
-  readonly turns: TurnEngine;
+  readonly turns: Turns;
   /** The environments this client added and where its threads are placed (experimental API). */
   readonly environments: Environments;
   /** Every approval request (observational: the handler, or the manual answer, still decides). */
@@ -85,12 +88,11 @@ export class CodexEngine {
         detail: frame,
       }),
     );
-    this.handshake = new Handshake(connection, settings.clientInfo, settings.capabilities);
+    this.requests = new EngineRequests(connection, () => this.handshake.ready());
+    this.handshake = new Handshake(connection, this.requests, settings.clientInfo, settings.capabilities);
     const tools = new ClientTools(settings.experimentalApi);
-    this.threads = new ThreadRegistry(
-      (method, params) => this.environments.opening(method, params, () => this.handshake.request(method, params)),
-      tools,
-    );
+    const open = this.requests.bind(CALL.user);
+    this.threads = new ThreadRegistry((method, params) => this.environments.opening(method, params, () => open(method, params)), tools);
     this.desk = new ServerRequestDesk(connection, {
       manual: settings.approvalMode === 'manual',
       handlerTimeoutMs: settings.handlerTimeoutMs,
@@ -105,19 +107,20 @@ export class CodexEngine {
       readTurns: (threadId) => this.readTurns(threadId),
       report: (diagnostic) => connection.report(diagnostic),
     });
-    this.interrupts = new Interrupts(connection, this.router, scheduler, settings.requestTimeoutMs);
+    this.interrupts = new Interrupts(this.requests, this.router, scheduler, settings.requestTimeoutMs);
     this.environments = new Environments({
       connection,
-      handshake: this.handshake,
+      requests: this.requests,
       router: this.router,
       interrupts: this.interrupts,
       scheduler,
       experimentalApi: settings.experimentalApi,
       probeMs: settings.environmentProbeMs,
     });
-    this.turns = new TurnEngine({
+    this.turns = new Turns({
       settings,
       connection,
+      requests: this.requests,
       handshake: this.handshake,
       threads: this.threads,
       router: this.router,
@@ -129,6 +132,7 @@ export class CodexEngine {
     });
     const links = new LinkRecovery({
       connection,
+      requests: this.requests,
       handshake: this.handshake,
       router: this.router,
       threads: this.threads,
@@ -189,8 +193,8 @@ export class CodexEngine {
   async interruptTurn(turnId: string, opts: InterruptOptions = {}): Promise<void> {
     const threadId = opts.threadId ?? this.router.get(turnId)?.threadId;
     if (!threadId) throw new TypeError(`interruptTurn: unknown turn ${turnId}; pass opts.threadId`);
-    // Not awaited: the interrupt's own timeout runs while it waits for the handshake (an outage, say).
-    await this.interrupts.interrupt(threadId, turnId, { timeoutMs: opts.timeoutMs }, this.handshake.ready() ?? undefined);
+    // After the handshake (an outage, say), the interrupt's own timeout running while it waits.
+    await this.interrupts.interrupt(threadId, turnId, { timeoutMs: opts.timeoutMs }, CALL.user);
   }
 
   private onNotification(n: JsonRpcNotification): void {
@@ -238,6 +242,6 @@ export class CodexEngine {
   /** The thread's newest turns (`thread/turns/list`; `thread/read` on servers without it). */
   private readTurns(threadId: string): Promise<readonly StoredTurn[]> {
     // Every item: a turn ended from them gets the ones it missed (see IdleRecovery).
-    return recentTurns((method, params) => this.connection.request(method, params), threadId, 'full');
+    return recentTurns(this.requests.bind(CALL.engine), threadId, 'full');
   }
 }

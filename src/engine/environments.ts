@@ -5,8 +5,8 @@ import type { EnvironmentEvent, EnvironmentPlacement, EnvironmentSpec } from '..
 import type { JsonRpcNotification } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
 import { rememberSecret } from '../streams/scrub-secrets';
-import type { Handshake } from './handshake';
 import type { Interrupts } from './interrupts';
+import type { EngineRequests } from './requests';
 import type { StartedTurn } from './turn-start';
 import type { TurnRouter } from './turn-router';
 import type { TurnSession } from './turn-session';
@@ -58,7 +58,8 @@ export function checkPlacement(placement: readonly EnvironmentPlacement[], what:
 /** The engine's parts environments use. */
 export interface EnvironmentsParts {
   readonly connection: JsonRpcConnection;
-  readonly handshake: Handshake;
+  /** The engine's one request path (the user's rules: after the handshake, on the gated link). */
+  readonly requests: EngineRequests;
   readonly router: TurnRouter;
   readonly interrupts: Interrupts;
   readonly scheduler: SchedulerLike;
@@ -297,7 +298,7 @@ export class Environments {
   private async place(threadId: string, placement: Placement, update: boolean): Promise<void> {
     const link = this.parts.connection.link;
     await this.ensureAdded(placement.environments);
-    if (update) await this.parts.handshake.request('thread/settings/update', { threadId, environments: placement.environments });
+    if (update) await this.parts.requests.call('thread/settings/update', { threadId, environments: placement.environments });
     placement.link = link;
   }
 
@@ -321,7 +322,7 @@ export class Environments {
     if (spec.token !== undefined) params.authBearerToken = spec.token;
     if (spec.connectTimeoutMs !== undefined) params.connectTimeoutMs = spec.connectTimeoutMs;
     try {
-      await this.parts.handshake.request('environment/add', params);
+      await this.parts.requests.call('environment/add', params);
     } catch (err) {
       throw this.hideTokens(err, spec.token);
     }
@@ -330,7 +331,7 @@ export class Environments {
   private async call(what: string, id: string, method: string): Promise<unknown> {
     requireExperimental(this.parts.experimentalApi, what);
     checkEnvironmentId(id);
-    return this.parts.handshake.request(method, { environmentId: id });
+    return this.parts.requests.call(method, { environmentId: id });
   }
 
   private disconnected(threadId: string, environmentId: string, detail: string | null): CodexTransportError {

@@ -1,11 +1,12 @@
 import type { Subscription } from 'rxjs';
 import type { InitializeResult } from '../models';
-import type { InitializeOptions, RequestOptions } from '../options';
+import type { InitializeOptions } from '../options';
 import { PROTOCOL_SERVER_VERSION } from '../protocol/methods';
 import { parseServerVersion, versionMismatchMessage } from '../protocol/server-version';
 import { explainUnknownMethod } from '../protocol/unknown-method';
 import type { JsonRpcConnection } from '../streams/connection';
 import { addListener } from '../streams/listeners';
+import { CALL, type EngineRequests } from './requests';
 
 /**
  * The `initialize` handshake of one connection: run once (later calls get the cached result), then
@@ -30,6 +31,8 @@ export class Handshake {
 
   constructor(
     private readonly connection: JsonRpcConnection,
+    /** The engine's request path, which this handshake's `initialize` takes too (and which waits for it). */
+    private readonly requests: EngineRequests,
     private readonly clientInfo: { name: string; version: string; title?: string },
     /** The capabilities from the client's options; those given to `initialize()` win key by key. */
     private readonly capabilities: Record<string, unknown> | null = null,
@@ -101,25 +104,15 @@ export class Handshake {
     return this.done ? null : this.initialize().then(() => undefined);
   }
 
-  /**
-   * A request sent after the handshake (which it runs first when needed). A method the server
-   * lacks fails with a `CodexProtocolError` that says so. Made before the handshake is done (the
-   * first, or the next link's during an outage), it is pending from the call: its timeout and
-   * signal run while it waits, and it counts in the stats.
-   */
-  request(method: string, params?: unknown, opts?: RequestOptions): Promise<unknown> {
-    return this.done || method === 'initialize'
-      ? this.connection.request(method, params, opts)
-      : this.connection.request(method, params, opts, this.initialize());
-  }
-
   private async run(params: Record<string, unknown>, opts: InitializeOptions, now: boolean): Promise<InitializeResult> {
     this.params = params;
     await this.connection.start();
     const body: Record<string, unknown> = { clientInfo: this.clientInfo, ...params };
     if (this.capabilities) body.capabilities = { ...this.capabilities, ...(params.capabilities as object | undefined) };
-    const send = now ? this.connection.requestNow : this.connection.request;
-    const raw = (await send.call(this.connection, 'initialize', body, { timeoutMs: opts.timeoutMs })) as Record<string, unknown>;
+    const raw = (await this.requests.call('initialize', body, { timeoutMs: opts.timeoutMs }, now ? CALL.relink : CALL.engine)) as Record<
+      string,
+      unknown
+    >;
     this.connection.notify('initialized');
     this.done = true;
     const result = initializeResult(raw);

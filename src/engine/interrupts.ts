@@ -1,6 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { RequestOptions } from '../options';
-import type { JsonRpcConnection } from '../streams/connection';
+import { CALL, type CallRules, type EngineRequests } from './requests';
 import type { TurnRouter } from './turn-router';
 import type { TurnSession } from './turn-session';
 
@@ -8,7 +8,7 @@ import type { TurnSession } from './turn-session';
 interface Waiter {
   readonly threadId: string;
   readonly opts: RequestOptions;
-  readonly ready: Promise<unknown> | undefined;
+  readonly rules: CallRules;
   resolve(): void;
   reject(err: Error): void;
   /** The end of its wait: the interrupt is sent anyway then. */
@@ -34,7 +34,7 @@ export class Interrupts {
   private readonly ending = new Map<string, { threadId: string; ended: () => void; timer: Subscription | null }>();
 
   constructor(
-    private readonly connection: JsonRpcConnection,
+    private readonly requests: EngineRequests,
     private readonly router: TurnRouter,
     private readonly scheduler: SchedulerLike,
     private readonly requestTimeoutMs: number | null,
@@ -49,21 +49,19 @@ export class Interrupts {
    * Interrupts the turn and resolves when the server acknowledged it, or at once when the turn
    * ended before it could be. A turn that has not started on the server yet is waited for (at
    * most the request timeout; then the interrupt is sent anyway), also once its chat has left.
-   * `ready`: the handshake the request waits for.
+   * `rules`: how the request goes out (`CALL.user`: after the handshake).
    */
-  async interrupt(threadId: string, turnId: string, opts: RequestOptions = {}, ready?: Promise<unknown>): Promise<void> {
-    // A failed handshake is the request's to report; when none is sent, nobody's.
-    ready?.catch(noop);
+  async interrupt(threadId: string, turnId: string, opts: RequestOptions = {}, rules: CallRules = CALL.user): Promise<void> {
     const session = this.router.get(turnId);
     if (session?.ended) return;
     const unstarted = session ? !session.started : this.later.has(turnId) || this.waiting.has(turnId);
     if (!unstarted) {
-      await this.request(threadId, turnId, opts, ready);
+      await this.request(threadId, turnId, opts, rules);
       return;
     }
     const waitMs = opts.timeoutMs === undefined ? this.requestTimeoutMs : opts.timeoutMs;
     await new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { threadId, opts, ready, resolve, reject, timer: null };
+      const waiter: Waiter = { threadId, opts, rules, resolve, reject, timer: null };
       if (waitMs !== null) waiter.timer = this.scheduler.schedule(() => this.sendAnyway(turnId, waiter), waitMs);
       const list = this.waiting.get(turnId);
       if (list) list.push(waiter);
@@ -164,7 +162,7 @@ export class Interrupts {
 
   private go(turnId: string, w: Waiter): void {
     w.timer?.unsubscribe();
-    this.request(w.threadId, turnId, w.opts, w.ready).then(w.resolve, w.reject);
+    this.request(w.threadId, turnId, w.opts, w.rules).then(w.resolve, w.reject);
   }
 
   /** Ends the waits of a turn's callers: resolved (it ended, nothing to interrupt) or failed with `err`. */
@@ -179,8 +177,8 @@ export class Interrupts {
     }
   }
 
-  private async request(threadId: string, turnId: string, opts: RequestOptions, ready?: Promise<unknown>): Promise<void> {
-    await this.connection.request('turn/interrupt', { threadId, turnId }, opts, ready);
+  private async request(threadId: string, turnId: string, opts: RequestOptions, rules: CallRules): Promise<void> {
+    await this.requests.call('turn/interrupt', { threadId, turnId }, opts, rules);
   }
 
   private send(threadId: string, turnId: string): void {
@@ -189,7 +187,8 @@ export class Interrupts {
       waiting.timer?.unsubscribe();
       waiting.timer = this.deadline(turnId);
     }
-    this.connection.request('turn/interrupt', { threadId, turnId }).catch(() => this.ended(turnId));
+    // A turn nobody follows: past the handshake already (it started), no caller to wait.
+    this.requests.call('turn/interrupt', { threadId, turnId }, {}, CALL.engine).catch(() => this.ended(turnId));
   }
 
   private deadline(turnId: string): Subscription | null {

@@ -4,6 +4,7 @@ import type { LinkEvent } from '../streams/transport';
 import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
+import { CALL, type EngineRequests } from './requests';
 import type { ServerRequestDesk } from './server-requests';
 import { findStoredTurn } from './stored-turns';
 import type { ThreadRegistry } from './thread-registry';
@@ -19,6 +20,7 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'clo
 /** The engine's parts a dropped link touches. */
 export interface LinkRecoveryParts {
   readonly connection: JsonRpcConnection;
+  readonly requests: EngineRequests;
   readonly handshake: Handshake;
   readonly router: TurnRouter;
   readonly threads: ThreadRegistry;
@@ -84,19 +86,19 @@ export class LinkRecovery {
    * turn is failed only when the server refuses to resume its thread.
    */
   private async relinked(): Promise<void> {
-    const { connection, handshake, router, threads } = this.parts;
+    const { connection, requests, handshake, router, threads } = this.parts;
     const link = connection.link;
     const gone = () => connection.link !== link;
     await handshake.redo();
     const live = router.liveSessions();
-    const requestNow = (method: string, params: unknown) => connection.requestNow(method, params);
+    const requestNow = requests.bind(CALL.relink);
     for (const threadId of new Set(live.map((s) => s.threadId))) {
       if (gone()) return;
       const sessions = live.filter((s) => s.threadId === threadId);
       for (const s of sessions) s.pause();
       let stored: Array<Awaited<ReturnType<typeof findStoredTurn>>>;
       try {
-        await connection.requestNow('thread/resume', { threadId });
+        await requestNow('thread/resume', { threadId });
         stored = [];
         for (const s of sessions) stored.push(await findStoredTurn(requestNow, threadId, s.turnId, 'full'));
       } catch (err) {

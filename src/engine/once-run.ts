@@ -5,10 +5,10 @@ import { turnFailure } from '../operators/take-until-turn-end';
 import { isRetryNotice } from '../protocol/items';
 import type { JsonRpcMessage } from '../protocol/messages';
 import type { Deadline, Deadlines } from '../streams/deadlines';
-import type { SessionConsumer, TurnSession } from './turn-session';
+import type { FrameSubscriber, TurnSession } from './turn-session';
 
-/** Where a turn call's output goes: an Observable's subscriber, or a Promise's settlers. */
-export interface TurnSink<R> {
+/** Where a turn call's output goes (steps, events, or the result): an Observable's subscriber, or a Promise's settlers. */
+export interface TurnOutput<R> {
   next(value: R): void;
   error(err: unknown): void;
   complete(): void;
@@ -36,7 +36,7 @@ export interface OnceRunParts {
  * rest of the turn's set-up (BENCHMARKS.md, row `setup`). Its inactivity deadline is one entry of
  * the engine's shared `Deadlines`, not a timer of its own.
  */
-export class OnceRun implements SessionConsumer, Deadline, Unsubscribable {
+export class OnceRun implements FrameSubscriber, Deadline, Unsubscribable {
   /** When the inactivity deadline next falls due (Deadline). */
   at = Infinity;
   /** When the turn last showed activity, on the engine's clock. */
@@ -52,7 +52,7 @@ export class OnceRun implements SessionConsumer, Deadline, Unsubscribable {
     private readonly parts: OnceRunParts,
     /** Inactivity limit (null: none). */
     private readonly idleMs: number | null,
-    private readonly out: TurnSink<ChatResult>,
+    private readonly out: TurnOutput<ChatResult>,
   ) {}
 
   /** Attaches to the session from `cursor` (replaying what it holds), then arms the deadline. */

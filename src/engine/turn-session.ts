@@ -7,8 +7,8 @@ import type { BufferBudget } from './buffer-budget';
 import type { HeldLoss } from './held-frames';
 import { SessionBuffer } from './session-buffer';
 
-/** Receives a session's frames while a subscriber is attached. */
-export interface SessionConsumer {
+/** What is attached to a session and receives its frames, raw (the operator chain's subscriber, or a `OnceRun`). */
+export interface FrameSubscriber {
   next(frame: JsonRpcMessage): void;
   error(err: Error): void;
 }
@@ -41,7 +41,7 @@ export class TurnSession {
   private collected: ResultCollector;
   /** The consumer timed out and may come back with a continuation. */
   suspended = false;
-  private consumer: SessionConsumer | null = null;
+  private consumer: FrameSubscriber | null = null;
   /** Events held while nobody listens, from cursor `buffer.start` on. */
   private readonly buffer: SessionBuffer;
   /**
@@ -229,7 +229,7 @@ export class TurnSession {
    * Attaches a consumer from `cursor` on: replays the buffered events after it, then goes live.
    * Throws when events after the cursor are no longer held (`CodexProtocolError`) or never were (`TypeError`).
    */
-  attach(consumer: SessionConsumer, cursor = this.delivered): void {
+  attach(consumer: FrameSubscriber, cursor = this.delivered): void {
     const problem = this.resumeProblem(cursor);
     if (problem) throw problem.error;
     this.suspended = false;

@@ -3,7 +3,7 @@ import { isTurnStartResult } from '../protocol/codecs';
 import type { RequestOptions } from '../options';
 import type { JsonRpcMessage } from '../protocol/messages';
 import type { JsonRpcConnection } from '../streams/connection';
-import type { Handshake } from './handshake';
+import { CALL, type EngineRequests } from './requests';
 import { recentTurns, type StoredTurn } from './stored-turns';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnRouter } from './turn-router';
@@ -24,7 +24,7 @@ export interface StartedTurn {
 /** The engine's parts a turn/start uses. */
 export interface TurnStarterParts {
   readonly connection: JsonRpcConnection;
-  readonly handshake: Handshake;
+  readonly requests: EngineRequests;
   readonly threads: ThreadRegistry;
   readonly router: TurnRouter;
 }
@@ -56,7 +56,7 @@ export class TurnStarter {
    * whose expectation the caller holds; `opts` go with each send (W3C trace context).
    */
   async start(threadId: string, params: Record<string, unknown>, opts?: RequestOptions): Promise<StartedTurn> {
-    const { connection } = this.parts;
+    const { connection, requests } = this.parts;
     const clientId = `${this.prefix}-${++this.sent}`;
     // Set, not spread into a copy: V8 makes that a slow runtime copy, on every turn.
     params.clientUserMessageId = clientId;
@@ -64,7 +64,8 @@ export class TurnStarter {
     for (;;) {
       const link = connection.link;
       try {
-        const result = await connection.request('turn/start', params, opts);
+        // The turn's caller awaited the handshake before it took the thread's slot.
+        const result = await requests.call('turn/start', params, opts, CALL.engine);
         if (!isTurnStartResult(result)) throw new CodexProtocolError('turn/start answered without a turn id', { data: result });
         return { turnId: result.turn.id, answer: result, adopted: null };
       } catch (err) {
@@ -98,8 +99,8 @@ export class TurnStarter {
    * for the thread until then came on the dropped link: they move to `early`, in order.
    */
   private async storedTurn(threadId: string, clientId: string, early: JsonRpcMessage[]): Promise<StoredTurn | null> {
-    const { router, threads, handshake } = this.parts;
-    const request = (method: string, params: unknown) => handshake.request(method, params);
+    const { router, threads, requests } = this.parts;
+    const request = requests.bind(CALL.user);
     return this.retryLost(async () => {
       early.push(...router.takeHeld(threadId));
       await threads.open('thread/resume', { threadId });

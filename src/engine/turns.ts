@@ -16,21 +16,23 @@ import type { Environments } from './environments';
 import type { Handshake } from './handshake';
 import type { IdleRecovery } from './idle-recovery';
 import type { Interrupts } from './interrupts';
-import { OnceRun, type OnceRunParts, type TurnSink } from './once-run';
+import { CALL, type EngineRequests } from './requests';
+import { OnceRun, type OnceRunParts, type TurnOutput } from './once-run';
 import { findStoredTurn, lastAgentMessageOfTurn } from './stored-turns';
 import type { ServerRequestDesk } from './server-requests';
 import type { EngineSettings } from './settings';
 import type { ThreadQueue } from './thread-queue';
 import type { ThreadRegistry } from './thread-registry';
 import type { TurnExpectation, TurnRouter } from './turn-router';
-import { TurnCall, type TurnCallHost } from './turn-call';
+import { TurnCall, type SessionOwner, type TurnShaper } from './turn-call';
 import { type StartedTurn, TurnStarter } from './turn-start';
 import type { TurnSession } from './turn-session';
 
 /** The engine's parts a turn uses. */
-export interface TurnEngineParts {
+export interface TurnsParts {
   readonly settings: EngineSettings;
   readonly connection: JsonRpcConnection;
+  readonly requests: EngineRequests;
   readonly handshake: Handshake;
   readonly threads: ThreadRegistry;
   readonly router: TurnRouter;
@@ -61,13 +63,13 @@ type Mode = 'once' | 'stream';
  * Turns: starting or resuming one, and shaping its frames with the operators (`inactivityTimeout`,
  * `takeUntilTurnEnd`, then `toSteps`, `toTurnEvents` or a result) into what the caller asked for.
  */
-export class TurnEngine implements TurnCallHost {
+export class Turns implements SessionOwner {
   private readonly suspended = new Set<TurnSession>();
   /** What every `result()` call's `OnceRun` uses: its inactivity deadline goes on one shared timer. */
   private readonly onceParts: OnceRunParts;
   private readonly starter: TurnStarter;
 
-  constructor(private readonly parts: TurnEngineParts) {
+  constructor(private readonly parts: TurnsParts) {
     const { settings, desk } = parts;
     this.starter = new TurnStarter(parts);
     this.onceParts = {
@@ -127,10 +129,9 @@ export class TurnEngine implements TurnCallHost {
     const idleMs = this.idleMs(options);
     return new Promise<ChatResult>((resolve, reject) => {
       let value: ChatResult;
-      const out: TurnSink<ChatResult> = { next: (v) => (value = v), error: reject, complete: () => resolve(value) };
-      new TurnCall(this, options, 'once', true, expectedThread, out, (s, _fresh, cursor, sink) =>
-        new OnceRun(s, this.onceParts, idleMs, sink).start(cursor),
-      ).begin(text);
+      const out: TurnOutput<ChatResult> = { next: (v) => (value = v), error: reject, complete: () => resolve(value) };
+      const shape: TurnShaper<ChatResult> = (s, _fresh, cursor, sink) => new OnceRun(s, this.onceParts, idleMs, sink).start(cursor);
+      new TurnCall(this, { options, mode: 'once', retain: true, expectedThread, out, shape }).begin(text);
     });
   }
 
@@ -195,22 +196,29 @@ export class TurnEngine implements TurnCallHost {
     const { settings, desk } = this.parts;
     const idleMs = this.idleMs(options);
     return new Observable<R>((subscriber) =>
-      new TurnCall<R>(this, options, mode, retain, expectedThread, subscriber, (s, fresh, cursor, out) => {
-        const frames$ = new Observable<JsonRpcMessage>((sub) => {
-          s.attach(sub, cursor);
-          return () => s.detach();
-        }).pipe(
-          inactivityTimeout<JsonRpcMessage>(idleMs, () => s.continuation(), {
-            scheduler: settings.scheduler,
-            // An approval waits for a person: not inactivity.
-            isPaused: () => desk.hasPendingFor(s.turnId),
-            // A server retrying (its `error` with `willRetry`) is stuck, not making progress.
-            isActivity: (frame) => !isRetryNotice(frame),
-          }),
-          // Non-strict: a turn/completed whose turn does not decode ends the turn (it is reported).
-          takeUntilTurnEnd({ malformed: settings.strict ? 'error' : 'complete' }),
-        );
-        return shape(frames$, s, fresh).subscribe(out);
+      new TurnCall<R>(this, {
+        options,
+        mode,
+        retain,
+        expectedThread,
+        out: subscriber,
+        shape: (s, fresh, cursor, out) => {
+          const frames$ = new Observable<JsonRpcMessage>((sub) => {
+            s.attach(sub, cursor);
+            return () => s.detach();
+          }).pipe(
+            inactivityTimeout<JsonRpcMessage>(idleMs, () => s.continuation(), {
+              scheduler: settings.scheduler,
+              // An approval waits for a person: not inactivity.
+              isPaused: () => desk.hasPendingFor(s.turnId),
+              // A server retrying (its `error` with `willRetry`) is stuck, not making progress.
+              isActivity: (frame) => !isRetryNotice(frame),
+            }),
+            // Non-strict: a turn/completed whose turn does not decode ends the turn (it is reported).
+            takeUntilTurnEnd({ malformed: settings.strict ? 'error' : 'complete' }),
+          );
+          return shape(frames$, s, fresh).subscribe(out);
+        },
       }).begin(text),
     );
   }
@@ -226,7 +234,7 @@ export class TurnEngine implements TurnCallHost {
     return options.inactivityTimeoutMs !== undefined ? options.inactivityTimeoutMs : this.parts.settings.inactivityTimeoutMs;
   }
 
-  // ---- TurnCallHost: how a TurnCall gets and lets go of its session ---------------------------
+  // ---- SessionOwner: how a TurnCall gets and lets go of its session ---------------------------
 
   /** The suspended session the call's continuation resumes, made ready for its mode. */
   resumeTurn({ options, mode, retain, expectedThread }: TurnCall<unknown>): TurnSession {
@@ -362,8 +370,7 @@ export class TurnEngine implements TurnCallHost {
    * one, as `chatOnce` would end (`thread_read_fallback`); as it was when the turn has none.
    */
   private async completedFromStore(s: TurnSession, event: Extract<TurnEvent, { type: 'completed' }>): Promise<TurnEvent> {
-    const request = (method: string, params: unknown) => this.parts.connection.request(method, params);
-    const found = lastAgentMessageOfTurn(await findStoredTurn(request, s.threadId, s.turnId));
+    const found = lastAgentMessageOfTurn(await findStoredTurn(this.parts.requests.bind(CALL.engine), s.threadId, s.turnId));
     if (!found) return event;
     const result: ChatResult = {
       ...event.result,
@@ -382,8 +389,7 @@ export class TurnEngine implements TurnCallHost {
   }
 
   private async readResult(s: TurnSession, result: ChatResult): Promise<ChatResult> {
-    const request = (method: string, params: unknown) => this.parts.connection.request(method, params);
-    const found = lastAgentMessageOfTurn(await findStoredTurn(request, s.threadId, s.turnId));
+    const found = lastAgentMessageOfTurn(await findStoredTurn(this.parts.requests.bind(CALL.engine), s.threadId, s.turnId));
     if (!found) throw new CodexProtocolError(`turn ${s.turnId} completed without an assistant message`, { data: s.terminal });
     return { ...result, finalText: found.text, assistantItemId: found.itemId, completionSource: 'thread_read_fallback' };
   }

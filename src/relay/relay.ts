@@ -15,6 +15,7 @@ import { DEFAULTS } from '../defaults';
 import type { Diagnostic } from '../models';
 import { StdioTransport, type StdioTransportOptions } from '../streams/stdio';
 import type { Transport } from '../streams/transport';
+import { periodOf } from '../streams/transport-base';
 import { Bridge } from './bridge';
 import { relayPolicy, type RelayConnection, type RelayIdentity, type RelayPolicy, type RelayPolicyOptions } from './policy';
 import { RELAY_PROTOCOL, RELAY_TOKEN_PREFIX, RelayCloseCode } from './protocol';
@@ -56,11 +57,17 @@ export interface RelayOptions {
    * outside the roots). See the README's relay section for every decision.
    */
   policy?: RelayPolicy | RelayPolicyOptions;
-  /** A browser that answers no ping for this long is dropped (and its app-server stopped); null = never. Default 30,000 ms. */
+  /**
+   * A browser that answers no ping for this long is dropped (and its app-server stopped); `null` =
+   * never (`0` too, but deprecated: off is `null` in every option). Default 30,000 ms.
+   */
   heartbeatMs?: number | null;
   /** Largest message accepted from a browser. Default 16 MiB. */
   maxFrameBytes?: number;
-  /** @deprecated The old name of `maxFrameBytes`. */
+  /**
+   * The old name of `maxFrameBytes` (which wins when both are given).
+   * @deprecated Use `maxFrameBytes`, the frame bound's name in every option; `maxPayloadBytes` goes in the next release.
+   */
   maxPayloadBytes?: number;
   /** Most bytes a browser may send before its app-server is ready (about one message); past it, close 1008. Default 16 MiB. */
   maxEarlyBytes?: number;
@@ -278,8 +285,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     void bridge.open();
   };
 
-  const heartbeatMs = options.heartbeatMs === undefined ? d.heartbeatMs : options.heartbeatMs;
-  if (heartbeatMs !== null && heartbeatMs > 0) {
+  const heartbeatMs = periodOf(options.heartbeatMs, d.heartbeatMs);
+  if (heartbeatMs !== null) {
     teardown.add(
       interval(heartbeatMs, scheduler).subscribe(() => {
         for (const b of bridges) {

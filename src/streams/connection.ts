@@ -213,8 +213,8 @@ export class JsonRpcConnection {
     );
     if (event.type === 'down') {
       this.gate.down();
-      const retry = this.options.retry;
-      this.pending.dropped(event, retry ? (retry.isRetryable ?? isSafeToRetry) : isSafeToRetry, (request) => this.gate.hold(request));
+      // The retry policy's reads (resolved once), or the safe ones when it is off.
+      this.pending.dropped(event, this.retry?.isRetryable ?? isSafeToRetry, (request) => this.gate.hold(request));
       // Requests still wait for a link: a transport that makes them on demand makes the next one.
       if (this.gate.waiting) this.transport.relink?.();
     }

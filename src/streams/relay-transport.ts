@@ -1,11 +1,10 @@
-import { asyncScheduler, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
-import { DEFAULTS } from '../defaults';
+import { type Observable, type SchedulerLike, Subscription } from 'rxjs';
 import { CodexTransportError } from '../errors';
-import type { Diagnostic } from '../models';
 import { isRelayReady, RELAY_PROTOCOL, RELAY_TOKEN_PATTERN, RELAY_TOKEN_PREFIX, RelayCloseCode, relayOversized } from '../relay/protocol';
 import { OversizedFrame, parseFrameText } from './frame-text';
 import type { Transport } from './transport';
-import { HotSource } from './hot-source';
+import type { Diagnostic } from '../models';
+import { type LinkBounds, linkBounds, TransportLifecycle } from './transport-base';
 import { redactUrl } from './redact';
 
 /**
@@ -79,15 +78,11 @@ export class RelayTransport implements Transport {
   readonly url: string;
   /** The URL dialed. */
   private readonly target: string;
-  /** The clock of the connect deadline and the close wait. */
-  private readonly scheduler: SchedulerLike;
-  private readonly messages = new HotSource<unknown>();
-  private readonly diagnostics = new Subject<Diagnostic>();
+  /** The clock of the connect deadline and the close wait, and the frame bound. */
+  private readonly bounds: LinkBounds;
+  private readonly life = new TransportLifecycle(() => `relay ${this.url}: transport is closed`);
   private socket: WebSocketLike | null = null;
-  private startPromise: Promise<void> | null = null;
   private ready = false;
-  private closing = false;
-  private ended = false;
   private onEnded: (() => void) | null = null;
 
   /** Checks the options without connecting (that is `start()`); throws a `TypeError` for a token of other characters. */
@@ -97,16 +92,13 @@ export class RelayTransport implements Transport {
     }
     this.target = relayUrl(options.url);
     this.url = redactUrl(this.target);
-    this.scheduler = options.scheduler ?? asyncScheduler;
-    this.messages$ = this.messages.observable;
-    this.diagnostics$ = this.diagnostics.asObservable();
+    this.bounds = linkBounds(options);
+    this.messages$ = this.life.messages.observable;
+    this.diagnostics$ = this.life.diagnostics.asObservable();
   }
 
   start(): Promise<void> {
-    if (this.closing && !this.startPromise) {
-      return Promise.reject(new CodexTransportError(`relay ${this.url}: transport is closed`, { code: 'closed' }));
-    }
-    return (this.startPromise ??= this.connect());
+    return this.life.start(() => this.connect());
   }
 
   private connect(): Promise<void> {
@@ -115,9 +107,7 @@ export class RelayTransport implements Transport {
       const err = new CodexTransportError('RelayTransport: no WebSocket class here; pass options.WebSocket', { code: 'connect-failed' });
       return Promise.reject(err);
     }
-    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-    const { scheduler } = this;
-    const maxFrameBytes = this.options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
+    const { scheduler, connectTimeoutMs: timeoutMs, maxFrameBytes } = this.bounds;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const timer = new Subscription();
@@ -169,37 +159,35 @@ export class RelayTransport implements Transport {
           return;
         }
         if (text === null) {
-          this.diagnostics.next({ kind: 'invalid-frame', message: 'relay sent a binary message; frames are JSON text' });
+          this.life.diagnostics.next({ kind: 'invalid-frame', message: 'relay sent a binary message; frames are JSON text' });
           return;
         }
         if (text.length > maxFrameBytes) {
-          this.messages.next(new OversizedFrame(text.slice(0, 1000), text.length, maxFrameBytes));
+          this.life.messages.next(new OversizedFrame(text.slice(0, 1000), text.length, maxFrameBytes));
           return;
         }
         const value = parseFrameText(text);
         // One the relay discarded (over its own limit) is reported as one we discarded.
         const discarded = relayOversized(value);
-        this.messages.next(discarded ? new OversizedFrame(discarded.head, discarded.bytes, discarded.maxFrameBytes) : value);
+        this.life.messages.next(discarded ? new OversizedFrame(discarded.head, discarded.bytes, discarded.maxFrameBytes) : value);
       };
       // The close event that always follows says what happened.
       socket.onerror = () => undefined;
       socket.onclose = ({ code, reason }: { code: number; reason: string }) => {
         if (!this.ready)
           settle(
-            this.closing
+            this.life.closing
               ? new CodexTransportError(`relay ${this.url}: closed while connecting`, { code: 'closed' })
               : this.refusal(code, reason),
           );
-        if (this.closing || !this.ready) this.messages.complete();
+        if (this.life.closing || !this.ready) this.life.finish(null);
         else {
           const why = reason ? `: ${reason}` : '';
           const exited = code === RelayCloseCode.upstreamFailed;
-          this.messages.error(
+          this.life.finish(
             new CodexTransportError(`relay ${this.url} closed (code ${code}${why})`, { code: exited ? 'exited' : 'disconnected' }),
           );
         }
-        this.diagnostics.complete();
-        this.ended = true;
         this.onEnded?.();
       };
     });
@@ -225,18 +213,16 @@ export class RelayTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
+    this.life.closing = true;
     const socket = this.socket;
-    if (!socket || this.ended || socket.readyState === CLOSED) {
-      this.messages.complete();
-      this.diagnostics.complete();
+    if (!socket || this.life.finished || socket.readyState === CLOSED) {
+      this.life.finish(null);
       return;
     }
     await new Promise<void>((resolve) => {
       // A peer that never completes the closing handshake must not hold us.
-      const timer = this.scheduler.schedule(() => {
-        this.messages.complete();
-        this.diagnostics.complete();
+      const timer = this.bounds.scheduler.schedule(() => {
+        this.life.finish(null);
         resolve();
       }, CLOSE_WAIT_MS);
       this.onEnded = () => {

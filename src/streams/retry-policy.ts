@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../defaults';
 import type { RetryPolicy } from '../options';
+import { backoffDelay } from './backoff';
 
 const READS = ['list', 'read', 'get', 'status'];
 
@@ -23,15 +24,14 @@ export interface RetryPlan {
 export function retryPlan(policy: RetryPolicy | false | undefined): RetryPlan | null {
   if (policy === false) return null;
   const p = policy ?? {};
-  const base = p.baseDelayMs ?? DEFAULTS.retry.baseDelayMs;
-  const max = p.maxDelayMs ?? DEFAULTS.retry.maxDelayMs;
-  const jitter = p.jitter ?? DEFAULTS.retry.jitter;
+  const backoff = {
+    initialDelayMs: p.initialDelayMs ?? p.baseDelayMs ?? DEFAULTS.retry.initialDelayMs,
+    maxDelayMs: p.maxDelayMs ?? DEFAULTS.retry.maxDelayMs,
+    jitter: p.jitter ?? DEFAULTS.retry.jitter,
+  };
   return {
     maxRetries: p.maxRetries ?? DEFAULTS.retry.maxRetries,
     isRetryable: p.isRetryable ?? isSafeToRetry,
-    delay: (attempt) => {
-      const full = Math.min(max, base * 2 ** (attempt - 1));
-      return full * (1 - jitter) + Math.random() * full * jitter;
-    },
+    delay: (attempt) => backoffDelay(backoff, attempt),
   };
 }

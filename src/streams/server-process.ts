@@ -1,46 +1,28 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import spawn from 'cross-spawn';
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { CodexTransportError } from '../errors';
-import type { Diagnostic } from '../models';
 import { NdjsonDecoder } from './ndjson';
 import { OutboundQueue } from './outbound-queue';
 import { reapOnExit } from './reaper';
 import { cleanSystemError, showCommand } from './redact';
 import type { OutboundHandle } from './transport';
+import type { LinkBounds, LinkEvents, Opening } from './transport-base';
 
 /** How one server process is run (all resolved: see `StdioTransportOptions` for each). */
-export interface ServerProcessSettings {
+export interface ServerProcessSettings extends LinkBounds {
   readonly command: readonly string[];
   readonly cwd: string | undefined;
   readonly env: Record<string, string | undefined> | undefined;
-  readonly scheduler: SchedulerLike;
-  readonly connectTimeoutMs: number;
   readonly startupGraceMs: number;
   readonly killGraceMs: number;
-  readonly maxFrameBytes: number;
-  readonly writeStallTimeoutMs: number | null;
-  readonly maxQueuedBytes: number;
 }
 
-/** What a server process reports. */
-export interface ServerProcessEvents {
-  message(value: unknown): void;
-  diagnostic(diagnostic: Diagnostic): void;
-  /**
-   * Called once when the process can no longer be talked to: it exited, closed its stdout, or
-   * stopped reading its stdin. `null` after `kill()`.
-   */
-  end(error: CodexTransportError | null): void;
-}
-
-/** A spawn in progress: `started` settles once; `abort()` (the transport closing) ends it at once. */
-export interface Spawning {
-  readonly started: Promise<ServerProcess>;
-  /**
-   * Before `started` resolved: it rejects (`closed`) and the process is ended; resolves when it has
-   * exited. After: nothing (the caller ends the process it got).
-   */
+/**
+ * A spawn in progress. `abort()` before `started` resolved: it rejects (`closed`) and the process
+ * is ended; resolves when it has exited. After: nothing (the caller ends the process it got).
+ */
+export interface Spawning extends Opening<ServerProcess> {
   abort(): Promise<void>;
 }
 
@@ -66,7 +48,7 @@ export class ServerProcess {
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly settings: ServerProcessSettings,
-    private readonly events: ServerProcessEvents,
+    private readonly events: LinkEvents,
     shown: string,
   ) {
     this.shown = shown;
@@ -107,9 +89,10 @@ export class ServerProcess {
    * Spawns the server and resolves once it has lived `startupGraceMs` (so that a server exiting
    * at once on bad arguments or config rejects, with its exit code). Rejects with
    * `CodexTransportError`: `connect-failed` when it cannot be spawned, `exited` when it exits first,
-   * `closed` when aborted.
+   * `closed` when aborted. Its `events.end` comes once the process can no longer be talked to: it
+   * exited, closed its stdout, or stopped reading its stdin (`null` after `kill()`).
    */
-  static spawn(settings: ServerProcessSettings, events: ServerProcessEvents): Spawning {
+  static spawn(settings: ServerProcessSettings, events: LinkEvents): Spawning {
     const [file, ...args] = settings.command;
     const shown = showCommand(settings.command);
     if (!file) {

@@ -1,10 +1,10 @@
-import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerAction, Subscription } from 'rxjs';
 import WebSocket from 'ws';
 import { CodexTransportError } from '../errors';
-import type { Diagnostic } from '../models';
 import { parseFrameText } from './frame-text';
 import { OutboundQueue } from './outbound-queue';
 import type { OutboundHandle } from './transport';
+import type { LinkBounds, LinkEvents, Opening } from './transport-base';
 
 /** TLS settings passed to `ws` for `wss://` (and mutual TLS). */
 export interface TlsOptions {
@@ -23,35 +23,15 @@ export interface TlsOptions {
 }
 
 /** How one WebSocket link is dialed and kept (all resolved). */
-export interface SocketLinkSettings {
+export interface SocketLinkSettings extends LinkBounds {
   /** The URL dialed (`ws://`, `wss://`, or `ws+unix://PATH:/`). */
   readonly url: string;
   /** The URL as messages show it (credentials and secret query values hidden). */
   readonly shownUrl: string;
   readonly headers: Record<string, string>;
   readonly tls: TlsOptions;
-  readonly scheduler: SchedulerLike;
-  readonly connectTimeoutMs: number;
-  readonly maxFrameBytes: number;
-  readonly writeStallTimeoutMs: number | null;
-  readonly maxQueuedBytes: number;
   /** A ping this often; no pong (nor any message) before the next one drops the link. Null: none. */
   readonly heartbeatMs: number | null;
-}
-
-/** What a link reports. */
-export interface SocketLinkEvents {
-  message(value: unknown): void;
-  diagnostic(diagnostic: Diagnostic): void;
-  /** Called once when the link is gone: `null` after `close()`, else why (`disconnected`, `unresponsive`). */
-  end(error: CodexTransportError | null): void;
-}
-
-/** A dial in progress: `link` settles once; `abort()` (the transport closing) ends it at once. */
-export interface Dialing {
-  readonly link: Promise<SocketLink>;
-  /** Before the upgrade: the socket is destroyed, its timer stopped, `link` rejects (`closed`). After: nothing. */
-  abort(): void;
 }
 
 /** Bytes handed to ws and not yet written out, past which frames wait in the queue. */
@@ -70,7 +50,7 @@ export class SocketLink {
   private constructor(
     private readonly socket: WebSocket,
     private readonly settings: SocketLinkSettings,
-    private readonly events: SocketLinkEvents,
+    private readonly events: LinkEvents,
   ) {
     const full = () => this.outstanding >= HIGH_WATER;
     this.queue = new OutboundQueue(
@@ -94,11 +74,11 @@ export class SocketLink {
   }
 
   /**
-   * Dials; `link` resolves once the upgrade succeeded. It rejects with `CodexTransportError`:
+   * Dials; `started` resolves once the upgrade succeeded. It rejects with `CodexTransportError`:
    * `auth-failed` for HTTP 401/403, `connect-failed` for anything else (refused, no handshake in
    * time, TLS failure), `closed` when aborted.
    */
-  static dial(settings: SocketLinkSettings, events: SocketLinkEvents): Dialing {
+  static dial(settings: SocketLinkSettings, events: LinkEvents): Opening<SocketLink> {
     const { shownUrl, connectTimeoutMs } = settings;
     let abort = () => {};
     const dialed = new Promise<SocketLink>((resolve, reject) => {
@@ -181,7 +161,7 @@ export class SocketLink {
         );
       });
     });
-    return { link: dialed, abort: () => abort() };
+    return { started: dialed, abort: () => abort() };
   }
 
   /** Sends one JSON text; the handle takes it back while it still waits in the queue. */

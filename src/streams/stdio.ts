@@ -1,12 +1,13 @@
-import { asyncScheduler, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
-import type { Diagnostic } from '../models';
+import { type BackoffOptions, backoffDelay, backoffOf } from './backoff';
 import { NO_CODEX_HELP } from './codex-binary';
 import { defaultStdioLaunch } from './command-line';
-import { ServerProcess, ServerProcessSettings, Spawning } from './server-process';
+import { ServerProcess, ServerProcessSettings } from './server-process';
+import type { Diagnostic } from '../models';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
-import { HotSource } from './hot-source';
+import { LinkLifecycle, linkBounds } from './transport-base';
 
 export { defaultStdioCommand, defaultStdioLaunch, splitCommandLine } from './command-line';
 
@@ -53,7 +54,7 @@ export interface StdioTransportOptions {
 }
 
 /** How a stdio server that died is restarted. */
-export interface RestartOptions {
+export interface RestartOptions extends BackoffOptions {
   /** Restarts allowed within `windowMs`; one more is a crash loop (`restart-failed`). Default 5. */
   maxRestarts?: number;
   /** The window `maxRestarts` counts in. Default 60,000 ms. */
@@ -62,6 +63,8 @@ export interface RestartOptions {
   initialDelayMs?: number;
   /** Upper bound of the wait before a restart. Default 5,000 ms. */
   maxDelayMs?: number;
+  /** Fraction of each wait that is random (0..1). Default 0. */
+  jitter?: number;
 }
 
 /**
@@ -75,20 +78,11 @@ export class StdioTransport implements Transport {
   readonly messages$: Observable<unknown>;
   readonly diagnostics$: Observable<Diagnostic>;
   readonly links$: Observable<LinkEvent>;
-  private readonly messages = new HotSource<unknown>();
-  private readonly diagnostics = new Subject<Diagnostic>();
-  private readonly links = new Subject<LinkEvent>();
+  private readonly life = new LinkLifecycle<ServerProcess>(() => 'stdio transport is closed');
   private readonly settings: ServerProcessSettings;
   private readonly restart: Required<RestartOptions> | null;
-  private server: ServerProcess | null = null;
-  private startPromise: Promise<void> | null = null;
-  private closing = false;
-  private finished = false;
   /** When the recent restarts happened (within the window). */
   private restarts: number[] = [];
-  private restarting: Subscription | null = null;
-  /** The spawn in progress (the first, or a restart's), aborted by `close()`. */
-  private spawning: Spawning | null = null;
   /** A restart's spawn until its outcome is handled: resolves with the process when close() must end it. */
   private restartSpawn: Promise<ServerProcess | null> | null = null;
   private lastDeath: CodexTransportError | null = null;
@@ -107,79 +101,54 @@ export class StdioTransport implements Transport {
       command: launch?.command ?? [],
       cwd: options.cwd,
       env: { ...launch?.env, ...options.env },
-      scheduler: options.scheduler ?? asyncScheduler,
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      ...linkBounds(options),
       startupGraceMs: options.startupGraceMs ?? DEFAULTS.startupGraceMs,
       killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
-      maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
-      writeStallTimeoutMs: options.writeStallTimeoutMs === undefined ? DEFAULTS.writeStallTimeoutMs : options.writeStallTimeoutMs,
-      maxQueuedBytes: DEFAULTS.maxQueuedBytes,
     };
-    this.restart = options.restart ? { ...DEFAULTS.restart, ...(options.restart === true ? {} : options.restart) } : null;
-    this.messages$ = this.messages.observable;
-    this.diagnostics$ = this.diagnostics.asObservable();
-    this.links$ = this.links.asObservable();
+    this.restart = backoffOf(options.restart, DEFAULTS.restart);
+    this.messages$ = this.life.messages.observable;
+    this.diagnostics$ = this.life.diagnostics.asObservable();
+    this.links$ = this.life.links.asObservable();
   }
 
   /** The process id of the running server, if any. */
   get pid(): number | undefined {
-    return this.server?.pid;
+    return this.life.link?.pid;
   }
 
   start(): Promise<void> {
-    if (this.closing && !this.startPromise) return Promise.reject(new CodexTransportError('stdio transport is closed', { code: 'closed' }));
-    return (this.startPromise ??= this.spawn());
-  }
-
-  private async spawn(): Promise<void> {
-    if (this.settings.command.length === 0) throw new CodexTransportError(NO_CODEX_HELP, { code: 'connect-failed' });
-    this.server = await this.spawnOne();
+    return this.life.start(async () => {
+      if (this.settings.command.length === 0) throw new CodexTransportError(NO_CODEX_HELP, { code: 'connect-failed' });
+      this.life.link = await this.spawnOne();
+    });
   }
 
   private spawnOne(): Promise<ServerProcess> {
-    let mine: ServerProcess | null = null;
-    const spawning = ServerProcess.spawn(this.settings, {
-      message: (value) => this.messages.next(value),
-      diagnostic: (d) => this.diagnostics.next(d),
-      end: (err) => {
-        if (mine === this.server) this.serverEnded(err);
-      },
-    });
-    this.spawning = spawning;
-    const settled = () => {
-      if (this.spawning === spawning) this.spawning = null;
-    };
-    return spawning.started.then(
-      (server) => {
-        settled();
-        return (mine = server);
-      },
-      (err: unknown) => {
-        settled();
-        throw err;
-      },
+    return this.life.openLink(
+      (events) => ServerProcess.spawn(this.settings, events),
+      (err) => this.linkEnded(err),
     );
   }
 
-  private serverEnded(err: CodexTransportError | null): void {
-    this.server = null;
-    if (this.closing || !err || !this.restart) {
-      this.finish(this.closing ? null : err);
+  private linkEnded(err: CodexTransportError | null): void {
+    this.life.link = null;
+    if (this.life.closing || !err || !this.restart) {
+      this.life.finish(this.life.closing ? null : err);
       return;
     }
     this.lastDeath = err;
-    this.links.next({ type: 'down', error: err, resumable: false });
+    this.life.links.next({ type: 'down', error: err, resumable: false });
   }
 
   /** A dead server is restarted when it is next needed: now (within the restart limits). */
   relink(): void {
-    if (this.server || this.restarting || this.finished || this.closing || !this.restart) return;
+    if (this.life.link || this.life.retrying || this.life.finished || this.life.closing || !this.restart) return;
     const r = this.restart;
     const now = this.settings.scheduler.now();
     this.restarts = this.restarts.filter((t) => now - t < r.windowMs);
     if (this.restarts.length >= r.maxRestarts) {
       const last = this.lastDeath;
-      this.finish(
+      this.life.finish(
         new CodexTransportError(
           `the server died ${this.restarts.length + 1} times within ${r.windowMs} ms; not restarted again${last ? ` (last: ${last.message})` : ''}`,
           { code: 'restart-failed', cause: last ?? undefined },
@@ -187,23 +156,24 @@ export class StdioTransport implements Transport {
       );
       return;
     }
-    const delayMs = this.restarts.length === 0 ? 0 : Math.min(r.maxDelayMs, r.initialDelayMs * 2 ** (this.restarts.length - 1));
+    // The first restart in the window at once; each later one after the backoff's delay.
+    const delayMs = this.restarts.length === 0 ? 0 : backoffDelay(r, this.restarts.length);
     this.restarts.push(now);
-    this.links.next({ type: 'retrying', attempt: this.restarts.length, delayMs });
-    this.restarting = this.settings.scheduler.schedule(() => {
+    this.life.links.next({ type: 'retrying', attempt: this.restarts.length, delayMs });
+    this.life.retrying = this.settings.scheduler.schedule(() => {
       this.restartSpawn = this.spawnOne().then(
         (server) => {
-          this.restarting = null;
+          this.life.retrying = null;
           this.restartSpawn = null;
           // close() came as the spawn ended (also after `spawning` was forgotten, a microtask
           // before this): the process is close()'s to end, which waits for this promise.
-          if (this.closing) return server;
-          this.server = server;
-          this.links.next({ type: 'up' });
+          if (this.life.closing) return server;
+          this.life.link = server;
+          this.life.links.next({ type: 'up' });
           return null;
         },
         (err: CodexTransportError) => {
-          this.restarting = null;
+          this.life.retrying = null;
           this.restartSpawn = null;
           this.lastDeath = err;
           this.relink();
@@ -214,20 +184,20 @@ export class StdioTransport implements Transport {
   }
 
   send(message: string): OutboundHandle {
-    if (!this.server) {
-      throw new CodexTransportError(this.startPromise ? 'the stdio server is not running' : 'stdio transport is not started', {
-        code: this.startPromise ? 'exited' : 'not-started',
+    if (!this.life.link) {
+      throw new CodexTransportError(this.life.startPromise ? 'the stdio server is not running' : 'stdio transport is not started', {
+        code: this.life.startPromise ? 'exited' : 'not-started',
       });
     }
-    return this.server.write(message);
+    return this.life.link.write(message);
   }
 
   async close(): Promise<void> {
-    this.closing = true;
+    this.life.closing = true;
     // A restart still in its backoff never spawns.
-    this.restarting?.unsubscribe();
+    this.life.retrying?.unsubscribe();
     const restart = this.restartSpawn;
-    const spawning = this.spawning;
+    const spawning = this.life.opening;
     if (spawning) {
       // Spawning (the first start or a restart): the process ends now, not after its startup
       // grace; one that had just started is ended like a running server.
@@ -236,18 +206,8 @@ export class StdioTransport implements Transport {
     }
     // A restart's process that came up as close() began: not the server yet, but ours to end.
     if (restart) await (await restart)?.kill();
-    if (this.startPromise) await this.startPromise.catch(() => undefined);
-    await this.server?.kill();
-    this.finish(null);
-  }
-
-  private finish(err: CodexTransportError | null): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.restarting?.unsubscribe();
-    if (err) this.messages.error(err);
-    else this.messages.complete();
-    this.diagnostics.complete();
-    this.links.complete();
+    if (this.life.startPromise) await this.life.startPromise.catch(() => undefined);
+    await this.life.link?.kill();
+    this.life.finish(null);
   }
 }

@@ -1,12 +1,12 @@
-import { asyncScheduler, Observable, SchedulerLike, Subject, Subscription } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
-import type { Diagnostic } from '../models';
-import { Backoff, backoffDelay, backoffOf, ReconnectOptions } from './backoff';
+import { backoffDelay, ReconnectOptions, reconnectOf } from './backoff';
 import { redactUrl } from './redact';
-import { Dialing, SocketLink, SocketLinkSettings, TlsOptions } from './socket-link';
+import { SocketLink, SocketLinkSettings, TlsOptions } from './socket-link';
+import type { Diagnostic } from '../models';
 import type { LinkEvent, OutboundHandle, Transport } from './transport';
-import { HotSource } from './hot-source';
+import { LinkLifecycle, linkBounds, periodOf } from './transport-base';
 
 export type { TlsOptions } from './socket-link';
 export type { ReconnectOptions } from './backoff';
@@ -42,7 +42,8 @@ export interface WebSocketTransportOptions extends TlsOptions {
   reconnect?: boolean | ReconnectOptions;
   /**
    * A WebSocket ping this often; no pong (nor any message) before the next ping means a half-open
-   * link, dropped as `unresponsive` (and redialed with `reconnect`). `null`: none. Default 30,000 ms.
+   * link, dropped as `unresponsive` (and redialed with `reconnect`). `null`: none (`0` too, but
+   * deprecated: off is `null` in every option). Default 30,000 ms.
    */
   heartbeatMs?: number | null;
 }
@@ -60,18 +61,9 @@ export class WebSocketTransport implements Transport {
   readonly links$: Observable<LinkEvent>;
   /** The server URL, credentials hidden. */
   readonly url: string;
-  private readonly messages = new HotSource<unknown>();
-  private readonly diagnostics = new Subject<Diagnostic>();
-  private readonly links = new Subject<LinkEvent>();
+  private readonly life = new LinkLifecycle<SocketLink>(() => `WebSocket ${this.url}: transport is closed`);
   private readonly settings: SocketLinkSettings;
-  private readonly backoff: Backoff | null;
-  private link: SocketLink | null = null;
-  private startPromise: Promise<void> | null = null;
-  private redial: Subscription | null = null;
-  /** The dial in progress (the first, or a redial's), aborted by `close()`. */
-  private dialing: Dialing | null = null;
-  private closing = false;
-  private finished = false;
+  private readonly backoff: Required<ReconnectOptions> | null;
 
   /**
    * Settles the dial without connecting (that is `start()`): `url`, else `CODEX_APP_SERVER_WS_URL`,
@@ -89,56 +81,34 @@ export class WebSocketTransport implements Transport {
       shownUrl: this.url,
       headers,
       tls: dropUndefined({ ca, cert, key, passphrase, rejectUnauthorized, servername }),
-      scheduler: options.scheduler ?? asyncScheduler,
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-      maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
-      writeStallTimeoutMs: options.writeStallTimeoutMs === undefined ? DEFAULTS.writeStallTimeoutMs : options.writeStallTimeoutMs,
-      maxQueuedBytes: DEFAULTS.maxQueuedBytes,
-      heartbeatMs: options.heartbeatMs === undefined ? DEFAULTS.heartbeatMs : options.heartbeatMs,
+      ...linkBounds(options),
+      heartbeatMs: periodOf(options.heartbeatMs, DEFAULTS.heartbeatMs),
     };
-    this.backoff = backoffOf(options.reconnect);
-    this.messages$ = this.messages.observable;
-    this.diagnostics$ = this.diagnostics.asObservable();
-    this.links$ = this.links.asObservable();
+    this.backoff = reconnectOf(options.reconnect);
+    this.messages$ = this.life.messages.observable;
+    this.diagnostics$ = this.life.diagnostics.asObservable();
+    this.links$ = this.life.links.asObservable();
   }
 
   start(): Promise<void> {
-    return (this.startPromise ??= this.dial().then((link) => void (this.link = link)));
+    return this.life.start(async () => void (this.life.link = await this.dial()));
   }
 
   /** One link; its end goes to `linkEnded` (unless a newer link replaced it). */
   private dial(): Promise<SocketLink> {
-    let mine: SocketLink | null = null;
-    const dialing = SocketLink.dial(this.settings, {
-      message: (value) => this.messages.next(value),
-      diagnostic: (d) => this.diagnostics.next(d),
-      end: (err) => {
-        if (mine === this.link) this.linkEnded(err);
-      },
-    });
-    this.dialing = dialing;
-    const settled = () => {
-      if (this.dialing === dialing) this.dialing = null;
-    };
-    return dialing.link.then(
-      (link) => {
-        settled();
-        return (mine = link);
-      },
-      (err: unknown) => {
-        settled();
-        throw err;
-      },
+    return this.life.openLink(
+      (events) => SocketLink.dial(this.settings, events),
+      (err) => this.linkEnded(err),
     );
   }
 
   private linkEnded(err: CodexTransportError | null): void {
-    this.link = null;
-    if (this.closing || !err || !this.backoff || err.code === 'auth-failed') {
-      this.finish(this.closing ? null : err);
+    this.life.link = null;
+    if (this.life.closing || !err || !this.backoff || err.code === 'auth-failed') {
+      this.life.finish(this.life.closing ? null : err);
       return;
     }
-    this.links.next({ type: 'down', error: err, resumable: true });
+    this.life.links.next({ type: 'down', error: err, resumable: true });
     this.retry(1, this.settings.scheduler.now(), err);
   }
 
@@ -147,7 +117,7 @@ export class WebSocketTransport implements Transport {
     const b = this.backoff!;
     const elapsed = this.settings.scheduler.now() - since;
     if (attempt > b.maxAttempts || elapsed >= b.giveUpAfterMs) {
-      this.finish(
+      this.life.finish(
         new CodexTransportError(
           `WebSocket ${this.url}: gave up reconnecting after ${attempt - 1} attempts in ${elapsed} ms (last: ${last.message})`,
           {
@@ -159,22 +129,22 @@ export class WebSocketTransport implements Transport {
       return;
     }
     const delayMs = backoffDelay(b, attempt);
-    this.links.next({ type: 'retrying', attempt, delayMs });
-    this.redial = this.settings.scheduler.schedule(() => {
-      this.redial = null;
+    this.life.links.next({ type: 'retrying', attempt, delayMs });
+    this.life.retrying = this.settings.scheduler.schedule(() => {
+      this.life.retrying = null;
       this.dial().then(
         (link) => {
-          if (this.closing) {
+          if (this.life.closing) {
             void link.close();
             return;
           }
-          this.link = link;
-          this.links.next({ type: 'up' });
+          this.life.link = link;
+          this.life.links.next({ type: 'up' });
         },
         (err: CodexTransportError) => {
-          if (this.closing) return;
+          if (this.life.closing) return;
           // Refused credentials will not get better: stop, and say why.
-          if (err.code === 'auth-failed') this.finish(err);
+          if (err.code === 'auth-failed') this.life.finish(err);
           else this.retry(attempt + 1, since, err);
         },
       );
@@ -182,33 +152,25 @@ export class WebSocketTransport implements Transport {
   }
 
   send(message: string): OutboundHandle {
-    if (!this.link) {
-      throw new CodexTransportError(`WebSocket ${this.url} is not connected`, { code: this.startPromise ? 'disconnected' : 'not-started' });
+    if (!this.life.link) {
+      throw new CodexTransportError(`WebSocket ${this.url} is not connected`, {
+        code: this.life.startPromise ? 'disconnected' : 'not-started',
+      });
     }
-    return this.link.send(message);
+    return this.life.link.send(message);
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    this.redial?.unsubscribe();
+    this.life.closing = true;
+    this.life.retrying?.unsubscribe();
     // A dial waiting for its upgrade ends now (not after connectTimeoutMs).
-    const dialing = this.dialing;
+    const dialing = this.life.opening;
     dialing?.abort();
-    if (!this.link && this.startPromise) await this.startPromise.catch(() => undefined);
+    if (!this.life.link && this.life.startPromise) await this.life.startPromise.catch(() => undefined);
     // A redial upgraded just as close() began: its link is closed before close() resolves too.
-    const late = await dialing?.link.catch(() => null);
-    await Promise.all([this.link?.close(), late && late !== this.link ? late.close() : undefined]);
-    this.finish(null);
-  }
-
-  private finish(err: CodexTransportError | null): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.redial?.unsubscribe();
-    if (err) this.messages.error(err);
-    else this.messages.complete();
-    this.diagnostics.complete();
-    this.links.complete();
+    const late = await dialing?.started.catch(() => null);
+    await Promise.all([this.life.link?.close(), late && late !== this.life.link ? late.close() : undefined]);
+    this.life.finish(null);
   }
 }
 

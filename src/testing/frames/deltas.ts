@@ -1,4 +1,5 @@
 /** Streaming deltas of items: agent message text, reasoning (summary and raw), command output. */
+import { itemRef } from './item-ref';
 import { notification, type NotificationFrame } from './envelopes';
 import type { AgentMessageDeltaNotification } from '../../protocol/generated/v2/AgentMessageDeltaNotification';
 import type { CommandExecutionOutputDeltaNotification } from '../../protocol/generated/v2/CommandExecutionOutputDeltaNotification';
@@ -15,9 +16,7 @@ interface DeltaArgs {
 /** `item/agentMessage/delta {threadId, turnId, itemId, delta}`. */
 export function agentDelta(args: DeltaArgs): NotificationFrame<AgentMessageDeltaNotification, 'item/agentMessage/delta'> {
   return notification('item/agentMessage/delta', {
-    threadId: args.threadId,
-    turnId: args.turnId,
-    itemId: args.itemId,
+    ...itemRef(args),
     delta: args.delta,
   });
 }
@@ -27,9 +26,7 @@ export function reasoningDelta(
   args: DeltaArgs & { summaryIndex?: number },
 ): NotificationFrame<ReasoningSummaryTextDeltaNotification, 'item/reasoning/summaryTextDelta'> {
   return notification('item/reasoning/summaryTextDelta', {
-    threadId: args.threadId,
-    turnId: args.turnId,
-    itemId: args.itemId,
+    ...itemRef(args),
     delta: args.delta,
     summaryIndex: args.summaryIndex ?? 0,
   });
@@ -40,9 +37,7 @@ export function reasoningTextDelta(
   args: DeltaArgs & { contentIndex?: number },
 ): NotificationFrame<ReasoningTextDeltaNotification, 'item/reasoning/textDelta'> {
   return notification('item/reasoning/textDelta', {
-    threadId: args.threadId,
-    turnId: args.turnId,
-    itemId: args.itemId,
+    ...itemRef(args),
     delta: args.delta,
     contentIndex: args.contentIndex ?? 0,
   });
@@ -53,9 +48,7 @@ export function commandOutputDelta(
   args: DeltaArgs,
 ): NotificationFrame<CommandExecutionOutputDeltaNotification, 'item/commandExecution/outputDelta'> {
   return notification('item/commandExecution/outputDelta', {
-    threadId: args.threadId,
-    turnId: args.turnId,
-    itemId: args.itemId,
+    ...itemRef(args),
     delta: args.delta,
   });
 }

@@ -3,6 +3,7 @@
  * elicitation, permissions, auth-token refresh, attestation, and the legacy approvals. Each is
  * typed by the pinned protocol's params; unset fields get the values the real server sends.
  */
+import { itemRef } from './item-ref';
 import { frameNow } from './clock';
 import { serverRequest, type ServerRequestFrame } from './envelopes';
 import type { JsonRpcId } from '../../protocol/messages';
@@ -68,9 +69,7 @@ export function permissionsApprovalRequest(args: {
   cwd?: string;
 }): ServerRequestFrame<PermissionsRequestApprovalParams, 'item/permissions/requestApproval'> {
   return serverRequest(args.id, 'item/permissions/requestApproval', {
-    threadId: args.threadId,
-    turnId: args.turnId,
-    itemId: args.itemId,
+    ...itemRef(args),
     environmentId: null,
     startedAtMs: frameNow(),
     cwd: args.cwd ?? '/workspace',

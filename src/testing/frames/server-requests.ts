@@ -1,4 +1,5 @@
 /** Server → client requests (approvals, user input) and `serverRequest/resolved`, which ends them. */
+import { itemRef } from './item-ref';
 import { frameNow } from './clock';
 import { notification, type NotificationFrame, serverRequest, type ServerRequestFrame } from './envelopes';
 import type { JsonRpcId } from '../../protocol/messages';
@@ -42,9 +43,7 @@ export function approvalRequest(args: {
 }): ServerRequestFrame<CommandApprovalParams, 'item/commandExecution/requestApproval'> {
   const params: CommandApprovalParams = {
     kind: 'command',
-    threadId: args.threadId,
-    turnId: args.turnId,
-    itemId: args.itemId,
+    ...itemRef(args),
     startedAtMs: frameNow(),
     approvalId: args.approvalId ?? null,
     environmentId: null,
@@ -68,9 +67,7 @@ export function fileChangeApprovalRequest(args: {
   grantRoot?: string | null;
 }): ServerRequestFrame<FileChangeRequestApprovalParams, 'item/fileChange/requestApproval'> {
   return serverRequest(args.id, 'item/fileChange/requestApproval', {
-    threadId: args.threadId,
-    turnId: args.turnId,
-    itemId: args.itemId,
+    ...itemRef(args),
     startedAtMs: frameNow(),
     reason: args.reason ?? null,
     grantRoot: args.grantRoot ?? null,
@@ -93,9 +90,7 @@ export function userInputRequest(args: {
   isBlocking?: boolean;
 }): ServerRequestFrame<ToolRequestUserInputParams, 'item/tool/requestUserInput'> {
   return serverRequest(args.id, 'item/tool/requestUserInput', {
-    threadId: args.threadId,
-    turnId: args.turnId,
-    itemId: args.itemId,
+    ...itemRef(args),
     questions: args.questions.map((q) => ({
       header: '',
       question: q.id,
