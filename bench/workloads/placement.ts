@@ -12,7 +12,7 @@ import { ownAtMost, type RealServer, type Sample, type Side, type Workload } fro
 
 const ECHO = 'ECHO bench';
 const ECHOED = 'Echo: bench';
-const TURNS = 40;
+const TURNS = 80;
 
 interface Taker {
   turn(): Promise<void>;
