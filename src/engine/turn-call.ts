@@ -31,8 +31,6 @@ export interface TurnCallSpec<R> {
   readonly mode: 'once' | 'stream';
   /** Keep the non-delta events for a `ChatResult` (chatOnce, chatEvents). */
   readonly retain: boolean;
-  /** The thread a `ThreadHandle`'s call is bound to. */
-  readonly expectedThread: string | undefined;
   /** Where the call's output goes. */
   readonly out: TurnOutput<R>;
   /** How the call shapes its turn's frames into that output. */
@@ -55,8 +53,6 @@ export class TurnCall<R> implements TurnOutput<R>, Unsubscribable {
   readonly mode: 'once' | 'stream';
   /** Keep the non-delta events for a `ChatResult` (chatOnce, chatEvents). */
   readonly retain: boolean;
-  /** The thread a `ThreadHandle`'s call is bound to. */
-  readonly expectedThread: string | undefined;
   private readonly out: TurnOutput<R>;
   private readonly shape: TurnShaper<R>;
   private inner: Unsubscribable | undefined = undefined;
@@ -69,7 +65,6 @@ export class TurnCall<R> implements TurnOutput<R>, Unsubscribable {
     this.options = spec.options;
     this.mode = spec.mode;
     this.retain = spec.retain;
-    this.expectedThread = spec.expectedThread;
     this.out = spec.out;
     this.shape = spec.shape;
   }

@@ -81,14 +81,12 @@ export class Turns implements SessionOwner {
     };
   }
 
-  steps$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<ConversationStep> {
-    return this.turn$(text, options, 'stream', false, expectedThread, (frames$, s) =>
-      frames$.pipe(toSteps({ seenItemIds: s.seenItemIds })),
-    );
+  steps$(text: ChatInput | undefined, options: ChatOptions): Observable<ConversationStep> {
+    return this.turn$(text, options, 'stream', false, (frames$, s) => frames$.pipe(toSteps({ seenItemIds: s.seenItemIds })));
   }
 
-  events$(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Observable<TurnEvent> {
-    return this.turn$(text, options, 'stream', true, expectedThread, (frames$, s, fresh) => {
+  events$(text: ChatInput | undefined, options: ChatOptions): Observable<TurnEvent> {
+    return this.turn$(text, options, 'stream', true, (frames$, s, fresh) => {
       const events$ = frames$.pipe(toTurnEvents({ seenItemIds: s.seenItemIds, result: () => s.result() }));
       const started: TurnEvent | null = fresh ? { threadId: s.threadId, turnId: s.turnId, type: 'started' } : null;
       // `startWith` and the read fallback by hand, in one subscriber: operators would put more hops on every frame.
@@ -119,7 +117,7 @@ export class Turns implements SessionOwner {
    * The turn's result, once it ended. Promise-shaped all the way (`chatOnce` wants one value):
    * the same turn lifecycle as the streaming calls, consumed by a `OnceRun` instead of an operator chain.
    */
-  result(text: ChatInput | undefined, options: ChatOptions, expectedThread?: string): Promise<ChatResult> {
+  result(text: ChatInput | undefined, options: ChatOptions): Promise<ChatResult> {
     try {
       validateChatArgs(text, options);
       this.checkTools(options);
@@ -131,7 +129,7 @@ export class Turns implements SessionOwner {
       let value: ChatResult;
       const out: TurnOutput<ChatResult> = { next: (v) => (value = v), error: reject, complete: () => resolve(value) };
       const shape: TurnShaper<ChatResult> = (s, _fresh, cursor, sink) => new OnceRun(s, this.onceParts, idleMs, sink).start(cursor);
-      new TurnCall(this, { options, mode: 'once', retain: true, expectedThread, out, shape }).begin(text);
+      new TurnCall(this, { options, mode: 'once', retain: true, out, shape }).begin(text);
     });
   }
 
@@ -170,12 +168,12 @@ export class Turns implements SessionOwner {
   }
 
   /** The session a continuation names, checked against mode and thread (`TypeError` for a misuse). */
-  private sessionFor(c: ChatContinuation, mode: Mode | null, expectedThread?: string): TurnSession {
+  private sessionFor(c: ChatContinuation, mode: Mode | null): TurnSession {
     const session = this.parts.router.get(c.turnId);
     if (!session)
       throw new TypeError(`unknown turn ${c.turnId}: nothing to resume (it ended, was cancelled, or belongs to another client)`);
-    if (session.threadId !== c.threadId || (expectedThread !== undefined && expectedThread !== c.threadId)) {
-      throw new TypeError(`continuation of thread ${c.threadId} does not belong to thread ${expectedThread ?? session.threadId}`);
+    if (session.threadId !== c.threadId) {
+      throw new TypeError(`continuation of thread ${c.threadId} does not belong to thread ${session.threadId}`);
     }
     if (mode && c.mode !== mode) throw new TypeError(`continuation of mode '${c.mode}' cannot resume a '${mode}' call`);
     if (session.attached) throw new TypeError(`turn ${c.turnId} is already being consumed`);
@@ -187,7 +185,6 @@ export class Turns implements SessionOwner {
     options: ChatOptions,
     mode: Mode,
     retain: boolean,
-    expectedThread: string | undefined,
     /** Shapes the turn's frames (inactivity-guarded, ending with the turn) into the call's output. */
     shape: (frames$: Observable<JsonRpcMessage>, session: TurnSession, fresh: boolean) => Observable<R>,
   ): Observable<R> {
@@ -200,7 +197,6 @@ export class Turns implements SessionOwner {
         options,
         mode,
         retain,
-        expectedThread,
         out: subscriber,
         shape: (s, fresh, cursor, out) => {
           const frames$ = new Observable<JsonRpcMessage>((sub) => {
@@ -237,9 +233,9 @@ export class Turns implements SessionOwner {
   // ---- SessionOwner: how a TurnCall gets and lets go of its session ---------------------------
 
   /** The suspended session the call's continuation resumes, made ready for its mode. */
-  resumeTurn({ options, mode, retain, expectedThread }: TurnCall<unknown>): TurnSession {
+  resumeTurn({ options, mode, retain }: TurnCall<unknown>): TurnSession {
     const c = options.continuation!;
-    const s = this.sessionFor(c, mode, expectedThread);
+    const s = this.sessionFor(c, mode);
     const problem = s.resumeProblem(c.cursor);
     if (problem) {
       // A gap no continuation can close frees the turn; a wrong cursor leaves it resumable.
