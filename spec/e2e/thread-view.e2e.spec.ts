@@ -2,7 +2,7 @@
  * End-to-end: `thread.view$` over the REAL `codex app-server` (offline, scripted model): a turn
  * with an approval and a streamed answer, then the final view compared with `thread/read`.
  */
-import { filter, firstValueFrom } from 'rxjs';
+import { filter, firstValueFrom, startWith, Subject } from 'rxjs';
 import type { ThreadView } from '../../src/view/thread-view';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
 
@@ -33,8 +33,11 @@ describe('thread.view$ against the real server', () => {
     const thread = await client.startThread({ cwd: off.workspace });
     await thread.chatOnce('ECHO stored before the view');
     const views: ThreadView[] = [];
-    const sub = thread.view$.subscribe((v) => views.push(v));
-    await firstValueFrom(thread.view$);
+    // Following before the turn: waits for this subscription's own first view (the store read).
+    const seeded = new Subject<void>();
+    const following = firstValueFrom(seeded);
+    const sub = thread.view$.subscribe((v) => (views.push(v), seeded.next()));
+    await following;
     let sawApproval = false;
     client.setApprovalHandler(() => {
       sawApproval = views.some((v) => v.pendingApprovals.length === 1 && v.pendingApprovals[0]!.kind === 'command');
@@ -68,12 +71,16 @@ describe('thread.view$ against the real server', () => {
       const thread = await client.startThread({ cwd: off.workspace, ephemeral });
       const views: ThreadView[] = [];
       const errors: unknown[] = [];
-      const sub = thread.view$.subscribe({ next: (v) => views.push(v), error: (e) => errors.push(e) });
-      await firstValueFrom(thread.view$);
-      expect(views[0]?.turns).toEqual([]);
+      // One subscription, and waits on its own views (a second subscription to the cold view$
+      // reads the store on its own, and may emit before or after this one).
+      const pushed = new Subject<void>();
+      const until = (done: () => boolean) => firstValueFrom(pushed.pipe(startWith(undefined), filter(done)));
+      const sub = thread.view$.subscribe({ next: (v) => (views.push(v), pushed.next()), error: (e) => errors.push(e) });
+      await until(() => views.length > 0);
+      expect(views[0]!.turns).toEqual([]);
       await thread.chatOnce('ECHO live only');
       const last = () => views.at(-1)!;
-      await firstValueFrom(thread.view$.pipe(filter(() => last().turns[0]?.status === 'completed')));
+      await until(() => last().turns[0]?.status === 'completed');
       expect(errors).toEqual([]);
       const answer = last().turns[0]!.items.find((i) => i.type === 'agentMessage');
       expect(answer).toMatchObject({ text: 'Echo: live only' });
