@@ -10,7 +10,7 @@ import type { FakeAppServerOptions } from './options';
 
 /** Options of `serveFakeAppServerOverStdio`. */
 export interface FakeStdioServerOptions {
-  /** The server's options. Default: the ids of the `codex-rx-fake-app-server` command (`thr_<n>`, `turn_<n>`, `item_<n>`), no routine `userMessage` and token-usage frames. */
+  /** The server's options. Default: ids `thr_<n>`, `turn_<n>`, `item_<n>`, and no routine `userMessage` and token-usage frames. */
   server?: FakeAppServerOptions;
   /** Install the fault scenarios (`installFaults`) with these options; `false`: a plain FakeAppServer. Default: `{}`. */
   faults?: Omit<FaultOptions, 'hooks'> | false;
@@ -81,7 +81,7 @@ export function serveFakeAppServerOverStdio(options: FakeStdioServerOptions = {}
 }
 
 /**
- * The options of the `codex-rx-fake-app-server` command from its arguments (`key=value`) and
+ * The options of the command-line entry (dist/cjs/testing/fake-server/cli.js) from its arguments (`key=value`) and
  * environment (`FAKE_<KEY>`): `log=<file>`, `overload=<method>:<n>[,<method>:<n>]`.
  */
 export function fakeStdioOptionsFromArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): FakeStdioServerOptions {
