@@ -1,7 +1,7 @@
 /**
  * The figures of RELIABILITY.md (issue 12): what the client costs under the faults it survives,
- * each in a process of its own (peak RSS is per process) against the fake server of the specs
- * (spec/support/fake-server.js) as a real child process. Run with `npm run bench:faults`; prints
+ * each in a process of its own (peak RSS is per process) against the shipped fault-injecting
+ * FakeAppServer (its CLI, dist/cjs/testing/fake-server/cli.js, built first) as a real child process. Run with `npm run bench:faults`; prints
  * a table and rewrites the generated part of RELIABILITY.md (BENCH_NO_WRITE=1: print only).
  *
  *   baseline          one small turn: the client's own peak RSS
@@ -22,7 +22,9 @@ import { CodexTurnInactiveError } from '../src/errors';
 import { ROOT } from './common';
 import { attack, relayFaults } from './relay-faults';
 
-const FAKE = path.join(ROOT, 'spec', 'support', 'fake-server.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+(require(path.join(ROOT, 'scripts', 'lib', 'packed.js')) as { ensureBuilt(): boolean }).ensureBuilt();
+const FAKE = path.join(ROOT, 'dist', 'cjs', 'testing', 'fake-server', 'cli.js');
 const client = (extra: Parameters<typeof CodexClient.connectStdio>[0] = {}) =>
   CodexClient.connectStdio({ command: [process.execPath, FAKE], ...extra });
 const mb = (kb: number) => Math.round(kb / 1024);
@@ -115,7 +117,7 @@ function main(): void {
   }
   const lines = [
     START,
-    `Measured by \`npm run bench:faults\` (bench/faults.ts) on ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; each fault in a process of its own, against spec/support/fake-server.js.`,
+    `Measured by \`npm run bench:faults\` (bench/faults.ts) on ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; each fault in a process of its own, against the fault-injecting FakeAppServer (dist/cjs/testing/fake-server/cli.js).`,
     '',
     '| fault | peak RSS of the client (the relay for relay-*) | figures |',
     '| --- | ---: | --- |',

@@ -1,14 +1,14 @@
 /**
  * Fault injection: bad input from the server (garbage lines, stray/duplicate responses, malformed
  * params, odd server-request ids, unanswered requests), against the fake app-server
- * (spec/support/fake-server.js) run as a real child process.
+ * (the shipped FakeAppServer with `installFaults`, spec/support/fake-process.ts) run as a real child process.
  */
 import { filter, firstValueFrom } from 'rxjs';
 import { CodexClient } from '../../src/client';
 import { CodexTimeoutError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
-import { stdioFake as fake } from '../support/client-fixture';
+import { stdioFake as fake } from '../support/fake-process';
 import { ZERO_STATS } from '../support/stats';
 
 function collect<T>(source: { subscribe(fn: (v: T) => void): unknown }): T[] {

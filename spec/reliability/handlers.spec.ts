@@ -7,7 +7,7 @@ import { CodexClient } from '../../src/client';
 import type { Diagnostic } from '../../src/models';
 import type { StdioOptions } from '../../src/options';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
-import { stdioFake as fakeWith } from '../support/client-fixture';
+import { stdioFake as fakeWith } from '../support/fake-process';
 
 const fake = (opts: StdioOptions = {}) => fakeWith([], opts);
 

@@ -1,5 +1,5 @@
 /**
- * A hostile server, as a real child process (spec/support/fake-server.js): frames nested 5,000
+ * A hostile server, as a real child process (`installFaults` on FakeAppServer, spec/support/fake-process.ts): frames nested 5,000
  * deep, lines of hundreds of MB, odd responses, ids beyond 2^53, duplicate request ids. The host
  * never crashes, every request ends at once, the connection lives on.
  */
@@ -11,7 +11,7 @@ import type { CodexClient } from '../../src/client';
 import { CodexProtocolError } from '../../src/errors';
 import type { Diagnostic } from '../../src/models';
 import type { JsonRpcNotification } from '../../src/protocol/messages';
-import { stdioFake as fake } from '../support/client-fixture';
+import { stdioFake as fake } from '../support/fake-process';
 import { ZERO_STATS } from '../support/stats';
 
 function diagnosticsOf(client: CodexClient): Diagnostic[] {

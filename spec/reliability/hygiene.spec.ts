@@ -9,7 +9,7 @@ import type { StdioOptions } from '../../src/options';
 import { StdioTransport } from '../../src/streams/stdio';
 import { isAlive } from '../support/process-helpers';
 import { ZERO_STATS } from '../support/stats';
-import { FAKE_SERVER } from '../support/client-fixture';
+import { FAKE_SERVER } from '../support/fake-process';
 
 const ZERO = ZERO_STATS;
 const WATCHED = ['ProcessWrap', 'PipeWrap', 'Timeout'];

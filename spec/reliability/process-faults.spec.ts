@@ -12,7 +12,7 @@ import { filter, firstValueFrom } from 'rxjs';
 import { CodexTransportError, CodexTimeoutError } from '../../src/errors';
 import { JsonRpcConnection } from '../../src/streams/connection';
 import { StdioTransport } from '../../src/streams/stdio';
-import { stdioFake as fake } from '../support/client-fixture';
+import { stdioFake as fake } from '../support/fake-process';
 import { isAlive } from '../support/process-helpers';
 
 const SUPPORT = path.join(__dirname, '..', 'support');

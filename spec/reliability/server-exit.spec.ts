@@ -9,7 +9,7 @@ import { StdioTransport } from '../../src/streams/stdio';
 import { startOfflineCodex, type OfflineCodex } from '../../src/testing/real-server';
 import { isAlive } from '../support/process-helpers';
 import { ZERO_STATS } from '../support/stats';
-import { FAKE_SERVER } from '../support/client-fixture';
+import { FAKE_SERVER } from '../support/fake-process';
 
 const WATCHED = ['ProcessWrap', 'PipeWrap', 'Timeout'];
 

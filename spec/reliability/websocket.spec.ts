@@ -8,11 +8,8 @@ import { filter, firstValueFrom } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CodexClient } from '../../src/client';
 import { CodexTransportError } from '../../src/errors';
+import { FakeAppServer, installFaults } from '../../src/testing/fake-server';
 import { ZERO_STATS } from '../support/stats';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createFake } = require('../support/fake-server.js') as {
-  createFake(write: (text: string) => void, options?: object, exit?: (code: number) => void): { onLine(line: string): void };
-};
 
 const TOKEN = 'right-token';
 let wss: WebSocketServer;
@@ -34,15 +31,15 @@ beforeAll(async () => {
   wss.on('connection', (ws) => {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
-    // The fake server's logic, one JSON text per message; "exiting" drops the socket abruptly.
-    const fake = createFake(
-      (text) => {
-        for (const line of text.split('\n')) if (line) ws.send(line);
+    // The fault-injecting FakeAppServer, one JSON text per message; "exiting" drops the socket abruptly.
+    const server = installFaults(new FakeAppServer(), { hooks: { exit: () => ws.terminate() } });
+    const receive = server.serve({
+      write: (text) => {
+        for (const line of String(text).split('\n')) if (line) ws.send(line);
       },
-      {},
-      () => ws.terminate(),
-    );
-    ws.on('message', (data) => fake.onLine(data.toString()));
+    });
+    ws.on('message', (data) => receive(data.toString()));
+    ws.on('close', () => void server.transport.close());
   });
 });
 

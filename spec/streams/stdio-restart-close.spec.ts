@@ -13,7 +13,7 @@ import { CodexTransportError } from '../../src/errors';
 import type { StdioOptions } from '../../src/options';
 import { ServerProcess } from '../../src/streams/server-process';
 import { StdioTransport } from '../../src/streams/stdio';
-import { FAKE_SERVER } from '../support/client-fixture';
+import { FAKE_SERVER } from '../support/fake-process';
 import { isAlive } from '../support/process-helpers';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

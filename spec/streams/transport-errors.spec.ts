@@ -16,7 +16,7 @@ import {
 } from '../../src/errors';
 import { JsonRpcConnection } from '../../src/streams/connection';
 import { InMemoryTransport } from '../../src/testing/in-memory-transport';
-import { stdioFake as fake } from '../support/client-fixture';
+import { stdioFake as fake } from '../support/fake-process';
 
 async function codeOf(p: Promise<unknown>): Promise<TransportErrorCode | string> {
   try {

@@ -7,12 +7,11 @@
  *   in-memory client, on real or virtual time;
  * - `scriptedClient`: a client over a LinkedTransport whose links the spec drops and restores,
  *   answered by the spec's own `serve` function, on a virtual clock;
- * - `stdioFake`: a client of the fake app-server as a child process over stdio;
+ * - (`stdioFake`, the fake app-server as a child process over stdio, is in fake-process.ts: it builds dist/);
  * - `closeAfterEach`: any other client (or transport) made by hand.
  */
-import * as path from 'node:path';
 import { CodexClient } from '../../src/client';
-import type { ClientOptions, StdioOptions } from '../../src/options';
+import type { ClientOptions } from '../../src/options';
 import { FakeAppServer, type FakeAppServerOptions } from '../../src/testing/fake-server';
 import { response } from '../../src/testing/frames';
 import { LinkedTransport, type Serve } from './linked-transport';
@@ -72,11 +71,3 @@ export function scriptedClient(serve: Serve, clientOptions: ClientOptions = {}) 
 /** The `initialize` answer of a scripted server (`link` tells links apart in `serverInfo`). */
 export const hello = (id: number, link?: number): object =>
   response(id, { userAgent: `test/0.171.0 (linux; x64)${link === undefined ? '' : ` link-${link}`}` });
-
-/** The scriptable fake app-server as a child process speaking NDJSON on stdio. */
-export const FAKE_SERVER = path.join(__dirname, 'fake-server.js');
-
-/** A stdio client of the fake app-server child process (closed after the test). */
-export function stdioFake(args: string[] = [], options: Partial<StdioOptions> = {}): CodexClient {
-  return closeAfterEach(CodexClient.connectStdio({ command: [process.execPath, FAKE_SERVER, ...args], ...options }));
-}

@@ -9,3 +9,5 @@ export { addFilePatch, defaultScript, parseModelRequest, startScriptedModel } fr
 export type { ModelReply, ModelRequest, ModelScript, ReplyItem, ScriptedModel } from './scripted-model';
 export { codexConfigToml, createCodexHome, mockModelCatalog, resolveCodexCommand, resolveCodexLaunch } from './codex-home';
 export type { CodexHome, CodexHomeOptions, CodexLaunch } from './codex-home';
+export { fakeStdioOptionsFromArgs, serveFakeAppServerOverStdio } from './fake-server/stdio';
+export type { FakeStdioServerOptions } from './fake-server/stdio';

@@ -21,6 +21,12 @@ import {
   type TurnHost,
 } from './types';
 
+/** A byte stream a `FakeAppServer` writes to instead of its in-memory transport (see `FakeAppServer.serve`). */
+export interface FakeServerWire {
+  /** Writes text or bytes as they are; may return a Promise that resolves when the stream can take more. */
+  write(chunk: string | Uint8Array): void | Promise<void>;
+}
+
 /** What a method handler (`server.handle()`) gets besides the params. */
 export interface FakeRequestContext {
   /** The request's id. */
@@ -90,6 +96,7 @@ export class FakeAppServer {
   private readonly pendingAnswers = new Map<string, PendingAnswer>();
   private readonly nextScripts: TurnScript[] = [];
   private script: TurnScript;
+  private wire: FakeServerWire | null = null;
   private readonly optedOut = new Set<string>();
   private initializeAnswered = false;
   private clientMade = false;
@@ -111,7 +118,7 @@ export class FakeAppServer {
       scheduler: this.scheduler,
       routine: this.routine,
       deliver: (value) => this.deliver(value),
-      deliverChunk: (text) => this.deliverText(text),
+      deliverChunk: (chunk) => this.deliverChunk(chunk),
       request: (build) => this.ask(build),
       drop: (id, reason) => this.drop(id, reason),
       itemId: () => (this.options.itemId ?? ((n) => `item-${n}`))(++this.itemCount),
@@ -162,6 +169,37 @@ export class FakeAppServer {
   /** Sends frames (or raw lines) to the client as they are: unsolicited notifications, garbage, ... */
   send(...frames: InboundValue[]): void {
     for (const f of frames) this.deliver(f);
+  }
+
+  /**
+   * Sends raw text or bytes as they are, no newline added: a frame cut anywhere (inside a UTF-8
+   * character too), a line of hundreds of MB in pieces. Resolves when the stream took it (over a
+   * wire with back-pressure, see `serve()`). Over a wire, `sent` does not keep these chunks.
+   */
+  sendRaw(chunk: string | Uint8Array): Promise<void> {
+    return this.deliverChunk(chunk);
+  }
+
+  /**
+   * Serves over a byte stream (a child process's stdio, a socket) instead of the in-memory
+   * `transport`: what the server sends is written to `wire` in order (frames as NDJSON lines), and
+   * each line the peer sent is given to the returned function (`false`: not JSON, ignored). The
+   * peer's end of the stream is `transport.close()`. No `client()` then: the peer is the client.
+   */
+  serve(wire: FakeServerWire): (line: string) => boolean {
+    if (this.clientMade) throw new Error('FakeAppServer: serve() on a server that has a client()');
+    this.clientMade = true;
+    this.wire = wire;
+    void this.transport.start();
+    return (line) => {
+      try {
+        this.transport.send(line);
+        return true;
+      } catch (err) {
+        if (err instanceof TypeError) return false;
+        throw err;
+      }
+    };
   }
 
   /** Sends a notification `{method, params, emittedAtMs}`. */
@@ -349,12 +387,15 @@ export class FakeAppServer {
       typeof value === 'object' && (value as { id?: unknown }).id === undefined ? (value as { method?: unknown }).method : undefined;
     if (typeof method === 'string' && this.optedOut.has(method)) return;
     this.sent.push(value);
-    this.later(() => (typeof value === 'string' ? this.transport.receiveLine(value) : this.transport.receive(value)));
+    if (this.wire) void this.wire.write(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
+    else this.later(() => (typeof value === 'string' ? this.transport.receiveLine(value) : this.transport.receive(value)));
   }
 
-  private deliverText(text: string): void {
-    this.sent.push(text);
-    this.later(() => this.transport.receiveChunk(text));
+  private deliverChunk(chunk: string | Uint8Array): Promise<void> {
+    if (this.wire) return Promise.resolve(this.wire.write(chunk));
+    this.sent.push(typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk));
+    this.later(() => this.transport.receiveChunk(chunk));
+    return Promise.resolve();
   }
 
   private later(run: () => void): void {

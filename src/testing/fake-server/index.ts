@@ -1,5 +1,7 @@
 export { FakeAppServer } from './fake-app-server';
-export type { FakeMethodHandler, FakeRequestContext } from './fake-app-server';
+export type { FakeMethodHandler, FakeRequestContext, FakeServerWire } from './fake-app-server';
+export { installFaults } from './faults';
+export type { FaultHooks, FaultOptions } from './faults';
 export type { FakeAppServerOptions } from './options';
 export { echoScript, FakeTurn } from './turn';
 export type {

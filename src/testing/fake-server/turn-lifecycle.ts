@@ -179,7 +179,23 @@ export class TurnLifecycle {
   /** Sends frames (or raw lines) as ONE chunk of the stream, newline-separated, as if read in one go. */
   sendChunk(frames: InboundValue[]): void {
     for (const f of frames) this.observe(f);
-    this.host.deliverChunk(frames.map((f) => (typeof f === 'string' ? f : JSON.stringify(f))).join('\n') + '\n');
+    void this.host.deliverChunk(frames.map((f) => (typeof f === 'string' ? f : JSON.stringify(f))).join('\n') + '\n');
+  }
+
+  /**
+   * Sends raw text or bytes as they are, no newline added (a frame cut inside a UTF-8 character, a
+   * huge line in pieces); the turn's state does not follow them. Resolves when the stream took them.
+   */
+  sendRaw(chunk: string | Uint8Array): Promise<void> {
+    this.live();
+    return this.host.deliverChunk(chunk);
+  }
+
+  /** Records an item in the turn as `thread/read` shows it, sending nothing (a server that lost the item's notifications). */
+  remember(item: ThreadItem): void {
+    const at = this.record.items.findIndex((i) => i.id === item.id);
+    if (at >= 0) this.record.items[at] = item;
+    else this.record.items.push(item);
   }
 
   // ---- for the server -----------------------------------------------------------------------------
@@ -267,11 +283,8 @@ export class TurnLifecycle {
     const p = frame.params;
     if (!p || p.threadId !== this.threadId || (p.turnId ?? p.turn?.id) !== this.turnId) return;
     if (frame.method === 'turn/started') this.started = true;
-    else if (frame.method === 'item/completed' && p.item && typeof p.item.id === 'string') {
-      const at = this.record.items.findIndex((i) => i.id === p.item.id);
-      if (at >= 0) this.record.items[at] = p.item;
-      else this.record.items.push(p.item);
-    } else if (frame.method === 'turn/completed' && !this.ended) {
+    else if (frame.method === 'item/completed' && p.item && typeof p.item.id === 'string') this.remember(p.item);
+    else if (frame.method === 'turn/completed' && !this.ended) {
       this.markEnded(p.turn?.status ?? 'completed', p.turn?.error ?? null);
     }
   }

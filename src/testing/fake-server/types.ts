@@ -112,8 +112,8 @@ export interface TurnHost {
   readonly routine: RoutineFrames;
   /** Delivers a frame (or a raw line) to the client, in order. */
   deliver(value: InboundValue): void;
-  /** Delivers raw text as one chunk (no newline added). */
-  deliverChunk(text: string): void;
+  /** Delivers raw text or bytes as one chunk (no newline added); resolves when the stream took it. */
+  deliverChunk(chunk: string | Uint8Array): Promise<void>;
   /** Sends a server request; the promise settles with the client's answer. */
   request(build: (id: JsonRpcId) => ServerRequestFrame): { id: JsonRpcId; answer: Promise<ClientAnswer> };
   /** Drops a pending server request (`serverRequest/resolved`), rejecting its promise with `reason`. */
