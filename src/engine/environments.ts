@@ -92,6 +92,8 @@ export class Environments {
   private readonly connected = new Map<string, boolean>();
   /** The `turn/start` a failed turn's error left outstanding on the server (see `holdThread`). */
   private readonly late = new WeakMap<object, Promise<StartedTurn>>();
+  /** Re-adds under way, by environment and link. */
+  private readonly readding = new Map<string, Promise<void>>();
 
   constructor(private readonly parts: EnvironmentsParts) {
     this.events$ = this.events.asObservable();
@@ -277,11 +279,11 @@ export class Environments {
   private announce(threadId: string, environmentId: string, connected: boolean, detail: string | null): void {
     const key = `${threadId}\u0000${environmentId}`;
     const before = this.connected.get(key);
-    if (before === connected || (before === undefined && connected)) {
-      this.connected.set(key, connected);
-      return;
-    }
     this.connected.set(key, connected);
+    // Bounded like the placements: the server may name any number of threads.
+    if (before === undefined && this.connected.size > DEFAULTS.maxKnownThreads)
+      this.connected.delete(this.connected.keys().next().value as string);
+    if (before === connected || (before === undefined && connected)) return;
     const event: EnvironmentEvent = { type: connected ? 'connected' : 'disconnected', threadId, environmentId };
     if (!connected) this.report(this.disconnected(threadId, environmentId, detail), event);
     const method = connected ? 'thread/environment/connected' : 'thread/environment/disconnected';
@@ -307,14 +309,23 @@ export class Environments {
     const link = this.parts.connection.link;
     const stale = environments.map((p) => this.added.get(p.environmentId)).filter((known) => known !== undefined && known.link !== link);
     if (!stale.length) return null;
-    return (async () => {
-      for (const known of stale) {
+    return Promise.all(stale.map((known) => this.readd(known!, link))).then(() => undefined);
+  }
+
+  /** One re-add per environment and link, shared by every turn waiting on it (a second add would replace the first, live). */
+  private readd(known: { spec: EnvironmentSpec; link: number }, link: number): Promise<void> {
+    const key = `${known.spec.id}\u0000${link}`;
+    let readding = this.readding.get(key);
+    if (!readding) {
+      readding = (async () => {
         // The server may have outlived the link (a reconnect): re-adding would replace a live one.
-        const status = (await this.status(known!.spec.id)) as { status?: unknown };
-        if (status?.status === 'unknown') await this.send(known!.spec);
-        known!.link = link;
-      }
-    })();
+        const status = (await this.status(known.spec.id)) as { status?: unknown };
+        if (status?.status === 'unknown') await this.send(known.spec);
+        known.link = link;
+      })().finally(() => this.readding.delete(key));
+      this.readding.set(key, readding);
+    }
+    return readding;
   }
 
   private async send(spec: EnvironmentSpec): Promise<void> {
@@ -346,8 +357,20 @@ export class Environments {
     return out;
   }
 
+  private scrubDeep(value: unknown, token: string | undefined): unknown {
+    if (typeof value === 'string') return this.scrub(value, token);
+    if (Array.isArray(value)) return value.map((v) => this.scrubDeep(v, token));
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.scrubDeep(v, token)]));
+  }
+
   private hideTokens(err: unknown, token: string | undefined): unknown {
-    if (err instanceof Error) err.message = this.scrub(err.message, token);
+    if (err instanceof Error) {
+      err.message = this.scrub(err.message, token);
+      // The server's error data may echo the request (its token and all).
+      const withData = err as { data?: unknown };
+      if (withData.data !== undefined) withData.data = this.scrubDeep(withData.data, token);
+    }
     return err;
   }
 }

@@ -1,0 +1,92 @@
+/**
+ * Review of issue 26 (environments): defects found, each proven here.
+ */
+import { CodexClient } from '../../src/client';
+import { DEFAULTS } from '../../src/defaults';
+import { FakeRpcError } from '../../src/testing/fake-server/types';
+import { agentMessageItem, itemCompleted, response, threadObject, turnCompleted, turnObject, turnStarted } from '../../src/testing/frames';
+import { LinkedTransport } from '../support/linked-transport';
+import { virtualClock } from '../support/marbles';
+import { fakeApp } from '../support/client-fixture';
+import { caught } from '../support/fake-app';
+
+const URL = 'ws://127.0.0.1:9';
+const TOKEN = 'tok-PLANTED-environment-secret';
+
+it('an environment/add error whose data echoes the token does not carry it', async () => {
+  const app = fakeApp({}, { experimentalApi: true });
+  app.server.handle('environment/add', () => {
+    throw new FakeRpcError(-32600, 'refused', { params: { authBearerToken: TOKEN }, detail: `bad token ${TOKEN}` });
+  });
+  const err = await caught(app.client.addEnvironment({ id: 'e', url: URL, token: TOKEN }));
+  expect(JSON.stringify((err as { data?: unknown }).data)).not.toContain(TOKEN);
+});
+
+it('environment connect/disconnect bookkeeping stays bounded however many threads the server names', async () => {
+  const app = fakeApp({}, { experimentalApi: true });
+  app.server.handle('environment/status', () => ({ status: 'ready' as const }));
+  await app.client.environmentStatus('e');
+  const n = DEFAULTS.maxKnownThreads + 50;
+  for (let i = 0; i < n; i++) {
+    app.server.notify('thread/environment/disconnected', { threadId: `t-${i}`, environmentId: 'e' });
+  }
+  await new Promise((r) => setImmediate(r));
+  const connected = (app.client as any).engine.environments.connected as Map<string, boolean>;
+  expect(connected.size).toBeGreaterThan(0);
+  expect(connected.size).toBeLessThanOrEqual(DEFAULTS.maxKnownThreads);
+});
+
+describe('after a relink, two placed threads on one environment', () => {
+  function linked() {
+    let threads = 0;
+    let turns = 0;
+    const transport = new LinkedTransport((f) => {
+      const id = f.id as number;
+      switch (f.method) {
+        case 'initialize':
+          return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+        case 'thread/start':
+          return response(id, { thread: threadObject(`thr-${++threads}`) });
+        case 'thread/resume':
+          return response(id, { thread: threadObject((f.params as { threadId: string }).threadId) });
+        case 'environment/add':
+        case 'thread/settings/update':
+          return response(id, {});
+        case 'environment/status':
+          return response(id, { status: 'unknown' });
+        case 'turn/start': {
+          const ids = { threadId: (f.params as { threadId: string }).threadId, turnId: `turn-${++turns}` };
+          return [
+            response(id, { turn: turnObject(ids.turnId, { status: 'inProgress' }) }),
+            turnStarted(ids),
+            itemCompleted({ ...ids, item: agentMessageItem(`m${turns}`, 'done') }),
+            turnCompleted(ids),
+          ];
+        }
+        default:
+          return undefined;
+      }
+    });
+    const clock = virtualClock();
+    const client = new CodexClient(transport, { scheduler: clock.scheduler, experimentalApi: true });
+    const sent = (link: number) => transport.sent.filter((x) => x.link === link).map((x) => x.frame);
+    return { transport, client, clock, sent };
+  }
+  const at = [{ environmentId: 'e', cwd: '/w' }];
+
+  it('the environment is added again once, not once per thread (a second add replaces the first one live)', async () => {
+    const { transport, client, clock, sent } = linked();
+    await client.addEnvironment({ id: 'e', url: URL, token: TOKEN });
+    const a = await client.startThread({ environments: at });
+    const b = await client.startThread({ environments: at });
+    transport.drop(false);
+    const ta = a.chatOnce('one');
+    const tb = b.chatOnce('two');
+    await clock.settle();
+    transport.restore();
+    await clock.settle();
+    expect((await ta).finalText).toBe('done');
+    expect((await tb).finalText).toBe('done');
+    expect(sent(2).filter((f) => f.method === 'environment/add')).toHaveLength(1);
+  });
+});
