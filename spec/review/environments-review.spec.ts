@@ -37,6 +37,7 @@ it('environment connect/disconnect bookkeeping stays bounded however many thread
 });
 
 describe('after a relink, two placed threads on one environment', () => {
+  let refuseTurn = false;
   function linked() {
     let threads = 0;
     let turns = 0;
@@ -55,6 +56,10 @@ describe('after a relink, two placed threads on one environment', () => {
         case 'environment/status':
           return response(id, { status: 'unknown' });
         case 'turn/start': {
+          if (refuseTurn) {
+            refuseTurn = false;
+            return { jsonrpc: '2.0', id, error: { code: -32600, message: 'unknown turn environment id' } } as any;
+          }
           const ids = { threadId: (f.params as { threadId: string }).threadId, turnId: `turn-${++turns}` };
           return [
             response(id, { turn: turnObject(ids.turnId, { status: 'inProgress' }) }),
@@ -88,5 +93,22 @@ describe('after a relink, two placed threads on one environment', () => {
     expect((await ta).finalText).toBe('done');
     expect((await tb).finalText).toBe('done');
     expect(sent(2).filter((f) => f.method === 'environment/add')).toHaveLength(1);
+  });
+
+  it('a turn that moved the thread after a relink and was refused leaves the thread to be placed again before the next turn', async () => {
+    const { transport, client, clock, sent } = linked();
+    await client.addEnvironment({ id: 'e', url: URL });
+    const a = await client.startThread({ environments: at });
+    await a.chatOnce('one');
+    transport.drop(false);
+    refuseTurn = true;
+    const moved = caught(a.chatOnce('two', { turnOverrides: { environments: [{ environmentId: 'e', cwd: '/other' }] } }));
+    await clock.settle();
+    transport.restore();
+    await clock.settle();
+    expect((await moved).message).toContain('unknown turn environment id');
+    expect(await a.chatOnce('three').then((r) => r.finalText)).toBe('done');
+    // The server forgot the placement with the link and took none from the refused turn: it must be put back.
+    expect(sent(2).filter((f) => f.method === 'thread/settings/update')).toHaveLength(1);
   });
 });

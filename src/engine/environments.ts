@@ -176,10 +176,8 @@ export class Environments {
   beforeTurn(threadId: string, params: { environments?: unknown }): Promise<void> | null {
     if (Array.isArray(params.environments)) {
       // The turn places the thread itself: only its environments must be known on this link.
-      const adding = this.ensureAdded(params.environments as EnvironmentPlacement[]);
-      const placement = this.placements.get(threadId);
-      if (placement) placement.link = this.parts.connection.link;
-      return adding;
+      // Its placement is learnt once the turn/start succeeds: a refused one must leave the old to put back.
+      return this.ensureAdded(params.environments as EnvironmentPlacement[]);
     }
     if (this.placements.size === 0) return null;
     const placement = this.placements.get(threadId);
