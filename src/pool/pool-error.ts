@@ -12,11 +12,18 @@ export class CodexPoolError extends CodexTransportError {
   readonly memberId: string | null;
   /**
    * Raised by the pool: the member's own `CodexTransportError` becomes the `cause`.
-   * @param info The failure's `code`, the failed `memberId` (null: none was live), the process's exit code or signal, the member's error as `cause`.
+   * @param info The failure's `code`, the failed `memberId` (null: none was live), the process's exit code or signal, the environment that failed, the member's error as `cause`.
    */
   constructor(
     message: string,
-    info: { code: TransportErrorCode; memberId: string | null; exitCode?: number | null; signal?: string | null; cause?: unknown },
+    info: {
+      code: TransportErrorCode;
+      memberId: string | null;
+      exitCode?: number | null;
+      signal?: string | null;
+      environmentId?: string;
+      cause?: unknown;
+    },
   ) {
     const { memberId, ...rest } = info;
     super(message, rest);
@@ -32,6 +39,7 @@ export function poolFailure(err: unknown, memberId: string): unknown {
     memberId,
     ...(err.exitCode !== undefined ? { exitCode: err.exitCode } : {}),
     ...(err.signal !== undefined ? { signal: err.signal } : {}),
+    ...(err.environmentId !== undefined ? { environmentId: err.environmentId } : {}),
     cause: err,
   });
 }
