@@ -112,3 +112,38 @@ describe('after a relink, two placed threads on one environment', () => {
     expect(sent(2).filter((f) => f.method === 'thread/settings/update')).toHaveLength(1);
   });
 });
+
+describe('no timer left once the client is closed', () => {
+  async function setup(holdStart: boolean) {
+    const { VirtualTimeScheduler } = await import('rxjs');
+    const { advanceVirtualTime } = await import('../../src/testing');
+    const scheduler = new VirtualTimeScheduler();
+    const app = fakeApp({ scheduler }, { experimentalApi: true, environmentProbeMs: 1_000, requestTimeoutMs: null as any });
+    app.server.handle('environment/add', () => ({}));
+    // The status never answers: a probe is under way when the client closes.
+    app.server.handle('environment/status', (_p, { wait }) => wait(1e9).then(() => ({ status: 'ready' as const })));
+    if (holdStart) app.server.handle('turn/start', (_p, { wait }) => wait(1e9).then(() => undefined));
+    else app.server.onNextTurn(() => new Promise(() => undefined));
+    await app.client.addEnvironment({ id: 'e', url: URL });
+    const t = await app.client.startThread({ environments: [{ environmentId: 'e', cwd: '/w' }] });
+    const turn = caught(t.chatOnce('hi'));
+    await advanceVirtualTime(scheduler, 1_500);
+    expect(app.server.requestsOf('environment/status').length).toBeGreaterThan(0);
+    await app.client.close();
+    await turn;
+    await advanceVirtualTime(scheduler, 10_000);
+    return { scheduler, app };
+  }
+  it.each([
+    ['a turn/start held (guardStart)', true],
+    ['a running turn (watchTurn)', false],
+  ])('%s', async (_label, hold) => {
+    const { scheduler, app } = await setup(hold);
+    const before = app.server.requestsOf('environment/status').length;
+    const { advanceVirtualTime } = await import('../../src/testing');
+    await advanceVirtualTime(scheduler, 10_000);
+    expect(app.server.requestsOf('environment/status').length).toBe(before);
+    // The fake's own waits (1e9 ms) aside.
+    expect(scheduler.actions.filter((a: any) => !a.closed && a.delay < 1e8).length).toBe(0);
+  });
+});
