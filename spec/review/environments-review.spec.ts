@@ -147,3 +147,38 @@ describe('no timer left once the client is closed', () => {
     expect(scheduler.actions.filter((a: any) => !a.closed && a.delay < 1e8).length).toBe(0);
   });
 });
+
+it('a turn/start answered the moment the probe says disconnected: the thread is free for the next turn soon after', async () => {
+  const { VirtualTimeScheduler } = await import('rxjs');
+  const { advanceVirtualTime } = await import('../../src/testing');
+  const scheduler = new VirtualTimeScheduler();
+  const app = fakeApp({ scheduler }, { experimentalApi: true, environmentProbeMs: 1_000 });
+  app.server.handle('environment/add', () => ({}));
+  let status = 'disconnected';
+  app.server.handle('environment/status', () => ({ status: status as 'ready' }));
+  let first = true;
+  app.server.handle('turn/start', (_p, { wait }) => {
+    if (!first) return undefined;
+    first = false;
+    return wait(1_000).then(() => undefined);
+  });
+  await app.client.addEnvironment({ id: 'e', url: URL });
+  const t = await app.client.startThread({ environments: [{ environmentId: 'e', cwd: '/w' }] });
+  const one = t.chatOnce('one').then(
+    (r) => r.finalText,
+    (e: Error) => e.message,
+  );
+  await advanceVirtualTime(scheduler, 1_000);
+  const outcome = await one;
+  status = 'ready';
+  const two = t.chatOnce('two').then(
+    (r) => `ok ${r.finalText}`,
+    (e: Error) => `failed ${e.message}`,
+  );
+  let done: string | null = null;
+  void two.then((v) => (done = v));
+  await advanceVirtualTime(scheduler, 2_000);
+  // The status won the race here: the turn failed fast, the late turn was interrupted, the thread freed.
+  expect({ outcome, done }).toEqual({ outcome: expect.stringContaining('is disconnected'), done: 'ok Echo: two' });
+  expect(app.server.requestsOf('turn/interrupt')).toHaveLength(1);
+});
