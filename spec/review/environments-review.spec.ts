@@ -182,3 +182,22 @@ it('a turn/start answered the moment the probe says disconnected: the thread is 
   expect({ outcome, done }).toEqual({ outcome: expect.stringContaining('is disconnected'), done: 'ok Echo: two' });
   expect(app.server.requestsOf('turn/interrupt')).toHaveLength(1);
 });
+
+it('a turn that moves a placed thread off its environments (environments: []) is not failed by that environment being disconnected', async () => {
+  const { VirtualTimeScheduler } = await import('rxjs');
+  const { advanceVirtualTime } = await import('../../src/testing');
+  const scheduler = new VirtualTimeScheduler();
+  const app = fakeApp({ scheduler }, { experimentalApi: true, environmentProbeMs: 1_000 });
+  app.server.handle('environment/add', () => ({}));
+  app.server.handle('environment/status', () => ({ status: 'disconnected' as const }));
+  // A busy server: the turn/start (of a turn that runs locally) answered after 1.5 s.
+  app.server.handle('turn/start', (_p, { wait }) => wait(1_500).then(() => undefined));
+  await app.client.addEnvironment({ id: 'e', url: URL });
+  const t = await app.client.startThread({ environments: [{ environmentId: 'e', cwd: '/w' }] });
+  const local = t.chatOnce('here', { turnOverrides: { environments: [] } }).then(
+    (r) => `ok ${r.finalText}`,
+    (e: Error) => `failed ${e.message}`,
+  );
+  await advanceVirtualTime(scheduler, 2_000);
+  expect(await local).toBe('ok Echo: here');
+});

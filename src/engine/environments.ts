@@ -191,8 +191,8 @@ export class Environments {
    */
   guardStart(threadId: string, params: { environments?: unknown }, start: Promise<StartedTurn>): Promise<StartedTurn> {
     if (this.placements.size === 0 && params.environments === undefined) return start;
-    const placed =
-      Array.isArray(params.environments) && params.environments.length ? params.environments : this.placements.get(threadId)?.environments;
+    // A turn that places the thread (`[]`: nowhere) is not held by the environments it leaves.
+    const placed = Array.isArray(params.environments) ? params.environments : this.placements.get(threadId)?.environments;
     if (!placed?.length) return start;
     const ids = (placed as EnvironmentPlacement[]).map((p) => p.environmentId);
     return new Promise<StartedTurn>((resolve, reject) => {
