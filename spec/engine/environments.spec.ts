@@ -195,6 +195,19 @@ describe('placement that survives a new link', () => {
     ).toEqual(['environment/status', 'environment/add', 'turn/start']);
   });
 
+  it('an environment added by a raw request is remembered too: added again (its token too) after a restart', async () => {
+    const { transport, client, clock, sent } = linked(() => 'unknown');
+    await client.request('environment/add', { environmentId: 'e', execServerUrl: URL, authBearerToken: TOKEN });
+    transport.drop(false);
+    const started = client.startThread({ environments: at });
+    await clock.settle();
+    transport.restore();
+    await clock.settle();
+    await started;
+    expect(sent(2).map((f) => f.method)).toEqual(['initialize', 'initialized', 'environment/status', 'environment/add', 'thread/start']);
+    expect(sent(2).find((f) => f.method === 'environment/add')!.params).toMatchObject({ environmentId: 'e', authBearerToken: TOKEN });
+  });
+
   it('an environment the server still knows (it outlived the link) is not replaced; the thread is placed again all the same', async () => {
     const { transport, client, clock, sent } = linked(() => 'ready');
     await client.addEnvironment({ id: 'e', url: URL });

@@ -100,6 +100,19 @@ export class Environments {
     parts.connection.onClose(() => this.events.complete());
   }
 
+  /** An environment added by a raw `request('environment/add', ...)`: remembered as `add` would (re-added on a new link, its token scrubbed). */
+  private learnAdded(params: unknown): void {
+    const p = params as { environmentId?: unknown; execServerUrl?: unknown; authBearerToken?: unknown; connectTimeoutMs?: unknown } | null;
+    if (typeof p?.environmentId !== 'string' || typeof p.execServerUrl !== 'string') return;
+    const spec: EnvironmentSpec = { id: p.environmentId, url: p.execServerUrl };
+    if (typeof p.authBearerToken === 'string') {
+      spec.token = p.authBearerToken;
+      rememberSecret(p.authBearerToken);
+    }
+    if (typeof p.connectTimeoutMs === 'number') spec.connectTimeoutMs = p.connectTimeoutMs;
+    this.added.set(spec.id, { spec, link: this.parts.connection.link });
+  }
+
   async add(spec: EnvironmentSpec): Promise<void> {
     requireExperimental(this.parts.experimentalApi, 'addEnvironment');
     checkEnvironmentSpec(spec);
@@ -151,8 +164,9 @@ export class Environments {
     }
   }
 
-  /** Records the placement a thread-opening, turn or settings request set (its params name `environments`). */
+  /** Records what a request set: the placement a thread-opening, turn or settings request named (its params' `environments`), or an environment a raw `environment/add` added. */
   learn(method: string, params: unknown, result: unknown): void {
+    if (method === 'environment/add') return this.learnAdded(params);
     const environments = (params as { environments?: unknown } | null)?.environments;
     if (!Array.isArray(environments)) return;
     const threadId =
