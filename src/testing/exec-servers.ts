@@ -13,6 +13,10 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { asyncScheduler } from 'rxjs';
+
+/** How long an exec-server may take to print its URL. */
+const LISTEN_TIMEOUT_MS = 30_000;
 
 /** One exec-server that `startOfflineCodex({ execServers })` started. */
 export interface OfflineExecServer {
@@ -24,7 +28,7 @@ export interface OfflineExecServer {
   readonly workspace: string;
   /** Its capability token (with `execServerTokens`), else null. */
   readonly token: string | null;
-  /** Whether it runs (false between `kill()` and `restart()`). */
+  /** Whether it runs (false between `kill()` and `restart()`, and once it exited on its own). */
   readonly running: boolean;
   /** Kills it (SIGKILL: a crash, not a goodbye) and resolves once it exited. */
   kill(): Promise<void>;
@@ -70,15 +74,23 @@ export async function startExecServer(launch: ExecServerLaunch): Promise<Offline
     proc.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
     url = await new Promise<string>((resolve, reject) => {
       let out = '';
+      // A server that neither prints its URL nor exits must not hang the test kit.
+      const deadline = asyncScheduler.schedule(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`exec-server ${launch.id} printed no URL within ${LISTEN_TIMEOUT_MS} ms: ${stderr.trim()}`));
+      }, LISTEN_TIMEOUT_MS);
       proc.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString('utf8');
         const line = /^(ws:\/\/\S+)\r?\n/m.exec(out);
-        if (line) resolve(line[1]!);
+        if (!line) return;
+        deadline.unsubscribe();
+        resolve(line[1]!);
       });
-      proc.once('exit', (code, signal) =>
-        reject(new Error(`exec-server ${launch.id} exited (${code ?? signal}) before printing its URL: ${stderr.trim()}`)),
-      );
-      proc.once('error', reject);
+      proc.once('exit', (code, signal) => {
+        deadline.unsubscribe();
+        reject(new Error(`exec-server ${launch.id} exited (${code ?? signal}) before printing its URL: ${stderr.trim()}`));
+      });
+      proc.once('error', (err) => (deadline.unsubscribe(), reject(err)));
     });
   };
   const kill = async (): Promise<void> => {
@@ -104,7 +116,8 @@ export async function startExecServer(launch: ExecServerLaunch): Promise<Offline
     workspace,
     token,
     get running() {
-      return child !== null;
+      const proc: ChildProcess | null = child;
+      return proc !== null && proc.exitCode === null && proc.signalCode === null;
     },
     kill,
     async restart() {
