@@ -252,6 +252,30 @@ describe('faults', () => {
     expect(JSON.stringify(diagnostics) + err.message).not.toContain(TOKEN);
   });
 
+  it('a turn that moved its thread and failed fast, then ran after all: the placement it set is the one kept', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const { server, client } = fakeApp({ scheduler }, { experimentalApi: true, environmentProbeMs: 1_000 });
+    server.handle('environment/add', () => ({}));
+    const down = new Set(['f']);
+    server.handle('environment/status', (p) => ({ status: down.has(p.environmentId) ? ('disconnected' as const) : ('ready' as const) }));
+    let starts = 0;
+    // The first turn/start (the move to f) is held 5 s, the next 2 s; then each runs.
+    server.handle('turn/start', (_p, { wait }) => wait(++starts === 1 ? 5_000 : 2_000).then(() => undefined));
+    await client.addEnvironment({ id: 'e', url: URL });
+    await client.addEnvironment({ id: 'f', url: URL });
+    const t = await client.startThread({ environments: [{ environmentId: 'e', cwd: '/w' }] });
+    const moved = caught(t.chatOnce('move', { turnOverrides: { environments: [{ environmentId: 'f', cwd: '/f' }] } }));
+    await advanceVirtualTime(scheduler, 1_000);
+    expect(await moved).toMatchObject({ code: 'environment-disconnected', environmentId: 'f' });
+    down.clear();
+    // The server answers the held move at 5 s: the turn ran, so the thread is on f now.
+    const next = t.chatOnce('next');
+    await advanceVirtualTime(scheduler, 10_000);
+    await next;
+    const probed = server.requestsOf('environment/status').map((r) => r.params.environmentId);
+    expect(probed.at(-1)).toBe('f');
+  });
+
   it('a thread/environment/disconnected notification: a TurnEvent of the running turn, an environment event, a diagnostic', async () => {
     const { server, client } = placed();
     const t = await client.startThread({ environments: [{ environmentId: 'e', cwd: '/w' }] });

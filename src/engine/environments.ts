@@ -221,7 +221,10 @@ export class Environments {
           if (status?.status === 'disconnected') {
             finish();
             const err = this.disconnected(threadId, id, typeof status.error === 'string' ? status.error : null);
-            this.late.set(err, start);
+            // Once the server answers, the turn ran (and was interrupted): a placement it set holds.
+            const applied = start.then((started) => (this.learn('turn/start', { ...params, threadId }, null), started));
+            applied.catch(() => undefined); // its failure is `start`'s, handled there
+            this.late.set(err, applied);
             this.announce(threadId, id, false, typeof status.error === 'string' ? status.error : null);
             reject(err);
             return;
