@@ -1,12 +1,9 @@
 /**
  * Review of issue 26 (environments): defects found, each proven here.
  */
-import { CodexClient } from '../../src/client';
 import { DEFAULTS } from '../../src/defaults';
 import { FakeRpcError } from '../../src/testing/fake-server/types';
-import { agentMessageItem, itemCompleted, response, threadObject, turnCompleted, turnObject, turnStarted } from '../../src/testing/frames';
-import { LinkedTransport } from '../support/linked-transport';
-import { virtualClock } from '../support/marbles';
+import { placedLink } from '../support/placed-link';
 import { fakeApp } from '../support/client-fixture';
 import { caught } from '../support/fake-app';
 
@@ -37,50 +34,10 @@ it('environment connect/disconnect bookkeeping stays bounded however many thread
 });
 
 describe('after a relink, two placed threads on one environment', () => {
-  let refuseTurn = false;
-  function linked() {
-    let threads = 0;
-    let turns = 0;
-    const transport = new LinkedTransport((f) => {
-      const id = f.id as number;
-      switch (f.method) {
-        case 'initialize':
-          return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
-        case 'thread/start':
-          return response(id, { thread: threadObject(`thr-${++threads}`) });
-        case 'thread/resume':
-          return response(id, { thread: threadObject((f.params as { threadId: string }).threadId) });
-        case 'environment/add':
-        case 'thread/settings/update':
-          return response(id, {});
-        case 'environment/status':
-          return response(id, { status: 'unknown' });
-        case 'turn/start': {
-          if (refuseTurn) {
-            refuseTurn = false;
-            return { jsonrpc: '2.0', id, error: { code: -32600, message: 'unknown turn environment id' } } as any;
-          }
-          const ids = { threadId: (f.params as { threadId: string }).threadId, turnId: `turn-${++turns}` };
-          return [
-            response(id, { turn: turnObject(ids.turnId, { status: 'inProgress' }) }),
-            turnStarted(ids),
-            itemCompleted({ ...ids, item: agentMessageItem(`m${turns}`, 'done') }),
-            turnCompleted(ids),
-          ];
-        }
-        default:
-          return undefined;
-      }
-    });
-    const clock = virtualClock();
-    const client = new CodexClient(transport, { scheduler: clock.scheduler, experimentalApi: true });
-    const sent = (link: number) => transport.sent.filter((x) => x.link === link).map((x) => x.frame);
-    return { transport, client, clock, sent };
-  }
   const at = [{ environmentId: 'e', cwd: '/w' }];
 
   it('the environment is added again once, not once per thread (a second add replaces the first one live)', async () => {
-    const { transport, client, clock, sent } = linked();
+    const { transport, client, clock, sent } = placedLink();
     await client.addEnvironment({ id: 'e', url: URL, token: TOKEN });
     const a = await client.startThread({ environments: at });
     const b = await client.startThread({ environments: at });
@@ -96,12 +53,12 @@ describe('after a relink, two placed threads on one environment', () => {
   });
 
   it('a turn that moved the thread after a relink and was refused leaves the thread to be placed again before the next turn', async () => {
-    const { transport, client, clock, sent } = linked();
+    const { transport, client, clock, sent, refuseNextTurn } = placedLink();
     await client.addEnvironment({ id: 'e', url: URL });
     const a = await client.startThread({ environments: at });
     await a.chatOnce('one');
     transport.drop(false);
-    refuseTurn = true;
+    refuseNextTurn();
     const moved = caught(a.chatOnce('two', { turnOverrides: { environments: [{ environmentId: 'e', cwd: '/other' }] } }));
     await clock.settle();
     transport.restore();

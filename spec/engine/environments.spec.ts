@@ -5,13 +5,10 @@
  * (virtual time).
  */
 import { VirtualTimeScheduler } from 'rxjs';
-import { CodexClient } from '../../src/client';
 import { CodexTransportError } from '../../src/errors';
 import type { Diagnostic, TurnEvent } from '../../src/models';
 import { advanceVirtualTime } from '../../src/testing';
-import { agentMessageItem, itemCompleted, response, threadObject, turnCompleted, turnObject, turnStarted } from '../../src/testing/frames';
-import { LinkedTransport } from '../support/linked-transport';
-import { virtualClock } from '../support/marbles';
+import { placedLink } from '../support/placed-link';
 import { fakeApp } from '../support/client-fixture';
 import { caught, collect } from '../support/fake-app';
 
@@ -112,45 +109,11 @@ describe('what goes out', () => {
 });
 
 describe('placement that survives a new link', () => {
-  /** A server whose links drop and come back; `known`: what environment/status says on each link. */
-  function linked(known: (link: number) => string) {
-    const T = 'thr-1';
-    let turns = 0;
-    const transport = new LinkedTransport((f, link) => {
-      const id = f.id as number;
-      switch (f.method) {
-        case 'initialize':
-          return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
-        case 'thread/start':
-        case 'thread/resume':
-          return response(id, { thread: threadObject(T) });
-        case 'environment/add':
-        case 'thread/settings/update':
-          return response(id, {});
-        case 'environment/status':
-          return response(id, { status: known(link) });
-        case 'turn/start': {
-          const ids = { threadId: T, turnId: `turn-${++turns}` };
-          return [
-            response(id, { turn: turnObject(ids.turnId, { status: 'inProgress' }) }),
-            turnStarted(ids),
-            itemCompleted({ ...ids, item: agentMessageItem(`m${turns}`, 'done') }),
-            turnCompleted(ids),
-          ];
-        }
-        default:
-          return undefined;
-      }
-    });
-    const clock = virtualClock();
-    const client = new CodexClient(transport, { scheduler: clock.scheduler, experimentalApi: true });
-    const sent = (link: number) => transport.sent.filter((x) => x.link === link).map((x) => x.frame);
-    return { transport, client, clock, sent, T };
-  }
   const at = [{ environmentId: 'e', cwd: '/w' }];
 
   it('after a restart the environment is added again (token and all) and the thread placed again before its next turn, once', async () => {
-    const { transport, client, clock, sent, T } = linked(() => 'unknown');
+    const { transport, client, clock, sent } = placedLink();
+    const T = 'thr-1';
     await client.addEnvironment({ id: 'e', url: URL, token: TOKEN });
     const t = await client.startThread({ environments: at });
     await t.chatOnce('one');
@@ -177,7 +140,7 @@ describe('placement that survives a new link', () => {
   });
 
   it('an environment added before a restart is added again before a new thread is placed on it, or a turn moved to it', async () => {
-    const { transport, client, clock, sent } = linked(() => 'unknown');
+    const { transport, client, clock, sent } = placedLink();
     await client.addEnvironment({ id: 'e', url: URL, token: TOKEN });
     await client.addEnvironment({ id: 'f', url: URL });
     transport.drop(false);
@@ -196,7 +159,7 @@ describe('placement that survives a new link', () => {
   });
 
   it('an environment added by a raw request is remembered too: added again (its token too) after a restart', async () => {
-    const { transport, client, clock, sent } = linked(() => 'unknown');
+    const { transport, client, clock, sent } = placedLink();
     await client.request('environment/add', { environmentId: 'e', execServerUrl: URL, authBearerToken: TOKEN });
     transport.drop(false);
     const started = client.startThread({ environments: at });
@@ -209,7 +172,7 @@ describe('placement that survives a new link', () => {
   });
 
   it('an environment the server still knows (it outlived the link) is not replaced; the thread is placed again all the same', async () => {
-    const { transport, client, clock, sent } = linked(() => 'ready');
+    const { transport, client, clock, sent } = placedLink(() => 'ready');
     await client.addEnvironment({ id: 'e', url: URL });
     const t = await client.startThread({ environments: at });
     transport.drop(true);
