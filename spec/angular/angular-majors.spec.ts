@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import * as ts from 'typescript';
+import { strictBrowserDiagnostics } from '../support/packed-consumer';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const packed = require('../../scripts/lib/packed.js') as {
@@ -57,21 +57,10 @@ const oldest = /(\d+)/.exec(pkg.peerDependencies['@angular/core'])![1]!;
   });
 
   it('type-checks an app on codex-rx/angular against it', () => {
-    const program = ts.createProgram([path.join(dir, 'app.ts')], {
-      noEmit: true,
-      strict: true,
-      skipLibCheck: true,
-      types: [],
-      module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.Bundler,
-      target: ts.ScriptTarget.ES2022,
-      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-    });
-    const problems = ts
-      .getPreEmitDiagnostics(program)
+    const problems = strictBrowserDiagnostics([path.join(dir, 'app.ts')])
       // The fixture's `process` and `setImmediate` are Node's, outside this check's lib.
-      .filter((d) => !/'(process|setImmediate)'/.test(ts.flattenDiagnosticMessageText(d.messageText, '\n')))
-      .map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+      .filter((d) => !/'(process|setImmediate)'/.test(d.text))
+      .map((d) => `${d.file}: ${d.text}`);
     expect(problems).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as ts from 'typescript';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const packed = require('../../scripts/lib/packed.js') as {
@@ -36,4 +37,24 @@ export function runNodeIn(consumer: string, args: string[]): any {
   const out = execFileSync(process.execPath, args, { cwd: consumer, encoding: 'utf8', timeout: 30_000 });
   const lines = out.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
+}
+
+/**
+ * What a strict browser app (Bundler resolution, ES2022 and DOM libs, no ambient types) gets from
+ * TypeScript for `files`: each diagnostic with its file.
+ */
+export function strictBrowserDiagnostics(files: string[]): Array<{ file: string; text: string }> {
+  const program = ts.createProgram(files, {
+    noEmit: true,
+    strict: true,
+    skipLibCheck: true,
+    types: [],
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+  });
+  return ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => ({ file: d.file?.fileName ?? '', text: ts.flattenDiagnosticMessageText(d.messageText, '\n') }));
 }
