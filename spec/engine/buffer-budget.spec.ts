@@ -19,7 +19,7 @@ import {
 import type { ChatContinuation, TurnEvent } from '../../src/models';
 import type { TurnScript } from '../../src/testing/fake-server';
 import { ZERO_STATS } from '../support/stats';
-import { closeAfterEach, virtualFakeApp } from '../support/client-fixture';
+import { closeAfterEach, hello, virtualFakeApp } from '../support/client-fixture';
 import type { VirtualClock } from '../support/marbles';
 import { flushMicrotasks } from '../../src/testing/virtual-time';
 
@@ -174,7 +174,7 @@ describe('the byte budget of frames held while turn/start is in flight', () => {
     const transport = new InMemoryTransport({
       autoRespond: (f) => {
         const id = f.id as number;
-        if (f.method === 'initialize') return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+        if (f.method === 'initialize') return hello(id);
         if (f.method === 'thread/start') return response(id, { thread: threadObject(T) });
         if (f.method === 'turn/start') answer = () => transport.receive(response(id, { turn: turnObject(U) }));
         return undefined;

@@ -10,6 +10,7 @@ import { response } from '../../src/testing/frames';
 import { LinkedTransport } from '../support/linked-transport';
 import { virtualClock } from '../support/marbles';
 import { outcome } from '../support/outcome';
+import { hello } from '../support/client-fixture';
 
 const clients: CodexClient[] = [];
 afterEach(async () => {
@@ -22,7 +23,7 @@ function setup(handshakeMs = 0) {
   const transport = new LinkedTransport((f, link) => {
     const id = f.id as number;
     if (f.method === 'initialize') {
-      const answer = response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+      const answer = hello(id);
       if (link > 1 || handshakeMs === 0) return answer;
       clock.scheduler.schedule(() => transport.push(answer), handshakeMs);
       return undefined;

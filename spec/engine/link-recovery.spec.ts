@@ -19,7 +19,7 @@ import {
   turnStarted,
   userMessageItem,
 } from '../../src/testing/frames';
-import { scriptedClient } from '../support/client-fixture';
+import { hello, scriptedClient } from '../support/client-fixture';
 
 const T = 'thr-1';
 const U = 'turn-1';
@@ -35,7 +35,7 @@ function setup(options: { refuseHandshakeOn?: number; answerReadsOn?: number } =
     switch (f.method) {
       case 'initialize':
         if (link === options.refuseHandshakeOn) return errorResponse(id, -32600, 'Not this time');
-        return response(id, { userAgent: `test/0.171.0 (linux; x64) link-${link}` });
+        return hello(id, link);
       case 'thread/start':
         return response(id, { thread: threadObject(T) });
       case 'thread/resume':

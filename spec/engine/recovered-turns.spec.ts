@@ -18,7 +18,7 @@ import {
   turnStarted,
   userMessageItem,
 } from '../../src/testing/frames';
-import { scriptedClient } from '../support/client-fixture';
+import { hello, scriptedClient } from '../support/client-fixture';
 
 const T = 'thr-1';
 const U = 'turn-1';
@@ -37,7 +37,7 @@ function setup() {
       const id = f.id as number;
       switch (f.method) {
         case 'initialize':
-          return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+          return hello(id);
         case 'thread/start':
         case 'thread/resume':
           return response(id, { thread: threadObject(T) });

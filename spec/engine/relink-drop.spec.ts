@@ -16,7 +16,7 @@ import {
   turnObject,
   turnStarted,
 } from '../../src/testing/frames';
-import { scriptedClient } from '../support/client-fixture';
+import { hello, scriptedClient } from '../support/client-fixture';
 import { ZERO_STATS } from '../support/stats';
 
 const T = 'thr-1';
@@ -30,7 +30,7 @@ function setup() {
     const id = f.id as number;
     switch (f.method) {
       case 'initialize':
-        return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+        return hello(id);
       case 'thread/start':
         return response(id, { thread: threadObject(T) });
       case 'thread/resume':

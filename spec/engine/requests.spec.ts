@@ -10,6 +10,7 @@ import { JsonRpcConnection } from '../../src/streams/connection';
 import { errorResponse, response } from '../../src/testing/frames';
 import { LinkedTransport } from '../support/linked-transport';
 import { virtualClock } from '../support/marbles';
+import { hello } from '../support/client-fixture';
 
 const connections: JsonRpcConnection[] = [];
 afterEach(async () => {
@@ -21,7 +22,7 @@ function setup(answerInit: () => boolean = () => true) {
   const clock = virtualClock();
   const transport = new LinkedTransport((f) => {
     const id = f.id as number;
-    if (f.method === 'initialize') return answerInit() ? response(id, { userAgent: 'test/0.171.0 (linux; x64)' }) : undefined;
+    if (f.method === 'initialize') return answerInit() ? hello(id) : undefined;
     if (f.method === 'model/list') return errorResponse(id, -32001, 'overloaded');
     return response(id, { method: f.method });
   });

@@ -10,6 +10,7 @@ import { response, threadObject, turnObject, turnStarted } from '../../src/testi
 import type { ClientOptions } from '../../src/options';
 import { flushMicrotasks } from '../../src/testing/virtual-time';
 import { LinkedTransport } from '../support/linked-transport';
+import { hello } from '../support/client-fixture';
 
 const T = 'thr-1';
 const U = 'turn-1';
@@ -19,7 +20,7 @@ function setup(options: ClientOptions = {}) {
     const id = f.id as number;
     switch (f.method) {
       case 'initialize':
-        return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+        return hello(id);
       case 'thread/start':
       case 'thread/resume':
         return response(id, { thread: threadObject(T) });

@@ -20,7 +20,7 @@ import {
 import { CodexClient as Client } from '../../src/client';
 import { LinkedTransport } from '../support/linked-transport';
 import { ZERO_STATS } from '../support/stats';
-import { closeAfterEach, virtualFakeApp } from '../support/client-fixture';
+import { closeAfterEach, hello, virtualFakeApp } from '../support/client-fixture';
 import { flushMicrotasks } from '../../src/testing/virtual-time';
 
 function setup(script: TurnScript) {
@@ -134,7 +134,7 @@ describe('a chat that waited for its thread across a server restart', () => {
       loaded.set(link, open);
       switch (f.method) {
         case 'initialize':
-          return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+          return hello(id);
         case 'thread/start':
           open.add(T);
           return response(id, { thread: threadObject(T) });

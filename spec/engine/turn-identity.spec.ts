@@ -16,7 +16,7 @@ import {
   turnStarted,
   userMessageItem,
 } from '../../src/testing/frames';
-import { scriptedClient } from '../support/client-fixture';
+import { hello, scriptedClient } from '../support/client-fixture';
 
 const T = 'thr-1';
 
@@ -40,7 +40,7 @@ function setup(onTurnStart: (n: number) => 'answer' | 'lose-answer' | 'lose-requ
     const p = (f.params ?? {}) as { threadId?: string; clientUserMessageId?: string; input?: Array<{ text?: string }> };
     switch (f.method) {
       case 'initialize':
-        return response(id, { userAgent: `test/0.171.0 (linux; x64) link-${link}` });
+        return hello(id, link);
       case 'thread/start':
       case 'thread/resume':
         return response(id, { thread: threadObject(T) });

@@ -18,6 +18,7 @@ import {
 } from '../../src/testing/frames';
 import type { ThreadView } from '../../src/view/thread-view';
 import { LinkedTransport } from '../support/linked-transport';
+import { hello } from '../support/client-fixture';
 
 const settle = async () => {
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
@@ -96,7 +97,7 @@ describe('across a reconnect', () => {
       const id = f.id as number;
       switch (f.method) {
         case 'initialize':
-          return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+          return hello(id);
         case 'thread/turns/list':
           return response(id, { data: [stored], nextCursor: null });
         case 'thread/read':
@@ -135,7 +136,7 @@ describe('across a reconnect', () => {
     const stored = { ...turnObject('turn-1', { status: 'inProgress' }), items: [] as object[] };
     const transport = new LinkedTransport((f) => {
       const id = f.id as number;
-      if (f.method === 'initialize') return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+      if (f.method === 'initialize') return hello(id);
       if (f.method === 'thread/turns/list') return response(id, { data: [stored], nextCursor: null });
       if (f.method === 'thread/read') return response(id, { thread: threadObject(T) });
       return undefined;
@@ -159,7 +160,7 @@ describe('across a reconnect', () => {
     const ids = { threadId: T, turnId: 'turn-1' };
     const transport = new LinkedTransport((f, link) => {
       const id = f.id as number;
-      if (f.method === 'initialize') return response(id, { userAgent: 'test/0.171.0 (linux; x64)' });
+      if (f.method === 'initialize') return hello(id);
       if (f.method === 'thread/turns/list' && link > 1) return errorResponse(id, -32603, 'store unavailable');
       if (f.method === 'thread/turns/list') return response(id, { data: [], nextCursor: null });
       if (f.method === 'thread/read') return response(id, { thread: threadObject(T) });
