@@ -1,4 +1,4 @@
-import { type Observable, Subject, type SchedulerLike, type Subscription } from 'rxjs';
+import { type Observable, Subject, type SchedulerLike, Subscription } from 'rxjs';
 import { DEFAULTS } from '../defaults';
 import { CodexTransportError } from '../errors';
 import type { EnvironmentEvent, EnvironmentPlacement, EnvironmentSpec } from '../models';
@@ -210,32 +210,20 @@ export class Environments {
     if (!placed?.length) return start;
     const ids = (placed as EnvironmentPlacement[]).map((p) => p.environmentId);
     return new Promise<StartedTurn>((resolve, reject) => {
-      let timer: Subscription | null = null;
-      let settled = false;
-      const finish = () => ((settled = true), timer?.unsubscribe());
-      const probe = async () => {
-        timer = null;
-        for (const id of ids) {
-          const status = (await this.status(id).catch(() => null)) as { status?: unknown; error?: unknown } | null;
-          if (settled) return;
-          if (status?.status === 'disconnected') {
-            finish();
-            const err = this.disconnected(threadId, id, typeof status.error === 'string' ? status.error : null);
-            // Once the server answers, the turn ran (and was interrupted): a placement it set holds.
-            const applied = start.then((started) => (this.learn('turn/start', { ...params, threadId }, null), started));
-            applied.catch(() => undefined); // its failure is `start`'s, handled there
-            this.late.set(err, applied);
-            this.announce(threadId, id, false, typeof status.error === 'string' ? status.error : null);
-            reject(err);
-            return;
-          }
-        }
-        if (!settled) timer = this.parts.scheduler.schedule(() => void probe(), this.parts.probeMs);
-      };
-      timer = this.parts.scheduler.schedule(() => void probe(), this.parts.probeMs);
+      const probing = this.probe(ids, (id, status, detail) => {
+        if (status !== 'disconnected') return false;
+        const err = this.disconnected(threadId, id, detail);
+        // Once the server answers, the turn ran (and was interrupted): a placement it set holds.
+        const applied = start.then((started) => (this.learn('turn/start', { ...params, threadId }, null), started));
+        applied.catch(() => undefined); // its failure is `start`'s, handled there
+        this.late.set(err, applied);
+        this.announce(threadId, id, false, detail);
+        reject(err);
+        return true;
+      });
       start.then(
-        (v) => settled || (finish(), resolve(v)),
-        (e) => settled || (finish(), reject(e)),
+        (v) => probing.closed || (probing.unsubscribe(), resolve(v)),
+        (e) => probing.closed || (probing.unsubscribe(), reject(e)),
       );
     });
   }
@@ -270,20 +258,36 @@ export class Environments {
   watchTurn(s: TurnSession): void {
     const placement = this.placements.get(s.threadId);
     if (!placement) return;
+    const probing = this.probe(
+      placement.environments.map((p) => p.environmentId),
+      (id, status, detail) => {
+        if (status === 'disconnected') this.announce(s.threadId, id, false, detail);
+        else if (status === 'ready') this.announce(s.threadId, id, true, null);
+        return false;
+      },
+    );
+    s.hold(() => probing.unsubscribe());
+  }
+
+  /**
+   * Reads the status of `ids` every `probeMs` (one after another) and hands each to `seen`, until
+   * `seen` returns true or the returned Subscription is unsubscribed (a read then in flight is
+   * dropped).
+   */
+  private probe(ids: readonly string[], seen: (id: string, status: unknown, detail: string | null) => boolean): Subscription {
     let timer: Subscription | null = null;
-    let over = false;
-    const probe = async () => {
-      for (const { environmentId } of placement.environments) {
-        const status = (await this.status(environmentId).catch(() => null)) as { status?: unknown; error?: unknown } | null;
-        if (over) return;
-        if (status?.status === 'disconnected')
-          this.announce(s.threadId, environmentId, false, typeof status.error === 'string' ? status.error : null);
-        else if (status?.status === 'ready') this.announce(s.threadId, environmentId, true, null);
+    const probing = new Subscription(() => timer?.unsubscribe());
+    const round = async () => {
+      for (const id of ids) {
+        const read = (await this.status(id).catch(() => null)) as { status?: unknown; error?: unknown } | null;
+        if (probing.closed) return;
+        if (seen(id, read?.status, typeof read?.error === 'string' ? read.error : null)) return probing.unsubscribe();
       }
-      timer = this.parts.scheduler.schedule(() => void probe(), this.parts.probeMs);
+      if (!probing.closed) schedule();
     };
-    timer = this.parts.scheduler.schedule(() => void probe(), this.parts.probeMs);
-    s.hold(() => ((over = true), timer?.unsubscribe()));
+    const schedule = () => (timer = this.parts.scheduler.schedule(() => void round(), this.parts.probeMs));
+    schedule();
+    return probing;
   }
 
   /**
